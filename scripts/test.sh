@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every test of signet: starts the services the tests need (a
+# distribution registry on loopback, pcscd with the vpcd driver and the
+# virtual YubiKey), runs go test and the fuzz smoke runs, and stops what it
+# started, whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+work=$(mktemp -d /tmp/signet-test.XXXXXX)
+export SIGNET_TEST_WORK="$work"
+cleanup() {
+  set +e
+  for f in "$root"/scripts/lib/*.sh; do
+    svc=$(basename "$f" .sh)
+    declare -F "stop_$svc" >/dev/null && "stop_$svc"
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# Each scripts/lib/NAME.sh defines start_NAME and stop_NAME; start_NAME
+# exports the environment its tests read (SIGNET_TEST_*).
+for f in "$root"/scripts/lib/*.sh; do
+  # shellcheck source=/dev/null
+  . "$f"
+done
+for f in "$root"/scripts/lib/*.sh; do
+  svc=$(basename "$f" .sh)
+  echo "test: starting $svc" >&2
+  "start_$svc"
+done
+
+# Tests that need a service fail, instead of skipping, when it is missing.
+export SIGNET_TEST_REQUIRE_SERVICES=1
+
+go vet ./...
+go test -count=1 -timeout 30m ./... 2>&1 | tee "$work/go-test.log"
+status=${PIPESTATUS[0]}
+[ "$status" -eq 0 ] || exit "$status"
+
+# Fuzz smoke runs: every fuzz target, briefly.
+"$root/scripts/fuzz.sh" "${FUZZTIME:-10s}"
