@@ -1,0 +1,34 @@
+package errkind
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func TestInnermostMarkWinsThroughWrapping(t *testing.T) {
+	base := Mark(Registry, errors.New("connection refused"))
+	wrapped := Mark(Verification, fmt.Errorf("verifying: %w", base))
+	if got := Of(wrapped); got != Registry {
+		t.Fatalf("Of = %d, want %d", got, Registry)
+	}
+}
+
+func TestUnmarkedIsInputAndNilIsOK(t *testing.T) {
+	if got := Of(errors.New("x")); got != Input {
+		t.Fatalf("unmarked: %d", got)
+	}
+	if got := Of(nil); got != OK {
+		t.Fatalf("nil: %d", got)
+	}
+	if Mark(Key, nil) != nil {
+		t.Fatal("Mark(nil) must be nil")
+	}
+}
+
+func TestJoinedErrorsKeepTheirKind(t *testing.T) {
+	err := errors.Join(errors.New("plain"), Mark(Key, errors.New("pin")))
+	if got := Of(err); got != Key {
+		t.Fatalf("joined: %d", got)
+	}
+}
