@@ -8,8 +8,9 @@ import (
 // Store is where a repository's metadata files are published: in signet,
 // the OCI artifact at the repository's reserved tag (docs/storage.md).
 type Store interface {
-	// Load returns a consistent view of the files published now. It returns
-	// an error wrapping ErrNoRepository when nothing has been published.
+	// Load returns a consistent view of the files published now: a view
+	// with no files when nothing has been published yet (publishing on it
+	// creates the repository).
 	Load(ctx context.Context) (View, error)
 }
 
@@ -30,7 +31,7 @@ type View interface {
 
 // Errors a Store reports; callers test for them with errors.Is.
 var (
-	// ErrNoRepository is returned by Store.Load when no metadata is published.
+	// ErrNoRepository is returned by Open when no metadata is published.
 	ErrNoRepository = errors.New("no trust data")
 	// ErrConflict is returned by View.Publish when another publisher moved
 	// the store on since the view was loaded.
