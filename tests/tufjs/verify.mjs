@@ -173,7 +173,9 @@ class OCIFetcher extends BaseFetcher {
     const digest = this.files.get(name);
     if (!digest) throw new DownloadHTTPError(`${name} is not in the metadata manifest`, 404);
     const { status, body } = await this.registry.blob(digest, name);
-    if (!body) throw new DownloadHTTPError(`fetching ${name} (${digest})`, status);
+    // A listed file whose blob is missing is a broken repository, not the
+    // end of the root chain, so this is not a DownloadHTTPError.
+    if (!body) throw new Error(`fetching ${name} (${digest}): http status ${status}`);
     this.fetched.push(name);
     return new ReadableStream({
       start(controller) {
