@@ -1,0 +1,208 @@
+package tuf
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+
+	"github.com/signet-dev/signet/internal/errkind"
+)
+
+// maxPublishAttempts bounds how often Update reloads and re-applies a
+// change that lost a race with another publisher.
+const maxPublishAttempts = 5
+
+// Update applies change to the repository in store and publishes it: it
+// opens the current metadata, calls change, signs what changed plus
+// snapshot and timestamp, and publishes. When another publisher moved the
+// store on in between, it starts again from the new metadata, up to a
+// bound, so that no publish is lost. change must be safe to call again.
+func Update(ctx context.Context, store Store, keys Keyring, change func(*Repo) error, opts ...RepoOption) (*Repo, error) {
+	var lastErr error
+	for attempt := 0; attempt < maxPublishAttempts; attempt++ {
+		r, err := Open(ctx, store, opts...)
+		if err != nil {
+			return nil, err
+		}
+		if change != nil {
+			if err := change(r); err != nil {
+				return nil, err
+			}
+		}
+		err = r.Publish(ctx, keys)
+		if err == nil {
+			return r, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return nil, err
+		}
+		lastErr = err
+	}
+	return nil, errkind.Mark(errkind.Registry, fmt.Errorf("gave up after %d attempts: %w", maxPublishAttempts, lastErr))
+}
+
+// Publish signs every changed role, then a new snapshot and timestamp, and
+// publishes them in one step. Old versions of re-signed roles are dropped
+// from the store (every root version stays, for clients that walk the root
+// chain). It returns an error wrapping ErrConflict when another publisher
+// moved the store on since the repository was opened.
+func (r *Repo) Publish(ctx context.Context, keys Keyring) error {
+	now := r.now()
+	exp := r.Expiries()
+	put := map[string][]byte{}
+	var remove []string
+
+	if r.rootChanged {
+		prev := r.root.Signed.Version
+		r.root.Signed.Version++
+		r.root.Signed.Expires = expiry(now, exp.Root)
+		if err := r.signRoot(ctx, keys); err != nil {
+			return err
+		}
+		data, err := r.root.ToBytes(false)
+		if err != nil {
+			return fmt.Errorf("encoding root: %w", err)
+		}
+		put[rootFile(prev+1)] = data
+	}
+
+	roles := make([]string, 0, len(r.changed))
+	for role := range r.changed {
+		roles = append(roles, role)
+	}
+	sort.Strings(roles)
+	for _, role := range roles {
+		m := r.targetsRole(role)
+		if m == nil {
+			return fmt.Errorf("internal error: changed role %s is not loaded", role)
+		}
+		old := m.Signed.Version
+		m.Signed.Version++
+		m.Signed.Expires = expiry(now, exp.Targets)
+		ids, threshold, err := r.delegationKeys(role)
+		if err != nil {
+			return err
+		}
+		if err := signWith(ctx, m, role, ids, threshold, keys); err != nil {
+			return err
+		}
+		data, err := m.ToBytes(false)
+		if err != nil {
+			return fmt.Errorf("encoding %s: %w", role, err)
+		}
+		put[versioned(m.Signed.Version, role)] = data
+		if old > 0 {
+			remove = append(remove, versioned(old, role))
+		}
+		r.snapshot.Signed.Meta[role+".json"] = metaFor(m.Signed.Version, data)
+	}
+
+	// Snapshot and timestamp are re-signed on every publish, so that a
+	// push also renews their expiry.
+	oldSnap := r.snapshot.Signed.Version
+	r.snapshot.Signed.Version++
+	r.snapshot.Signed.Expires = expiry(now, exp.Snapshot)
+	ids, threshold := r.RoleKeyIDs(metadata.SNAPSHOT)
+	if err := signWith(ctx, r.snapshot, metadata.SNAPSHOT, ids, threshold, keys); err != nil {
+		return err
+	}
+	snapData, err := r.snapshot.ToBytes(false)
+	if err != nil {
+		return fmt.Errorf("encoding snapshot: %w", err)
+	}
+	put[versioned(r.snapshot.Signed.Version, metadata.SNAPSHOT)] = snapData
+	if oldSnap > 0 {
+		remove = append(remove, versioned(oldSnap, metadata.SNAPSHOT))
+	}
+
+	r.timestamp.Signed.Version++
+	r.timestamp.Signed.Expires = expiry(now, exp.Timestamp)
+	r.timestamp.Signed.Meta["snapshot.json"] = metaFor(r.snapshot.Signed.Version, snapData)
+	ids, threshold = r.RoleKeyIDs(metadata.TIMESTAMP)
+	if err := signWith(ctx, r.timestamp, metadata.TIMESTAMP, ids, threshold, keys); err != nil {
+		return err
+	}
+	tsData, err := r.timestamp.ToBytes(false)
+	if err != nil {
+		return fmt.Errorf("encoding timestamp: %w", err)
+	}
+	put["timestamp.json"] = tsData
+
+	if err := r.view.Publish(ctx, put, remove); err != nil {
+		return fmt.Errorf("publishing trust data: %w", err)
+	}
+	r.changed = map[string]bool{}
+	r.rootChanged = false
+	return nil
+}
+
+// metaFor describes one metadata file for snapshot or timestamp: version,
+// length and SHA-256, so a client can tell a file from a mixed-in other one.
+func metaFor(version int64, data []byte) *metadata.MetaFiles {
+	sum := sha256.Sum256(data)
+	return &metadata.MetaFiles{
+		Version: version,
+		Length:  int64(len(data)),
+		Hashes:  metadata.Hashes{"sha256": sum[:]},
+	}
+}
+
+// signRoot signs a new root with a threshold of its own keys and, for a
+// root that replaces another, a threshold of the previous root's keys.
+func (r *Repo) signRoot(ctx context.Context, keys Keyring) error {
+	ids, threshold := r.RoleKeyIDs(metadata.ROOT)
+	if err := signWith(ctx, r.root, metadata.ROOT, ids, threshold, keys); err != nil {
+		return err
+	}
+	return nil
+}
+
+// signWith replaces the signatures on m with those of the first threshold
+// keys of ids that the keyring holds. Keys it does not hold are skipped;
+// fewer than threshold is an error naming how many are missing.
+func signWith[T metadata.Roles](ctx context.Context, m *metadata.Metadata[T], role string, ids []string, threshold int, keys Keyring) error {
+	m.ClearSignatures()
+	signed := 0
+	for _, id := range ids {
+		if signed >= threshold {
+			break
+		}
+		s, err := keys.Signer(ctx, id, role)
+		if errors.Is(err, ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("signing %s: %w", role, err)
+		}
+		if _, err := m.Sign(s); err != nil {
+			return errkind.Mark(errkind.Key, fmt.Errorf("signing %s with key %s: %w", role, shortID(id), err))
+		}
+		signed++
+	}
+	if signed < threshold {
+		return errkind.Mark(errkind.Key, fmt.Errorf("signing %s: %d of %d required keys at hand (key IDs %s)", role, signed, threshold, shortIDs(ids)))
+	}
+	return nil
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func shortIDs(ids []string) string {
+	out := ""
+	for i, id := range ids {
+		if i > 0 {
+			out += ", "
+		}
+		out += shortID(id)
+	}
+	return out
+}
