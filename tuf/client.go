@@ -1,0 +1,279 @@
+package tuf
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+	"github.com/theupdateframework/go-tuf/v2/metadata/config"
+	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
+)
+
+// VerifiedTarget is a target (an image tag) whose signed description passed
+// a full TUF update.
+type VerifiedTarget struct {
+	// Name is the target name: the image tag.
+	Name string `json:"name"`
+	// Length is the signed size of the image manifest in bytes.
+	Length int64 `json:"length"`
+	// SHA256 is the signed manifest digest, lower-case hex without prefix.
+	SHA256 string `json:"sha256"`
+	// MediaType is the manifest media type from the target's custom field,
+	// empty when it has none.
+	MediaType string `json:"mediaType,omitempty"`
+	// Custom is the target's custom field as signed, nil when it has none.
+	Custom json.RawMessage `json:"custom,omitempty"`
+	// Role is the role whose metadata signed the target: "targets" or the
+	// name of a delegated role.
+	Role string `json:"role"`
+	// RootVersion is the version of the root the verification ended with.
+	RootVersion int64 `json:"rootVersion"`
+	// TOFU is true when no root was trusted before this call: the view's
+	// 1.root.json was trusted on first use. Callers must tell the user.
+	TOFU bool `json:"tofu"`
+}
+
+// Digest returns the signed manifest digest as "sha256:<hex>".
+func (t *VerifiedTarget) Digest() string { return "sha256:" + t.SHA256 }
+
+// VerifyOption configures Verify.
+type VerifyOption func(*clientOptions) error
+
+type clientOptions struct {
+	trustDir string
+	root     []byte
+	now      func() time.Time
+}
+
+// WithTrustDir sets the directory where trusted metadata persists between
+// runs (root.json, timestamp.json, snapshot.json, targets.json and one file
+// per delegated role). It is required; Verify creates it (mode 0700) when
+// missing.
+func WithTrustDir(dir string) VerifyOption {
+	return func(o *clientOptions) error {
+		if dir == "" {
+			return errors.New("trust directory must not be empty")
+		}
+		o.trustDir = dir
+		return nil
+	}
+}
+
+// WithRoot pins a root: it becomes the trusted root unless the trust
+// directory already holds a root of the same or a higher version, which was
+// reached through the signed root chain and is kept. Either way trust only
+// moves forward through that chain. Without WithRoot and without a root in
+// the trust directory, Verify trusts the view's 1.root.json on first use.
+func WithRoot(rootJSON []byte) VerifyOption {
+	return func(o *clientOptions) error {
+		if len(rootJSON) == 0 {
+			return errors.New("pinned root must not be empty")
+		}
+		o.root = rootJSON
+		return nil
+	}
+}
+
+// WithVerifyClock sets the clock that expiry is checked against. The
+// default is time.Now.
+func WithVerifyClock(now func() time.Time) VerifyOption {
+	return func(o *clientOptions) error {
+		if now == nil {
+			return errors.New("clock must not be nil")
+		}
+		o.now = now
+		return nil
+	}
+}
+
+// Size bounds of the metadata files a client reads (go-tuf's defaults). A
+// file that timestamp or snapshot lists with a length is bounded by that
+// length instead.
+const (
+	clientRootMaxLength      = 512000  // each N.root.json
+	clientTimestampMaxLength = 16384   // timestamp.json
+	clientSnapshotMaxLength  = 2000000 // N.snapshot.json
+	clientTargetsMaxLength   = 5000000 // N.targets.json and each delegated role
+)
+
+// Verify runs a full TUF update over view (root chain, timestamp, snapshot,
+// top-level targets, then delegations in order, honouring terminating
+// delegations) and returns the signed description of target. No target
+// file is downloaded: the caller compares the digest with the image.
+//
+// WithTrustDir is required. Failures of verification are marked
+// errkind.Verification with a message naming the attack they reveal
+// (rollback, freeze, mix-and-match, key removal, untrusted signature,
+// tampered metadata, endless data); a target that no trusted role signs is
+// "tag T is not signed". Errors reading the view keep the view's own kind.
+// A first-use trust is recorded in the trust directory only when the
+// verification succeeds.
+func Verify(ctx context.Context, view View, target string, opts ...VerifyOption) (*VerifiedTarget, error) {
+	o := clientOptions{now: time.Now}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, errkind.Mark(errkind.Input, fmt.Errorf("verify: %w", err))
+		}
+	}
+	if o.trustDir == "" {
+		return nil, errkind.Mark(errkind.Input, errors.New("verify: no trust directory given"))
+	}
+	if target == "" {
+		return nil, errkind.Mark(errkind.Input, errors.New("verify: empty tag"))
+	}
+	f := newFetchView(ctx, view)
+	rootJSON, rootLabel, tofu, err := clientInitialRoot(f, o)
+	if err != nil {
+		return nil, err
+	}
+	res, err := clientUpdate(f, o, rootJSON, rootLabel, target)
+	if err != nil {
+		if tofu {
+			// Trust is recorded on first use only when that use succeeds.
+			_ = os.Remove(filepath.Join(o.trustDir, "root.json"))
+		}
+		return nil, err
+	}
+	res.TOFU = tofu
+	return res, nil
+}
+
+// clientUpdate runs the updater from rootJSON and looks target up.
+func clientUpdate(f *fetchView, o clientOptions, rootJSON []byte, rootLabel, target string) (*VerifiedTarget, error) {
+	cfg, err := config.New(fetchBaseURL, rootJSON)
+	if err != nil {
+		return nil, fmt.Errorf("configuring tuf updater: %w", err)
+	}
+	cfg.Fetcher = f
+	cfg.LocalMetadataDir = o.trustDir
+	cfg.LocalTargetsDir = o.trustDir // never written: targets are not downloaded
+	cfg.RootMaxLength = clientRootMaxLength
+	cfg.TimestampMaxLength = clientTimestampMaxLength
+	cfg.SnapshotMaxLength = clientSnapshotMaxLength
+	cfg.TargetsMaxLength = clientTargetsMaxLength
+
+	up, err := updater.New(cfg)
+	if err != nil {
+		return nil, clientRootError(err, rootLabel)
+	}
+	up.UnsafeSetRefTime(o.now().UTC())
+	if err := up.Refresh(); err != nil {
+		return nil, clientExplain(err, f, up)
+	}
+	tf, err := up.GetTargetInfo(target)
+	if err != nil {
+		if clientNotFound(err, target) {
+			return nil, errkind.Mark(errkind.Verification, fmt.Errorf("tag %s is not signed", target))
+		}
+		return nil, clientExplain(err, f, up)
+	}
+	trusted := up.GetTrustedMetadataSet()
+	sum, ok := tf.Hashes["sha256"]
+	if !ok || len(sum) == 0 {
+		return nil, errkind.Mark(errkind.Verification, fmt.Errorf("tag %s is signed without a sha256 digest", target))
+	}
+	res := &VerifiedTarget{
+		Name:        target,
+		Length:      tf.Length,
+		SHA256:      hex.EncodeToString(sum),
+		Role:        clientSigningRole(trusted.Targets, target, tf),
+		RootVersion: trusted.Root.Signed.Version,
+	}
+	if tf.Custom != nil {
+		res.Custom = append(json.RawMessage(nil), *tf.Custom...)
+		var custom struct {
+			MediaType string `json:"mediaType"`
+		}
+		if json.Unmarshal(*tf.Custom, &custom) == nil {
+			res.MediaType = custom.MediaType
+		}
+	}
+	return res, nil
+}
+
+// clientSigningRole finds the role that signed target. The updater returns
+// the very *TargetFiles held in the trusted metadata of the role where its
+// pre-order walk stopped, so the role is the one whose targets map holds
+// that pointer: this follows go-tuf's own delegation order and terminating
+// flags without walking them a second time.
+func clientSigningRole(roles map[string]*metadata.Metadata[metadata.TargetsType], target string, tf *metadata.TargetFiles) string {
+	for name, md := range roles {
+		if md != nil && md.Signed.Targets[target] == tf {
+			return name
+		}
+	}
+	return metadata.TARGETS // unreachable with go-tuf v2.4.2
+}
+
+// clientNotFound reports whether err is the updater's "target not found",
+// which go-tuf v2.4.2 returns as an untyped error after a complete walk.
+func clientNotFound(err error, target string) bool {
+	return err.Error() == fmt.Sprintf("target %s not found", target)
+}
+
+// clientInitialRoot picks the root the updater starts from: the trust
+// directory's, a pinned one, or (first contact) the view's 1.root.json.
+func clientInitialRoot(f *fetchView, o clientOptions) (rootJSON []byte, label string, tofu bool, err error) {
+	dirPath := filepath.Join(o.trustDir, "root.json")
+	dirRoot, err := os.ReadFile(dirPath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, "", false, errkind.Mark(errkind.Input, fmt.Errorf("reading trusted root: %w", err))
+	}
+	var dirVersion int64
+	if dirRoot != nil {
+		if dirVersion, err = clientRootVersion(dirRoot); err != nil {
+			return nil, "", false, errkind.Mark(errkind.Verification, fmt.Errorf("trusted root %s is invalid: %w", dirPath, err))
+		}
+	}
+	if o.root != nil {
+		pinned, err := clientRootVersion(o.root)
+		if err != nil {
+			return nil, "", false, errkind.Mark(errkind.Input, fmt.Errorf("pinned root is not root metadata: %w", err))
+		}
+		if dirRoot == nil || dirVersion < pinned {
+			return o.root, fmt.Sprintf("pinned root (version %d)", pinned), false, nil
+		}
+	}
+	if dirRoot != nil {
+		return dirRoot, fmt.Sprintf("trusted root %s", dirPath), false, nil
+	}
+	data, err := f.DownloadFile(fetchBaseURL+"1.root.json", clientRootMaxLength, 0)
+	if err != nil {
+		return nil, "", false, clientExplain(err, f, nil)
+	}
+	return data, "1.root.json (trusted on first use)", true, nil
+}
+
+// clientRootVersion parses root metadata and returns its version.
+func clientRootVersion(data []byte) (int64, error) {
+	root, err := metadata.Root().FromBytes(data)
+	if err != nil {
+		return 0, err
+	}
+	return root.Signed.Version, nil
+}
+
+// TrustedRootVersion returns the version of the root trusted in trustDir,
+// or 0 when the directory holds no root yet.
+func TrustedRootVersion(trustDir string) (int64, error) {
+	data, err := os.ReadFile(filepath.Join(trustDir, "root.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, errkind.Mark(errkind.Input, fmt.Errorf("reading trusted root: %w", err))
+	}
+	v, err := clientRootVersion(data)
+	if err != nil {
+		return 0, errkind.Mark(errkind.Verification, fmt.Errorf("trusted root in %s is invalid: %w", trustDir, err))
+	}
+	return v, nil
+}

@@ -1,0 +1,146 @@
+package tuf
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+)
+
+// signatures explains metadata that lacks a threshold of valid signatures:
+// a signature by a trusted key that does not verify means the bytes changed
+// after signing; otherwise the signers are not (enough) trusted keys; for a
+// new root that drops the trusted root keys, it is a key removal attack.
+func (c clientCase) signatures() error {
+	md, sigs, err := clientParseRole(c.role, c.data)
+	if c.trusted == nil || err != nil {
+		return clientFail(c.err, "untrusted signature: %s is not signed by a threshold of trusted keys", c.role)
+	}
+	if c.role == metadata.ROOT {
+		return c.rootSignatures(md.(*metadata.Metadata[metadata.RootType]), sigs)
+	}
+	keys, ids, threshold, ok := c.delegator()
+	if !ok {
+		return clientFail(c.err, "untrusted signature: %s is not signed by a threshold of trusted keys", c.role)
+	}
+	valid, bad := clientCountSignatures(keys, ids, md, sigs)
+	if bad > 0 {
+		return clientFail(c.err, "tampered metadata: %s was changed after it was signed (a signature by a trusted key does not verify)", c.name)
+	}
+	return clientFail(c.err, "untrusted signature: %s is not signed by a threshold of trusted keys (%d of %d)", c.role, valid, threshold)
+}
+
+// rootSignatures explains a new root of the chain that the updater refused.
+// A new root needs a threshold of the trusted root's keys and a threshold
+// of its own.
+func (c clientCase) rootSignatures(next *metadata.Metadata[metadata.RootType], sigs []metadata.Signature) error {
+	prev := c.trusted.Root.Signed
+	prevRole := prev.Roles[metadata.ROOT]
+	nextRole := next.Signed.Roles[metadata.ROOT]
+	if prevRole == nil || nextRole == nil {
+		return clientFail(c.err, "untrusted signature: %s is not signed by a threshold of trusted root keys", c.name)
+	}
+	valid, bad := clientCountSignatures(prev.Keys, prevRole.KeyIDs, next, sigs)
+	if bad > 0 {
+		return clientFail(c.err, "tampered metadata: %s was changed after it was signed (a signature by a trusted root key does not verify)", c.name)
+	}
+	if valid >= prevRole.Threshold {
+		own, _ := clientCountSignatures(next.Signed.Keys, nextRole.KeyIDs, next, sigs)
+		return clientFail(c.err, "untrusted signature: %s is not signed by a threshold of its own root keys (%d of %d)", c.name, own, nextRole.Threshold)
+	}
+	for _, id := range prevRole.KeyIDs {
+		if !slices.Contains(nextRole.KeyIDs, id) {
+			return clientFail(c.err, "key removal attack: %s replaces the root keys without a threshold of signatures from trusted root version %d (%d of %d)", c.name, prev.Version, valid, prevRole.Threshold)
+		}
+	}
+	return clientFail(c.err, "untrusted signature: %s is not signed by a threshold of the keys of trusted root version %d (%d of %d)", c.name, prev.Version, valid, prevRole.Threshold)
+}
+
+// delegator returns the keys, key IDs and threshold that the trusted
+// metadata requires for c's role: root's for a top-level role, the
+// delegating role's for a delegated one.
+func (c clientCase) delegator() (map[string]*metadata.Key, []string, int, bool) {
+	switch c.role {
+	case metadata.TIMESTAMP, metadata.SNAPSHOT, metadata.TARGETS:
+		r := c.trusted.Root.Signed.Roles[c.role]
+		if r == nil {
+			return nil, nil, 0, false
+		}
+		return c.trusted.Root.Signed.Keys, r.KeyIDs, r.Threshold, true
+	}
+	names := make([]string, 0, len(c.trusted.Targets))
+	for name := range c.trusted.Targets {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		d := c.trusted.Targets[name].Signed.Delegations
+		if d == nil {
+			continue
+		}
+		for _, r := range d.Roles {
+			if r.Name == c.role {
+				return d.Keys, r.KeyIDs, r.Threshold, true
+			}
+		}
+	}
+	return nil, nil, 0, false
+}
+
+// clientCountSignatures checks, key by key, the signatures that keys of ids
+// made on md: valid ones, and bad ones (present but not verifying).
+func clientCountSignatures(keys map[string]*metadata.Key, ids []string, md any, sigs []metadata.Signature) (valid, bad int) {
+	for _, id := range ids {
+		key := keys[id]
+		signed := slices.ContainsFunc(sigs, func(s metadata.Signature) bool { return s.KeyID == id })
+		if key == nil || !signed {
+			continue
+		}
+		// A one-key delegator lets go-tuf's own code check one signature.
+		probe := metadata.Root()
+		probe.Signed.Keys = map[string]*metadata.Key{id: key}
+		probe.Signed.Roles = map[string]*metadata.Role{"probe": {KeyIDs: []string{id}, Threshold: 1}}
+		err := probe.VerifyDelegate("probe", md)
+		var unsigned *metadata.ErrUnsignedMetadata
+		switch {
+		case err == nil:
+			valid++
+		case errors.As(err, &unsigned):
+			bad++
+		}
+	}
+	return valid, bad
+}
+
+// clientParseRole parses data as the metadata type of role.
+func clientParseRole(role string, data []byte) (any, []metadata.Signature, error) {
+	if data == nil {
+		return nil, nil, errors.New("no data")
+	}
+	switch role {
+	case metadata.ROOT:
+		m, err := metadata.Root().FromBytes(data)
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, m.Signatures, nil
+	case metadata.TIMESTAMP:
+		m, err := metadata.Timestamp().FromBytes(data)
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, m.Signatures, nil
+	case metadata.SNAPSHOT:
+		m, err := metadata.Snapshot().FromBytes(data)
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, m.Signatures, nil
+	default:
+		m, err := metadata.Targets().FromBytes(data)
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, m.Signatures, nil
+	}
+}
