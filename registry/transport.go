@@ -1,0 +1,160 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/signet-dev/signet/internal/errkind"
+)
+
+// guardTransport sits under ggcr's authentication. It refuses plain HTTP
+// to registries that were not allowed it, fails a request when nothing
+// moves for timeout, and bounds every manifest response to maxManifest
+// bytes before it is read.
+type guardTransport struct {
+	next        http.RoundTripper
+	insecure    bool
+	timeout     time.Duration
+	maxManifest int64
+}
+
+// timeoutError is the cause of a request cancelled by the watchdog.
+type timeoutError struct {
+	host    string
+	timeout time.Duration
+}
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("no response from %s within %s", e.host, e.timeout)
+}
+
+func (e *timeoutError) Timeout() bool { return true }
+
+func (t *guardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && !t.insecure && !isLoopback(req.URL.Host) {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, errkind.Mark(errkind.Registry, fmt.Errorf("plain HTTP to %s refused: the registry must be marked insecure to allow it", req.URL.Host))
+	}
+
+	ctx, cancel := context.WithCancelCause(req.Context())
+	w := &watchdog{ctx: ctx, cancel: cancel, timeout: t.timeout,
+		cause: &timeoutError{host: req.URL.Host, timeout: t.timeout}}
+	w.arm()
+	req = req.Clone(ctx)
+	if req.Body != nil && req.Body != http.NoBody {
+		req.Body = &watchedBody{rc: req.Body, w: w, limit: -1}
+	}
+
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		w.stop()
+		if cause := context.Cause(ctx); cause == w.cause {
+			return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Host, cause)
+		}
+		return nil, err
+	}
+
+	var limit int64 = -1
+	if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/manifests/") {
+		limit = t.maxManifest
+		if resp.ContentLength > limit {
+			resp.Body.Close()
+			w.stop()
+			return nil, tooLarge("manifest", req.URL.Host, resp.ContentLength, limit)
+		}
+	}
+	resp.Body = &watchedBody{rc: resp.Body, w: w, limit: limit, host: req.URL.Host, closeStops: true}
+	return resp, nil
+}
+
+func tooLarge(what, host string, size, limit int64) error {
+	if size >= 0 {
+		return errkind.Mark(errkind.Input, fmt.Errorf("%w: %s from %s is %d bytes, more than the limit of %d", ErrTooLarge, what, host, size, limit))
+	}
+	return errkind.Mark(errkind.Input, fmt.Errorf("%w: %s from %s is more than the limit of %d bytes", ErrTooLarge, what, host, limit))
+}
+
+// watchdog cancels a request when it is not kicked for timeout.
+type watchdog struct {
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	timeout time.Duration
+	cause   error
+
+	mu    sync.Mutex
+	timer *time.Timer
+	done  bool
+}
+
+func (w *watchdog) arm() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.timer = time.AfterFunc(w.timeout, func() { w.cancel(w.cause) })
+}
+
+func (w *watchdog) kick() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.timer.Reset(w.timeout)
+	}
+}
+
+func (w *watchdog) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.done = true
+		w.timer.Stop()
+		w.cancel(nil)
+	}
+}
+
+// err replaces a cancellation error by the watchdog's cause.
+func (w *watchdog) err(err error) error {
+	if err != nil && err != io.EOF && context.Cause(w.ctx) == w.cause {
+		return w.cause
+	}
+	return err
+}
+
+// watchedBody kicks the watchdog as data moves and, with a limit, fails
+// once more than limit bytes arrive.
+type watchedBody struct {
+	rc         io.ReadCloser
+	w          *watchdog
+	limit      int64 // -1: none
+	read       int64
+	host       string
+	closeStops bool
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	if b.limit >= 0 && int64(len(p)) > b.limit-b.read+1 {
+		p = p[:b.limit-b.read+1]
+	}
+	n, err := b.rc.Read(p)
+	b.read += int64(n)
+	if n > 0 {
+		b.w.kick()
+	}
+	if b.limit >= 0 && b.read > b.limit {
+		return 0, tooLarge("manifest", b.host, -1, b.limit)
+	}
+	return n, b.w.err(err)
+}
+
+func (b *watchedBody) Close() error {
+	err := b.rc.Close()
+	if b.closeStops {
+		b.w.stop()
+	}
+	return err
+}
