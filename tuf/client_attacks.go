@@ -93,6 +93,8 @@ func clientExplain(err error, f *fetchView, up *updater.Updater) error {
 		return clientFail(err, "incomplete trust data: %s is missing", httpErr.URL)
 	case errors.As(err, &repo):
 		return clientFail(err, "tampered metadata: %s", repo.Msg)
+	case strings.HasSuffix(err.Error(), "not found in snapshot"):
+		return clientFail(err, "incomplete trust data: %v", err)
 	case c.name != "":
 		return clientFail(err, "invalid metadata in %s: %v", c.name, err)
 	default:

@@ -194,3 +194,38 @@ func TestVerifyRejectsTargetsLongerThanSnapshotLists(t *testing.T) {
 	view = view.with("1.targets.json", padded)
 	wantVerificationError(t, view, "v1", "tampered metadata: 1.targets.json does not match the length and hash that snapshot lists for it", WithTrustDir(t.TempDir()))
 }
+
+func TestVerifyRejectsAnExpiredRootAsFreeze(t *testing.T) {
+	fx := newClientFixture(t)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	view := fx.publish()
+	later := func() time.Time { return fx.now.Add(400 * 24 * time.Hour) }
+	want := "freeze attack: root expired at " + fx.root.Signed.Expires.Format(time.RFC3339)
+	wantVerificationError(t, view, "v1", want, WithTrustDir(t.TempDir()), WithVerifyClock(later))
+}
+
+func TestVerifyRejectsASnapshotListingOlderTargetsAsRollback(t *testing.T) {
+	fx := newClientFixture(t)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.publish()
+	fx.addTarget(metadata.TARGETS, "v2", testManifest)
+	dir := t.TempDir()
+	mustVerify(t, fx.publish(), "v1", WithTrustDir(dir))
+
+	// Snapshot and timestamp move on, but list targets version 1 again.
+	fx.targets.Signed.Version = 0
+	fx.dirty[metadata.TARGETS] = true
+	wantVerificationError(t, fx.publish(), "v1", "rollback attack: snapshot lists targets.json version 1, older than trusted version 2", WithTrustDir(dir))
+}
+
+func TestVerifyRejectsATimestampListingAnOlderSnapshotAsRollback(t *testing.T) {
+	fx := newClientFixture(t)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.publish()
+	dir := t.TempDir()
+	mustVerify(t, fx.publish(), "v1", WithTrustDir(dir))
+
+	// Timestamp version 3 lists snapshot version 1 where 2 was trusted.
+	fx.snapshot.Signed.Version = 0
+	wantVerificationError(t, fx.publish(), "v1", "rollback attack: timestamp version 3 lists an older snapshot than trusted timestamp version 2", WithTrustDir(dir))
+}
