@@ -165,15 +165,9 @@ func clientUpdate(f *fetchView, o clientOptions, rootJSON []byte, rootLabel, tar
 		return nil, clientRootError(err, rootLabel)
 	}
 	up.UnsafeSetRefTime(o.now().UTC())
-	if err := up.Refresh(); err != nil {
-		return nil, clientExplain(err, f, up)
-	}
-	tf, err := up.GetTargetInfo(target)
+	tf, err := clientLookup(up, f, target)
 	if err != nil {
-		if clientNotFound(err, target) {
-			return nil, errkind.Mark(errkind.Verification, fmt.Errorf("tag %s is not signed", target))
-		}
-		return nil, clientExplain(err, f, up)
+		return nil, err
 	}
 	trusted := up.GetTrustedMetadataSet()
 	sum, ok := tf.Hashes["sha256"]
@@ -197,6 +191,29 @@ func clientUpdate(f *fetchView, o clientOptions, rootJSON []byte, rootLabel, tar
 		}
 	}
 	return res, nil
+}
+
+// clientLookup refreshes the top-level metadata and looks target up.
+// go-tuf v2.4.2 dereferences meta entries without checking them (a signed
+// timestamp without "snapshot.json" in its meta panics), so a panic in the
+// updater is turned into a verification failure of the file being read.
+func clientLookup(up *updater.Updater, f *fetchView, target string) (tf *metadata.TargetFiles, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			tf, err = nil, clientFail(nil, "invalid metadata: %s is malformed (%v)", f.lastName, r)
+		}
+	}()
+	if err := up.Refresh(); err != nil {
+		return nil, clientExplain(err, f, up)
+	}
+	tf, err = up.GetTargetInfo(target)
+	if err != nil {
+		if clientNotFound(err, target) {
+			return nil, errkind.Mark(errkind.Verification, fmt.Errorf("tag %s is not signed", target))
+		}
+		return nil, clientExplain(err, f, up)
+	}
+	return tf, nil
 }
 
 // clientSigningRole finds the role that signed target. The updater returns

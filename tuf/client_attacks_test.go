@@ -24,9 +24,9 @@ func TestVerifyRejectsTargetsChangedAfterSigning(t *testing.T) {
 	for _, hashes := range []bool{true, false} {
 		fx := newClientFixture(t)
 		fx.hashes = hashes
-		fx.addTarget(metadata.TARGETS, "v1", testManifest)
+		fx.addTarget(metadata.TARGETS, "v1", testManifest())
 		view := fx.publish()
-		digest := testDigest(testManifest)
+		digest := testDigest(testManifest())
 		forged := strings.Repeat("0", len(digest))
 		view = view.with("1.targets.json", tamper(t, view.files["1.targets.json"], digest, forged))
 
@@ -40,7 +40,7 @@ func TestVerifyRejectsTargetsChangedAfterSigning(t *testing.T) {
 
 func TestVerifyRejectsTargetsSignedByAnUntrustedKey(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.keys[metadata.TARGETS] = newFixKey(t, false) // not in root
 	view := fx.publish()
 	wantVerificationError(t, view, "v1", "untrusted signature: targets is not signed by a threshold of trusted keys (0 of 1)", WithTrustDir(t.TempDir()))
@@ -49,7 +49,7 @@ func TestVerifyRejectsTargetsSignedByAnUntrustedKey(t *testing.T) {
 func TestVerifyRejectsADelegatedRoleSignedByAnUntrustedKey(t *testing.T) {
 	fx := newClientFixture(t)
 	fx.delegate("ci", []string{"*"}, false)
-	fx.addTarget("ci", "v1", testManifest)
+	fx.addTarget("ci", "v1", testManifest())
 	fx.keys["ci"] = newFixKey(t, false) // not the key targets delegates to
 	view := fx.publish()
 	wantVerificationError(t, view, "v1", "untrusted signature: ci is not signed by a threshold of trusted keys (0 of 1)", WithTrustDir(t.TempDir()))
@@ -57,9 +57,9 @@ func TestVerifyRejectsADelegatedRoleSignedByAnUntrustedKey(t *testing.T) {
 
 func TestVerifyRejectsAnOlderPublishAsRollback(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	older := fx.publish()
-	fx.addTarget(metadata.TARGETS, "v2", testManifest)
+	fx.addTarget(metadata.TARGETS, "v2", testManifest())
 	newer := fx.publish()
 	dir := t.TempDir()
 
@@ -69,7 +69,7 @@ func TestVerifyRejectsAnOlderPublishAsRollback(t *testing.T) {
 
 func TestVerifyRejectsAnExpiredTimestampAsFreeze(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	expired := fx.now.Add(-time.Hour)
 	fx.expires[metadata.TIMESTAMP] = expired
 	view := fx.publish()
@@ -81,7 +81,7 @@ func TestVerifyRejectsAnExpiredTimestampAsFreeze(t *testing.T) {
 
 func TestVerifyRejectsAFrozenRepositoryOnceItsTimestampExpires(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	dir := t.TempDir()
 	mustVerify(t, view, "v1", WithTrustDir(dir))
@@ -95,7 +95,7 @@ func TestVerifyRejectsAFrozenRepositoryOnceItsTimestampExpires(t *testing.T) {
 func TestVerifyRejectsAnExpiredDelegationAsFreeze(t *testing.T) {
 	fx := newClientFixture(t)
 	fx.delegate("ci", []string{"*"}, false)
-	fx.addTarget("ci", "v1", testManifest)
+	fx.addTarget("ci", "v1", testManifest())
 	fx.expires["ci"] = fx.now.Add(-time.Minute)
 	view := fx.publish()
 	wantVerificationError(t, view, "v1", "freeze attack: ci expired at "+fx.expires["ci"].Format(time.RFC3339), WithTrustDir(t.TempDir()))
@@ -105,9 +105,9 @@ func TestVerifyRejectsTargetsFromAnotherPublishAsMixAndMatch(t *testing.T) {
 	for _, hashes := range []bool{true, false} {
 		fx := newClientFixture(t)
 		fx.hashes = hashes
-		fx.addTarget(metadata.TARGETS, "v1", testManifest)
+		fx.addTarget(metadata.TARGETS, "v1", testManifest())
 		first := fx.publish()
-		fx.addTarget(metadata.TARGETS, "v2", testManifest)
+		fx.addTarget(metadata.TARGETS, "v2", testManifest())
 		second := fx.publish()
 		mixed := second.with("2.targets.json", first.files["1.targets.json"])
 		wantVerificationError(t, mixed, "v1", "mix-and-match attack: targets version 1 does not match snapshot's 2", WithTrustDir(t.TempDir()))
@@ -118,9 +118,9 @@ func TestVerifyRejectsASnapshotFromAnotherPublishAsMixAndMatch(t *testing.T) {
 	for _, hashes := range []bool{true, false} {
 		fx := newClientFixture(t)
 		fx.hashes = hashes
-		fx.addTarget(metadata.TARGETS, "v1", testManifest)
+		fx.addTarget(metadata.TARGETS, "v1", testManifest())
 		first := fx.publish()
-		fx.addTarget(metadata.TARGETS, "v2", testManifest)
+		fx.addTarget(metadata.TARGETS, "v2", testManifest())
 		second := fx.publish()
 		mixed := second.with("2.snapshot.json", first.files["1.snapshot.json"])
 		wantVerificationError(t, mixed, "v1", "mix-and-match attack: snapshot version 1 does not match timestamp's 2", WithTrustDir(t.TempDir()))
@@ -129,7 +129,7 @@ func TestVerifyRejectsASnapshotFromAnotherPublishAsMixAndMatch(t *testing.T) {
 
 func TestVerifyRejectsARootSignedOnlyByItsNewKeyAsKeyRemoval(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
 	pinned := fx.rootJSON(1)
 	attacker := newFixKey(t, true)
@@ -140,7 +140,7 @@ func TestVerifyRejectsARootSignedOnlyByItsNewKeyAsKeyRemoval(t *testing.T) {
 
 func TestVerifyRejectsARootNotSignedByItsOwnNewKey(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
 	pinned := fx.rootJSON(1)
 	old := fx.rootKeys
@@ -151,7 +151,7 @@ func TestVerifyRejectsARootNotSignedByItsOwnNewKey(t *testing.T) {
 
 func TestVerifyRejectsAReplayedRootUnderTheNextVersionAsRollback(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	view = view.with("2.root.json", fx.rootJSON(1))
 	wantVerificationError(t, view, "v1", "rollback attack: 2.root.json holds root version 1 instead of 2", WithTrustDir(t.TempDir()))
@@ -159,14 +159,14 @@ func TestVerifyRejectsAReplayedRootUnderTheNextVersionAsRollback(t *testing.T) {
 
 func TestVerifyRejectsAMissingTimestamp(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish().with("timestamp.json", nil)
 	wantVerificationError(t, view, "v1", "incomplete trust data: timestamp.json is missing", WithTrustDir(t.TempDir()))
 }
 
 func TestVerifyBoundsTheSizeOfTheTimestamp(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	// Trailing spaces keep the JSON and its signature valid.
 	huge := append(bytes.Clone(view.files["timestamp.json"]), bytes.Repeat([]byte(" "), clientTimestampMaxLength)...)
@@ -188,7 +188,7 @@ func TestVerifyBoundsTheSizeOfTheTimestamp(t *testing.T) {
 
 func TestVerifyRejectsTargetsLongerThanSnapshotLists(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	padded := append(bytes.Clone(view.files["1.targets.json"]), ' ')
 	view = view.with("1.targets.json", padded)
@@ -197,7 +197,7 @@ func TestVerifyRejectsTargetsLongerThanSnapshotLists(t *testing.T) {
 
 func TestVerifyRejectsAnExpiredRootAsFreeze(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	later := func() time.Time { return fx.now.Add(400 * 24 * time.Hour) }
 	want := "freeze attack: root expired at " + fx.root.Signed.Expires.Format(time.RFC3339)
@@ -206,9 +206,9 @@ func TestVerifyRejectsAnExpiredRootAsFreeze(t *testing.T) {
 
 func TestVerifyRejectsASnapshotListingOlderTargetsAsRollback(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
-	fx.addTarget(metadata.TARGETS, "v2", testManifest)
+	fx.addTarget(metadata.TARGETS, "v2", testManifest())
 	dir := t.TempDir()
 	mustVerify(t, fx.publish(), "v1", WithTrustDir(dir))
 
@@ -220,7 +220,7 @@ func TestVerifyRejectsASnapshotListingOlderTargetsAsRollback(t *testing.T) {
 
 func TestVerifyRejectsATimestampListingAnOlderSnapshotAsRollback(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
 	dir := t.TempDir()
 	mustVerify(t, fx.publish(), "v1", WithTrustDir(dir))
@@ -228,4 +228,13 @@ func TestVerifyRejectsATimestampListingAnOlderSnapshotAsRollback(t *testing.T) {
 	// Timestamp version 3 lists snapshot version 1 where 2 was trusted.
 	fx.snapshot.Signed.Version = 0
 	wantVerificationError(t, fx.publish(), "v1", "rollback attack: timestamp version 3 lists an older snapshot than trusted timestamp version 2", WithTrustDir(dir))
+}
+
+func TestVerifyRejectsASignedTimestampWithoutSnapshotMetaWithoutPanicking(t *testing.T) {
+	fx := newClientFixture(t)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
+	view := fx.publish()
+	fx.timestamp.Signed.Meta = map[string]*metadata.MetaFiles{}
+	view = view.with("timestamp.json", fixSign(t, fx.timestamp, fx.keys[metadata.TIMESTAMP]))
+	wantVerificationError(t, view, "v1", "invalid metadata: timestamp.json is malformed", WithTrustDir(t.TempDir()))
 }

@@ -13,7 +13,10 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 )
 
-var testManifest = []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}`)
+const testManifestJSON = `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}`
+
+// testManifest returns the image manifest the tests sign.
+func testManifest() []byte { return []byte(testManifestJSON) }
 
 func testDigest(b []byte) string {
 	sum := sha256.Sum256(b)
@@ -52,14 +55,14 @@ func wantVerificationError(t *testing.T, view View, tag, want string, opts ...Ve
 
 func TestVerifyReturnsSignedDigestLengthMediaTypeAndRole(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 
 	got := mustVerify(t, view, "v1", WithTrustDir(t.TempDir()))
-	if got.Name != "v1" || got.SHA256 != testDigest(testManifest) || got.Length != int64(len(testManifest)) {
-		t.Fatalf("got %+v, want v1 with digest %s and length %d", got, testDigest(testManifest), len(testManifest))
+	if got.Name != "v1" || got.SHA256 != testDigest(testManifest()) || got.Length != int64(len(testManifest())) {
+		t.Fatalf("got %+v, want v1 with digest %s and length %d", got, testDigest(testManifest()), len(testManifest()))
 	}
-	if got.Digest() != "sha256:"+testDigest(testManifest) {
+	if got.Digest() != "sha256:"+testDigest(testManifest()) {
 		t.Fatalf("Digest() = %s", got.Digest())
 	}
 	if got.MediaType != "application/vnd.oci.image.manifest.v1+json" || !strings.Contains(string(got.Custom), "mediaType") {
@@ -72,7 +75,7 @@ func TestVerifyReturnsSignedDigestLengthMediaTypeAndRole(t *testing.T) {
 
 func TestVerifyTrustsOnFirstUseOnlyTheFirstTime(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	dir := t.TempDir()
 
@@ -100,7 +103,7 @@ func TestVerifyFirstUseRecordsNoTrustWhenVerificationFails(t *testing.T) {
 
 func TestVerifyPinnedRootWalksForwardThroughTwoRotations(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
 	pinned := fx.rootJSON(1)
 	fx.rotateRootKey()
@@ -119,7 +122,7 @@ func TestVerifyPinnedRootWalksForwardThroughTwoRotations(t *testing.T) {
 
 func TestVerifyKeepsTheTrustDirRootWhenNewerThanThePin(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
 	pinned := fx.rootJSON(1)
 	// Root 2 also replaces the timestamp key: root 1 does not trust the
@@ -148,13 +151,13 @@ func TestVerifyKeepsTheTrustDirRootWhenNewerThanThePin(t *testing.T) {
 func TestVerifyResolvesADelegatedTargetToItsRole(t *testing.T) {
 	fx := newClientFixture(t)
 	fx.delegate("ci", []string{"ci-*"}, false)
-	fx.addTarget("ci", "ci-42", testManifest)
+	fx.addTarget("ci", "ci-42", testManifest())
 	fx.addTarget(metadata.TARGETS, "v1", []byte("other"))
 	view := fx.publish()
 	dir := t.TempDir()
 
-	if got := mustVerify(t, view, "ci-42", WithTrustDir(dir)); got.Role != "ci" || got.SHA256 != testDigest(testManifest) {
-		t.Fatalf("got role %q digest %s, want ci and %s", got.Role, got.SHA256, testDigest(testManifest))
+	if got := mustVerify(t, view, "ci-42", WithTrustDir(dir)); got.Role != "ci" || got.SHA256 != testDigest(testManifest()) {
+		t.Fatalf("got role %q digest %s, want ci and %s", got.Role, got.SHA256, testDigest(testManifest()))
 	}
 	if got := mustVerify(t, view, "v1", WithTrustDir(dir)); got.Role != metadata.TARGETS {
 		t.Fatalf("got role %q, want targets", got.Role)
@@ -166,7 +169,7 @@ func TestVerifyHonoursTerminatingDelegations(t *testing.T) {
 		fx := newClientFixture(t)
 		fx.delegate("first", []string{"*"}, terminating)
 		fx.delegate("second", []string{"*"}, false)
-		fx.addTarget("second", "v1", testManifest)
+		fx.addTarget("second", "v1", testManifest())
 		view := fx.publish()
 		if terminating {
 			wantVerificationError(t, view, "v1", "tag v1 is not signed", WithTrustDir(t.TempDir()))
@@ -180,7 +183,7 @@ func TestVerifyHonoursTerminatingDelegations(t *testing.T) {
 
 func TestVerifyReportsAnAbsentTagAsNotSigned(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	err := wantVerificationError(t, view, "v2", "tag v2 is not signed", WithTrustDir(t.TempDir()))
 	if err.Error() != "tag v2 is not signed" {
@@ -190,7 +193,7 @@ func TestVerifyReportsAnAbsentTagAsNotSigned(t *testing.T) {
 
 func TestVerifyKeepsTheKindOfViewReadErrors(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	for _, name := range []string{"1.root.json", "timestamp.json", "1.targets.json"} {
 		view := fx.publish()
 		view = view.with(name, view.files[name])
@@ -204,7 +207,7 @@ func TestVerifyKeepsTheKindOfViewReadErrors(t *testing.T) {
 
 func TestVerifyStopsWhenTheContextIsCancelled(t *testing.T) {
 	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
