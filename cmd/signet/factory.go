@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+
+	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/registry"
+)
+
+// factory gives commands their dependencies. It lives for one invocation of
+// signet, so each lazy constructor builds its value at most once per
+// command; nothing is built before a command asks for it (`signet version`
+// opens no keystore). Global holds the parsed global flags; the constructors
+// read it when called, after flag parsing.
+type factory struct {
+	IOStreams *iostreams
+	Env       func(string) string // the process environment (os.Getenv)
+	Global    globalOptions
+
+	// Logger is the debug log on stderr with -v, a discarding logger
+	// otherwise. Never log a secret.
+	Logger func() *slog.Logger
+	// Prompter asks for secrets and confirmations (environment first).
+	Prompter func() Prompter
+	// Home is the signet home: --home, $SIGNET_HOME or ~/.signet.
+	Home func() (string, error)
+	// Keystore opens the signet home, with passphrases from Prompter.
+	Keystore func() (*keystore.Store, error)
+	// Registry returns the registry client, plain HTTP with --insecure
+	// (and always for localhost and 127.0.0.1).
+	Registry func() (*registry.Client, error)
+}
+
+func newFactory(ios *iostreams, env func(string) string) *factory {
+	f := &factory{IOStreams: ios, Env: env}
+	f.Logger = sync.OnceValue(func() *slog.Logger {
+		if !f.Global.Verbose {
+			return slog.New(slog.DiscardHandler)
+		}
+		return slog.New(slog.NewTextHandler(ios.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	f.Prompter = sync.OnceValue(func() Prompter {
+		return &prompter{env: env, term: ios.Terminal, errOut: ios.ErrOut, noInput: f.Global.NoInput}
+	})
+	f.Home = sync.OnceValues(func() (string, error) { return resolveHome(f.Global.Home, env) })
+	f.Keystore = sync.OnceValues(func() (*keystore.Store, error) {
+		home, err := f.Home()
+		if err != nil {
+			return nil, err
+		}
+		f.Logger().Debug("opening keystore", "home", home)
+		return keystore.Open(home, keystore.WithPassphrase(newPassphraseFunc(f.Prompter())))
+	})
+	f.Registry = sync.OnceValues(func() (*registry.Client, error) {
+		f.Logger().Debug("registry client", "insecure", f.Global.Insecure)
+		return registry.New(registry.WithInsecure(f.Global.Insecure), registry.WithUserAgent(userAgent()))
+	})
+	return f
+}
+
+// userAgent is the User-Agent of signet's registry requests.
+func userAgent() string {
+	return "signet/" + buildVersion(version, debug.ReadBuildInfo).Version
+}
+
+// homeOrEmpty is the home for log lines; "" when it cannot be worked out.
+func (f *factory) homeOrEmpty() string {
+	h, _ := f.Home()
+	return h
+}
+
+// resolveHome returns the signet home: the --home flag, else SIGNET_HOME,
+// else ~/.signet.
+func resolveHome(flag string, env func(string) string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if h := env("SIGNET_HOME"); h != "" {
+		return h, nil
+	}
+	dir := env("HOME")
+	if dir == "" {
+		var err error
+		if dir, err = os.UserHomeDir(); err != nil {
+			return "", errkind.Mark(errkind.Input, errors.New("no home directory: set SIGNET_HOME or pass --home"))
+		}
+	}
+	return filepath.Join(dir, ".signet"), nil
+}
+
+// newPassphraseFunc answers the keystore's passphrase requests through p:
+//
+//	unlock keystore           SIGNET_PASSPHRASE, or a prompt
+//	new keystore passphrase   SIGNET_NEW_PASSPHRASE; SIGNET_PASSPHRASE too when
+//	                          the keystore was not unlocked with it first
+//	                          (a new keystore); or a prompt asked twice
+//	encrypt key bundle        SIGNET_EXPORT_PASSPHRASE, or a prompt asked twice
+//	decrypt key file F        SIGNET_IMPORT_PASSPHRASE, or a prompt
+//	anything else             SIGNET_PASSPHRASE, or a prompt
+//
+// so `key passwd` never takes the old passphrase for the new one.
+func newPassphraseFunc(p Prompter) keystore.PassphraseFunc {
+	var mu sync.Mutex
+	unlocked := false
+	return func(ctx context.Context, req keystore.PassphraseRequest) ([]byte, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		prompt := "Passphrase to " + req.Reason
+		switch {
+		case req.Reason == "new keystore passphrase":
+			if !unlocked {
+				return p.NewPassphrase(false)
+			}
+			return p.NewPassphrase(true)
+		case req.Reason == "encrypt key bundle":
+			return p.Secret(secretSpec{Env: envExportPassphrase, What: "export passphrase", Prompt: prompt, Confirm: true})
+		case strings.HasPrefix(req.Reason, "decrypt key file"):
+			return p.Secret(secretSpec{Env: envImportPassphrase, What: "passphrase of the key file", Prompt: prompt})
+		case req.Confirm:
+			return p.Secret(secretSpec{Env: envPassphrase, What: "passphrase", Prompt: prompt, Confirm: true})
+		}
+		if req.Reason == "unlock keystore" {
+			unlocked = true
+		}
+		return p.Secret(secretSpec{Env: envPassphrase, What: "passphrase", Prompt: prompt})
+	}
+}
+
+// closeStore closes the keystore if the command opened one; commands
+// defer it so the master key is cleared from memory.
+func closeStore(s *keystore.Store) {
+	if s != nil {
+		_ = s.Close()
+	}
+}

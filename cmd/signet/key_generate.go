@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/keystore"
+)
+
+type keyGenerateOptions struct {
+	IO       *iostreams
+	Keystore func() (*keystore.Store, error)
+	JSON     func() bool
+
+	Name string
+	Type string // --type: ecdsa-p256 (default) or ed25519
+	Out  string // --out: where the public key goes; "" means NAME.pub
+}
+
+// keyResult is what key generate and key import print with -o json.
+type keyResult struct {
+	Name          string `json:"name"`
+	Kind          string `json:"kind"`
+	Type          string `json:"type"`
+	KeyID         string `json:"keyId"`
+	PublicKeyFile string `json:"publicKeyFile,omitempty"`
+}
+
+func newKeyGenerateCmd(f *factory, runF func(*keyGenerateOptions) error) *cobra.Command {
+	opts := &keyGenerateOptions{IO: f.IOStreams, Keystore: f.Keystore, JSON: f.Global.JSON}
+	cmd := &cobra.Command{
+		Use:   "generate NAME",
+		Short: "Generate a software key in the keystore",
+		Long: `Generate a software key, keep it encrypted in the keystore under NAME, print
+its TUF key ID on stdout and write its public key (PEM) to NAME.pub in the
+current directory, or to --out ("/" and ":" in NAME become "_" in the file
+name). The first key of a keystore sets the keystore passphrase
+(SIGNET_PASSPHRASE, or asked twice on the terminal).`,
+		Example: `  signet key generate alice
+  signet key generate ci --type ed25519 --out ci.pub
+  SIGNET_PASSPHRASE=... signet key generate ci --no-input -o json`,
+		Args: exactArgs(1, "one key NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runKeyGenerate(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Type, "type", string(keystore.ECDSAP256), "key `TYPE`: ecdsa-p256 or ed25519")
+	cmd.Flags().StringVar(&opts.Out, "out", "", "write the public key to `FILE` (default NAME.pub)")
+	return cmd
+}
+
+func runKeyGenerate(ctx context.Context, opts *keyGenerateOptions) error {
+	typ, err := keystore.ParseKeyType(opts.Type)
+	if err != nil {
+		return err
+	}
+	if err := keystore.ValidateName(opts.Name); err != nil {
+		return err
+	}
+	out := opts.Out
+	if out == "" {
+		out = pubFileName(opts.Name)
+	}
+	// Refuse before generating, so a failure leaves nothing behind.
+	if _, err := os.Lstat(out); err == nil {
+		return errkind.Mark(errkind.Input, fmt.Errorf("%s already exists: remove it or choose another file with --out", out))
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return errkind.Mark(errkind.Input, fmt.Errorf("checking %s: %w", out, err))
+	}
+	store, err := opts.Keystore()
+	if err != nil {
+		return err
+	}
+	defer closeStore(store)
+	info, err := store.Generate(ctx, opts.Name, typ)
+	if err != nil {
+		return fmt.Errorf("generating key %s: %w", opts.Name, err)
+	}
+	pub, err := keystore.PublicKeyPEM(info.Public)
+	if err != nil {
+		return err
+	}
+	if err := keystore.WriteFileAtomic(out, pub, 0o644); err != nil {
+		return errkind.Mark(errkind.Input, fmt.Errorf("key %s is in the keystore, but its public key was not written (run 'signet key export %s'): %w", opts.Name, opts.Name, err))
+	}
+	return printKeyResult(opts.IO, opts.JSON(), info, out)
+}
+
+// printKeyResult prints the key ID (text) or a keyResult (json) on stdout
+// and where the public key went on stderr.
+func printKeyResult(ios *iostreams, asJSON bool, info keystore.KeyInfo, pubFile string) error {
+	if asJSON {
+		return writeJSON(ios.Out, keyResult{Name: info.Name, Kind: string(info.Kind), Type: string(info.Type), KeyID: info.KeyID, PublicKeyFile: pubFile})
+	}
+	if pubFile != "" {
+		notice(ios, "%s key %s stored in the keystore; public key in %s", info.Type, info.Name, pubFile)
+	} else {
+		notice(ios, "%s key %s stored in the keystore", info.Type, info.Name)
+	}
+	_, err := fmt.Fprintln(ios.Out, info.KeyID)
+	return err
+}
+
+// pubFileName is the default public key file of a key name: NAME.pub with
+// "/" and ":" (allowed in names such as 127.0.0.1:5000/team/app/snapshot)
+// replaced by "_".
+func pubFileName(name string) string {
+	return strings.NewReplacer("/", "_", ":", "_").Replace(name) + ".pub"
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/keystore"
+)
+
+type keyListOptions struct {
+	IO       *iostreams
+	Keystore func() (*keystore.Store, error)
+	JSON     func() bool
+}
+
+// keyListEntry is one key of `key list -o json`.
+type keyListEntry struct {
+	Name        string    `json:"name"`
+	Kind        string    `json:"kind"`
+	Type        string    `json:"type"`
+	KeyID       string    `json:"keyId"`
+	Created     time.Time `json:"created"`
+	Serial      uint32    `json:"serial,omitempty"`
+	Slot        string    `json:"slot,omitempty"`
+	PINPolicy   string    `json:"pinPolicy,omitempty"`
+	TouchPolicy string    `json:"touchPolicy,omitempty"`
+}
+
+func newKeyListCmd(f *factory, runF func(*keyListOptions) error) *cobra.Command {
+	opts := &keyListOptions{IO: f.IOStreams, Keystore: f.Keystore, JSON: f.Global.JSON}
+	return &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List the keys of the keystore",
+		Long: `List the keys of the keystore: software keys, public keys of others, and
+records of keys on YubiKeys. No passphrase is needed. KEY ID is the start of
+the TUF key ID (the whole ID with -o json); any unique prefix of 4 or more
+digits names the key in a key reference.`,
+		Example: `  signet key list
+  signet key list -o json`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runKeyList(cmd.Context(), opts)
+		},
+	}
+}
+
+func runKeyList(_ context.Context, opts *keyListOptions) error {
+	store, err := opts.Keystore()
+	if err != nil {
+		return err
+	}
+	defer closeStore(store)
+	keys, err := store.List()
+	if err != nil {
+		return err
+	}
+	if opts.JSON() {
+		entries := make([]keyListEntry, 0, len(keys))
+		for _, k := range keys {
+			entries = append(entries, keyListEntry{
+				Name: k.Name, Kind: string(k.Kind), Type: string(k.Type), KeyID: k.KeyID, Created: k.Created,
+				Serial: k.Serial, Slot: k.Slot, PINPolicy: k.PINPolicy, TouchPolicy: k.TouchPolicy,
+			})
+		}
+		return writeJSON(opts.IO.Out, entries)
+	}
+	if len(keys) == 0 {
+		notice(opts.IO, "no keys yet: create one with 'signet key generate NAME'")
+		return nil
+	}
+	t := newTable("NAME", "TYPE", "KEY ID", "KIND/WHERE")
+	for _, k := range keys {
+		t.Row(k.Name, string(k.Type), shortID(k.KeyID), where(k))
+	}
+	return t.Write(opts.IO.Out)
+}
+
+// shortID is the start of a key ID, enough to name it.
+func shortID(id string) string {
+	if len(id) > 16 {
+		return id[:16]
+	}
+	return id
+}
+
+// where says where a key's private half is.
+func where(k keystore.KeyInfo) string {
+	switch k.Kind {
+	case keystore.Hardware:
+		return fmt.Sprintf("yubikey %d/%s", k.Serial, k.Slot)
+	case keystore.PublicOnly:
+		return "public key only"
+	}
+	return string(k.Kind)
+}

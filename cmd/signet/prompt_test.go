@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/keystore"
+)
+
+func newTestPrompter(env map[string]string, term terminal, noInput bool) (*prompter, *bytes.Buffer) {
+	var errOut bytes.Buffer
+	return &prompter{env: mapEnv(env), term: term, errOut: &errOut, noInput: noInput}, &errOut
+}
+
+func TestPassphraseComesFromEnvironmentBeforeTerminal(t *testing.T) {
+	term := &fakeTerminal{answers: []string{"typed"}}
+	p, errOut := newTestPrompter(map[string]string{envPassphrase: "from-env"}, term, false)
+	got, err := p.Passphrase()
+	if err != nil || string(got) != "from-env" {
+		t.Fatalf("Passphrase() = %q, %v; want the environment's value", got, err)
+	}
+	if term.asked != 0 || errOut.Len() != 0 {
+		t.Fatalf("prompted although SIGNET_PASSPHRASE was set: %q", errOut.String())
+	}
+}
+
+func TestPassphraseIsPromptedOnTerminalWithoutEcho(t *testing.T) {
+	term := &fakeTerminal{answers: []string{"typed secret"}}
+	p, errOut := newTestPrompter(nil, term, false)
+	got, err := p.Passphrase()
+	if err != nil || string(got) != "typed secret" {
+		t.Fatalf("Passphrase() = %q, %v", got, err)
+	}
+	if strings.Contains(errOut.String(), "typed secret") {
+		t.Fatalf("the prompt echoed the secret: %q", errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "Passphrase") {
+		t.Fatalf("no prompt shown: %q", errOut.String())
+	}
+}
+
+func TestPassphraseWithoutTerminalOrEnvironmentIsKeyErrorWithHint(t *testing.T) {
+	p, _ := newTestPrompter(nil, nil, false)
+	_, err := p.Passphrase()
+	if errkind.Of(err) != errkind.Key {
+		t.Fatalf("kind = %v, want Key (exit 3)", errkind.Of(err))
+	}
+	want := "passphrase required: set SIGNET_PASSPHRASE or run in a terminal"
+	if err.Error() != want {
+		t.Fatalf("error = %q, want %q", err, want)
+	}
+}
+
+func TestNoInputNeverPromptsEvenOnTerminal(t *testing.T) {
+	term := &fakeTerminal{answers: []string{"typed"}}
+	p, _ := newTestPrompter(nil, term, true)
+	if _, err := p.PIN(""); errkind.Of(err) != errkind.Key || !strings.Contains(err.Error(), "SIGNET_PIN") {
+		t.Fatalf("PIN() error = %v, want a key error naming SIGNET_PIN", err)
+	}
+	if term.asked != 0 {
+		t.Fatal("prompted with --no-input")
+	}
+	if _, err := p.Confirm("delete everything? ", "app"); errkind.Of(err) != errkind.Input || !strings.Contains(err.Error(), "--yes") {
+		t.Fatalf("Confirm() error = %v, want an input error naming --yes", err)
+	}
+}
+
+func TestNewPassphraseMustBeTypedTwiceTheSame(t *testing.T) {
+	p, _ := newTestPrompter(nil, &fakeTerminal{answers: []string{"one", "two"}}, false)
+	if _, err := p.NewPassphrase(false); err == nil || !strings.Contains(err.Error(), "differ") {
+		t.Fatalf("NewPassphrase() with different answers: err = %v, want 'differ'", err)
+	}
+	p, _ = newTestPrompter(nil, &fakeTerminal{answers: []string{"same", "same"}}, false)
+	if got, err := p.NewPassphrase(false); err != nil || string(got) != "same" {
+		t.Fatalf("NewPassphrase() = %q, %v", got, err)
+	}
+}
+
+func TestEmptyPromptedSecretIsRejected(t *testing.T) {
+	p, _ := newTestPrompter(nil, &fakeTerminal{answers: []string{""}}, false)
+	if _, err := p.Passphrase(); err == nil || errkind.Of(err) != errkind.Key {
+		t.Fatalf("empty passphrase accepted: %v", err)
+	}
+}
+
+func TestConfirmNeedsTheExactTypedWord(t *testing.T) {
+	p, _ := newTestPrompter(nil, &fakeTerminal{answers: []string{"ap"}}, false)
+	if ok, err := p.Confirm("forget app? ", "app"); ok || err != nil {
+		t.Fatalf("Confirm() with a wrong word = %v, %v; want false, nil", ok, err)
+	}
+	p, _ = newTestPrompter(nil, &fakeTerminal{answers: []string{"app"}}, false)
+	if ok, err := p.Confirm("forget app? ", "app"); !ok || err != nil {
+		t.Fatalf("Confirm() = %v, %v; want true", ok, err)
+	}
+}
+
+func TestKeyPasswdNeverReusesOldPassphraseAsNew(t *testing.T) {
+	p, _ := newTestPrompter(map[string]string{envPassphrase: "old"}, nil, false)
+	ask := newPassphraseFunc(p)
+	ctx := context.Background()
+	old, err := ask(ctx, keystore.PassphraseRequest{Reason: "unlock keystore"})
+	if err != nil || string(old) != "old" {
+		t.Fatalf("unlock: %q, %v", old, err)
+	}
+	_, err = ask(ctx, keystore.PassphraseRequest{Reason: "new keystore passphrase", Confirm: true})
+	if err == nil || !strings.Contains(err.Error(), envNewPassphrase) {
+		t.Fatalf("new passphrase after unlock: err = %v, want one naming %s", err, envNewPassphrase)
+	}
+}
+
+func TestNewKeystoreTakesPassphraseFromEnvironment(t *testing.T) {
+	p, _ := newTestPrompter(map[string]string{envPassphrase: "first"}, nil, false)
+	got, err := newPassphraseFunc(p)(context.Background(), keystore.PassphraseRequest{Reason: "new keystore passphrase", Confirm: true})
+	if err != nil || string(got) != "first" {
+		t.Fatalf("new keystore passphrase = %q, %v; want SIGNET_PASSPHRASE", got, err)
+	}
+}
+
+func TestImportAndExportPassphrasesHaveTheirOwnVariables(t *testing.T) {
+	env := map[string]string{envPassphrase: "ks", envImportPassphrase: "pem", envExportPassphrase: "bundle"}
+	p, _ := newTestPrompter(env, nil, false)
+	ask := newPassphraseFunc(p)
+	ctx := context.Background()
+	for reason, want := range map[string]string{
+		"decrypt key file ci.pem": "pem",
+		"encrypt key bundle":      "bundle",
+		"unlock keystore":         "ks",
+	} {
+		got, err := ask(ctx, keystore.PassphraseRequest{Reason: reason})
+		if err != nil || string(got) != want {
+			t.Errorf("%s: got %q, %v; want %q", reason, got, err, want)
+		}
+	}
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/keystore"
+)
+
+type trustPinOptions struct {
+	IO       *iostreams
+	Keystore func() (*keystore.Store, error)
+	JSON     func() bool
+	Now      func() time.Time
+
+	Repository string
+	Root       string // --root FILE ("-" is stdin)
+}
+
+func newTrustPinCmd(f *factory, runF func(*trustPinOptions) error) *cobra.Command {
+	opts := &trustPinOptions{IO: f.IOStreams, Keystore: f.Keystore, JSON: f.Global.JSON, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "pin R --root FILE",
+		Short: "Trust a TUF root for an image repository",
+		Long: `Pin FILE, a TUF root.json, as the trusted root of repository R, replacing any
+root trusted before. The file must be a root signed by a threshold of its
+own root keys. Later roots are only accepted through the signed root chain.
+Get the file from a trusted channel, for example the repository's owner or
+'signet inspect' on a machine that already trusts it.`,
+		Example: `  signet trust pin registry.example.com/team/app --root root.json
+  curl -s https://example.com/app-root.json | signet trust pin registry.example.com/team/app --root -`,
+		Args: exactArgs(1, "one repository R"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Repository = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runTrustPin(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Root, "root", "", "the root.json `FILE` to trust (\"-\" for stdin)")
+	_ = cmd.MarkFlagRequired("root")
+	return cmd
+}
+
+func runTrustPin(_ context.Context, opts *trustPinOptions) error {
+	repo, err := trustRepository(opts.Repository)
+	if err != nil {
+		return err
+	}
+	data, err := readInput(opts.IO, opts.Root, 10<<20)
+	if err != nil {
+		return err
+	}
+	root, err := parseRoot(data)
+	if err != nil {
+		return err
+	}
+	store, err := opts.Keystore()
+	if err != nil {
+		return err
+	}
+	defer closeStore(store)
+	if err := store.PinRoot(repo.RegistryStr(), repo.RepositoryStr(), data); err != nil {
+		return err
+	}
+	sum := summarizeRoot(repo.Name(), root, opts.Now())
+	if sum.Expired {
+		notice(opts.IO, "warning: this root expired on %s; verification fails until a newer root is published", sum.Expires.Format(time.RFC3339))
+	}
+	if opts.JSON() {
+		return writeJSON(opts.IO.Out, sum)
+	}
+	notice(opts.IO, "pinned root version %d of %s (expires %s)", sum.Version, repo.Name(), sum.Expires.Format(time.RFC3339))
+	return nil
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/keystore"
+)
+
+type trustShowOptions struct {
+	IO       *iostreams
+	Keystore func() (*keystore.Store, error)
+	JSON     func() bool
+	Now      func() time.Time
+
+	Repository string
+}
+
+func newTrustShowCmd(f *factory, runF func(*trustShowOptions) error) *cobra.Command {
+	opts := &trustShowOptions{IO: f.IOStreams, Keystore: f.Keystore, JSON: f.Global.JSON, Now: time.Now}
+	return &cobra.Command{
+		Use:   "show R",
+		Short: "Show the trusted root of an image repository",
+		Long: `Show the root signet trusts for repository R: its version, expiry, and the
+keys and threshold of each top-level role. Exit status 1 when no root is
+trusted for R.`,
+		Example: `  signet trust show registry.example.com/team/app
+  signet trust show registry.example.com/team/app -o json`,
+		Args: exactArgs(1, "one repository R"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Repository = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runTrustShow(cmd.Context(), opts)
+		},
+	}
+}
+
+func runTrustShow(_ context.Context, opts *trustShowOptions) error {
+	repo, err := trustRepository(opts.Repository)
+	if err != nil {
+		return err
+	}
+	store, err := opts.Keystore()
+	if err != nil {
+		return err
+	}
+	defer closeStore(store)
+	root, err := pinnedRoot(store, repo)
+	if err != nil {
+		return err
+	}
+	sum := summarizeRoot(repo.Name(), root, opts.Now())
+	if opts.JSON() {
+		return writeJSON(opts.IO.Out, sum)
+	}
+	expires := sum.Expires.Format(time.RFC3339)
+	if sum.Expired {
+		expires += " (expired)"
+	}
+	w := opts.IO.Out
+	fmt.Fprintf(w, "repository:  %s\nroot:        version %d, expires %s\n\n", sum.Repository, sum.Version, expires)
+	t := newTable("ROLE", "THRESHOLD", "KEYS")
+	for _, role := range topRoles {
+		rs, ok := sum.Roles[role]
+		if !ok {
+			continue
+		}
+		ids := make([]string, len(rs.Keys))
+		for i, k := range rs.Keys {
+			ids[i] = shortID(k.KeyID) + " (" + k.Type + ")"
+		}
+		t.Row(role, strconv.Itoa(rs.Threshold)+" of "+strconv.Itoa(len(rs.Keys)), strings.Join(ids, ", "))
+	}
+	return t.Write(w)
+}
