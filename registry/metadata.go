@@ -60,8 +60,7 @@ func (c *Client) Metadata(ctx context.Context, tag name.Tag) (*Metadata, error) 
 	}
 	b, d, err := cn.getManifest(ctx, tag.TagStr())
 	if isNotFound(err) {
-		m := &Metadata{c: c, tag: tag, files: map[string]v1.Descriptor{}}
-		return m, errkind.Mark(errkind.Input, fmt.Errorf("reading %s: %w", tag, ErrNoMetadata))
+		return c.EmptyMetadata(tag), errkind.Mark(errkind.Input, fmt.Errorf("reading %s: %w", tag, ErrNoMetadata))
 	}
 	if err != nil {
 		return nil, cn.fail("reading trust data "+tag.String(), err)
@@ -71,6 +70,13 @@ func (c *Client) Metadata(ctx context.Context, tag name.Tag) (*Metadata, error) 
 		return nil, err
 	}
 	return &Metadata{c: c, tag: tag, digest: d.Digest, files: files, cn: cn}, nil
+}
+
+// EmptyMetadata returns a Metadata with no files for tag, the same as
+// Client.Metadata returns with ErrNoMetadata: publishing it creates the
+// tag, and fails with ErrConflict if the tag exists by then.
+func (c *Client) EmptyMetadata(tag name.Tag) *Metadata {
+	return &Metadata{c: c, tag: tag, files: map[string]v1.Descriptor{}}
 }
 
 // artifact is the JSON of the metadata manifest, in the field order signet

@@ -215,3 +215,16 @@ func TestPublishRejectsBadFileNames(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptyMetadataFailsWithConflictWhenTheTagExists(t *testing.T) {
+	ctx := context.Background()
+	c := newClient(t)
+	tag := MetadataRef(uniqueRepo(t, inProcess(t)))
+	if err := c.EmptyMetadata(tag).Publish(ctx, map[string][]byte{"1.root.json": []byte("a")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := c.EmptyMetadata(tag).Publish(ctx, map[string][]byte{"1.root.json": []byte("b")}, nil)
+	if !errors.Is(err, ErrConflict) {
+		t.Fatalf("publishing an empty Metadata over an existing tag: err = %v, want ErrConflict", err)
+	}
+}

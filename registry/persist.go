@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -146,31 +145,36 @@ func (s *persistentServer) record(e journalEntry, b []byte) error {
 }
 
 // replay applies the journal to the fresh in-memory registry. A last line
-// cut short by a crash is ignored.
+// cut short by a crash is dropped from the journal, so that the next line
+// appended starts clean.
 func (s *persistentServer) replay() error {
-	f, err := os.Open(filepath.Join(s.dir, "journal.jsonl"))
+	path := filepath.Join(s.dir, "journal.jsonl")
+	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
+	lines := bytes.Split(b, []byte("\n"))
+	good := 0 // bytes of complete, applied lines
+	for n, line := range lines {
+		if n == len(lines)-1 {
+			break // after the last newline: empty, or torn by a crash
+		}
 		var e journalEntry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			if !sc.Scan() {
-				return nil // torn last line
-			}
-			return fmt.Errorf("journal line %d: %w", n, err)
+		if err := json.Unmarshal(line, &e); err != nil {
+			return fmt.Errorf("journal line %d: %w", n+1, err)
 		}
 		if err := s.apply(e); err != nil {
-			return fmt.Errorf("journal line %d: %w", n, err)
+			return fmt.Errorf("journal line %d: %w", n+1, err)
 		}
+		good += len(line) + 1
 	}
-	return sc.Err()
+	if good < len(b) {
+		return os.Truncate(path, int64(good))
+	}
+	return nil
 }
 
 func (s *persistentServer) apply(e journalEntry) error {
