@@ -284,7 +284,7 @@ func (c *Card) Transmit(apdu []byte) []byte {
 		c.sess.chaining, c.sess.chain = false, nil
 	}
 	if cmd.ins != 0x87 {
-		defer func() { c.sess.pinFresh = false }()
+		c.sess.pinFresh = false // PIN policy always: VERIFY must come right before
 	}
 	data, sw := c.dispatch(cmd)
 	if sw != swOK {
