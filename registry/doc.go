@@ -2,4 +2,21 @@
 // artifact kept at a repository's reserved tag (docs/storage.md), resolves
 // tags, pushes and pulls images, and serves an embedded registry. It knows
 // nothing of TUF roles: metadata files are named blobs to it.
+//
+// A Client does the network work, on go-containerregistry. Every request
+// has a timeout (no answer or no data moving for WithRequestTimeout) and
+// every read is bounded before it starts: manifests by WithMaxManifestSize,
+// metadata files by WithMaxMetadataSize and by the size their layer
+// declares. Plain HTTP is used for loopback registries, or everywhere with
+// WithInsecure, and refused otherwise.
+//
+// Client.Metadata returns a *Metadata: one immutable view of the artifact,
+// read from the manifest the tag pointed to once. Its methods Files,
+// ReadFile and Publish are those of tuf.View; Publish moves the tag only if
+// nobody else moved it since the view was read (ErrConflict otherwise).
+//
+// Errors are classified with internal/errkind: a missing tag, a corrupt
+// artifact or a file over its limit is errkind.Input; an unreachable or
+// failing registry, refused credentials and publish conflicts are
+// errkind.Registry. A 401 without credentials says to run `docker login`.
 package registry
