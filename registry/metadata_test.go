@@ -118,6 +118,23 @@ func TestMetadataRoundTripUploadsOnlyChangedBlobs(t *testing.T) {
 		if m2.Digest() == m.Digest() {
 			t.Fatal("manifest digest did not change")
 		}
+
+		// Content the registry still has from an older manifest is not
+		// uploaded again.
+		cnt.reset()
+		if err := m2.Publish(ctx, map[string][]byte{"1.snapshot.json": first["1.snapshot.json"]}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := cnt.count("POST uploads"); got != 0 {
+			t.Errorf("re-adding a blob the registry has started %d uploads, want 0", got)
+		}
+		m3, err := c.Metadata(ctx, tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := m3.ReadFile(ctx, "1.snapshot.json", 0); err != nil || string(got) != string(first["1.snapshot.json"]) {
+			t.Fatalf("re-added 1.snapshot.json = %q, %v", got, err)
+		}
 	})
 }
 

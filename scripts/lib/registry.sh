@@ -64,9 +64,9 @@ _registry_start() {
   docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
   echo $! >"$dir/pid"
 
-  local want=200 code i
+  local want=200 code deadline=$((SECONDS + 20))
   [ -n "$htpasswd" ] && want=401
-  for ((i = 0; i < 100; i++)); do
+  while [ "$SECONDS" -lt "$deadline" ]; do
     code=$(_registry_status "$port")
     [ "$code" = "$want" ] && return 0
     if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
@@ -119,7 +119,7 @@ stop_registry() {
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
       done
-      kill -9 "$pid" 2>/dev/null
+      kill -9 "$pid" 2>/dev/null || true
     fi
     rm -f "$pidfile"
   done
