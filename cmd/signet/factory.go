@@ -13,6 +13,7 @@ import (
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/signer"
 )
 
 // factory gives commands their dependencies. It lives for one invocation of
@@ -34,6 +35,13 @@ type factory struct {
 	Home func() (string, error)
 	// Keystore opens the signet home, with passphrases from Prompter.
 	Keystore func() (*keystore.Store, error)
+	// Resolver turns key references into signers over the keystore,
+	// SIGNET_KEY and hardware keys; passphrases come from Prompter.
+	Resolver func() (*signer.Resolver, error)
+	// Hardware gives signers for YubiKey references; nil (the default
+	// until cmd/signet wires up the piv package) leaves yubikey references
+	// failing with an errkind.Key error.
+	Hardware func() (signer.Hardware, error)
 	// Registry returns the registry client, plain HTTP with --insecure
 	// (and always for localhost and 127.0.0.1).
 	Registry func() (*registry.Client, error)
@@ -50,6 +58,7 @@ func newFactory(ios *iostreams, env func(string) string) *factory {
 	f.Prompter = sync.OnceValue(func() Prompter {
 		return &prompter{env: env, term: ios.Terminal, errOut: ios.ErrOut, noInput: f.Global.NoInput}
 	})
+	passphrase := sync.OnceValue(func() keystore.PassphraseFunc { return newPassphraseFunc(f.Prompter()) })
 	f.Home = sync.OnceValues(func() (string, error) { return resolveHome(f.Global.Home, env) })
 	f.Keystore = sync.OnceValues(func() (*keystore.Store, error) {
 		home, err := f.Home()
@@ -57,7 +66,24 @@ func newFactory(ios *iostreams, env func(string) string) *factory {
 			return nil, err
 		}
 		f.Logger().Debug("opening keystore", "home", home)
-		return keystore.Open(home, keystore.WithPassphrase(newPassphraseFunc(f.Prompter())))
+		return keystore.Open(home, keystore.WithPassphrase(passphrase()))
+	})
+	f.Resolver = sync.OnceValues(func() (*signer.Resolver, error) {
+		ks, err := f.Keystore()
+		if err != nil {
+			return nil, err
+		}
+		opts := []signer.Option{signer.WithEnv(env), signer.WithPassphrase(passphrase())}
+		if f.Hardware != nil {
+			hw, err := f.Hardware()
+			if err != nil {
+				return nil, err
+			}
+			if hw != nil {
+				opts = append(opts, signer.WithHardware(hw))
+			}
+		}
+		return signer.NewResolver(ks, opts...)
 	})
 	f.Registry = sync.OnceValues(func() (*registry.Client, error) {
 		f.Logger().Debug("registry client", "insecure", f.Global.Insecure)
@@ -103,8 +129,11 @@ func resolveHome(flag string, env func(string) string) (string, error) {
 //	                          the keystore was not unlocked with it first
 //	                          (a new keystore); or a prompt asked twice
 //	encrypt key bundle        SIGNET_EXPORT_PASSPHRASE, or a prompt asked twice
-//	decrypt key file F        SIGNET_IMPORT_PASSPHRASE, or a prompt
-//	anything else             SIGNET_PASSPHRASE, or a prompt
+//	decrypt key file F        SIGNET_IMPORT_PASSPHRASE, or a prompt (key import)
+//	anything else             SIGNET_PASSPHRASE, or a prompt: "unlock key
+//	                          bundle" (SIGNET_KEY, env:VAR or file:PATH
+//	                          holding a bundle), "decrypt file:PATH"
+//	                          (an encrypted PEM named by a key reference)
 //
 // so `key passwd` never takes the old passphrase for the new one.
 func newPassphraseFunc(p Prompter) keystore.PassphraseFunc {

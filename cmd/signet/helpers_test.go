@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-		"io"
+	"io"
 	"strings"
 	"testing"
 

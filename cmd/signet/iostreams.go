@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -52,15 +51,17 @@ func systemIOStreams() *iostreams {
 		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 	}
 	if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) {
-		ios.Terminal = &fdTerminal{fd: fd, r: bufio.NewReader(os.Stdin)}
+		ios.Terminal = &fdTerminal{fd: fd, r: os.Stdin}
 	}
 	return ios
 }
 
-// fdTerminal reads from a terminal file descriptor.
+// fdTerminal reads from a terminal file descriptor. It reads byte by byte,
+// as term.ReadPassword does, so that no answer is buffered away from the
+// next prompt.
 type fdTerminal struct {
 	fd int
-	r  *bufio.Reader
+	r  io.Reader
 }
 
 func (t *fdTerminal) ReadSecret() ([]byte, error) {
@@ -71,10 +72,27 @@ func (t *fdTerminal) ReadSecret() ([]byte, error) {
 	return b, nil
 }
 
+// maxLine bounds a typed line.
+const maxLine = 4096
+
 func (t *fdTerminal) ReadLine() (string, error) {
-	line, err := t.r.ReadString('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-		return "", fmt.Errorf("reading from the terminal: %w", err)
+	var line []byte
+	var b [1]byte
+	for len(line) < maxLine {
+		n, err := t.r.Read(b[:])
+		if n == 1 {
+			if b[0] == '\n' {
+				break
+			}
+			line = append(line, b[0])
+			continue
+		}
+		if errors.Is(err, io.EOF) && len(line) > 0 {
+			break
+		}
+		if err != nil {
+			return "", fmt.Errorf("reading from the terminal: %w", err)
+		}
 	}
-	return strings.TrimRight(line, "\r\n"), nil
+	return strings.TrimRight(string(line), "\r"), nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -72,11 +73,9 @@ func runKeyGenerate(ctx context.Context, opts *keyGenerateOptions) error {
 	if out == "" {
 		out = pubFileName(opts.Name)
 	}
-	// Refuse before generating, so a failure leaves nothing behind.
-	if _, err := os.Lstat(out); err == nil {
-		return errkind.Mark(errkind.Input, fmt.Errorf("%s already exists: remove it or choose another file with --out", out))
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return errkind.Mark(errkind.Input, fmt.Errorf("checking %s: %w", out, err))
+	// Refuse before generating, so that a failure leaves nothing behind.
+	if err := checkNewFile(out); err != nil {
+		return err
 	}
 	store, err := opts.Keystore()
 	if err != nil {
@@ -117,4 +116,19 @@ func printKeyResult(ios *iostreams, asJSON bool, info keystore.KeyInfo, pubFile 
 // replaced by "_".
 func pubFileName(name string) string {
 	return strings.NewReplacer("/", "_", ":", "_").Replace(name) + ".pub"
+}
+
+// checkNewFile fails unless path can be created: it must not exist and its
+// directory must.
+func checkNewFile(path string) error {
+	if _, err := os.Lstat(path); err == nil {
+		return errkind.Mark(errkind.Input, fmt.Errorf("%s already exists: remove it or choose another file with --out", path))
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return errkind.Mark(errkind.Input, fmt.Errorf("checking %s: %w", path, err))
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return errkind.Mark(errkind.Input, fmt.Errorf("cannot write %s: directory %s does not exist", path, dir))
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,6 +35,9 @@ Get the file from a trusted channel, for example the repository's owner or
 		Args: exactArgs(1, "one repository R"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Repository = args[0]
+			if opts.Root == "" {
+				return usageError(cmd, errors.New("--root FILE is required"))
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -41,7 +45,6 @@ Get the file from a trusted channel, for example the repository's owner or
 		},
 	}
 	cmd.Flags().StringVar(&opts.Root, "root", "", "the root.json `FILE` to trust (\"-\" for stdin)")
-	_ = cmd.MarkFlagRequired("root")
 	return cmd
 }
 
