@@ -1,0 +1,157 @@
+// Package app carries out signet's repository commands (init, push, sign,
+// verify, pull, inspect, revoke, refresh, status) by composing the tuf,
+// registry, signer and keystore packages. cmd/signet parses flags, calls
+// one function here and renders its result; nothing here prints or prompts.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sigstore/sigstore/pkg/signature"
+
+	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/signer"
+	"github.com/signet-dev/signet/tuf"
+)
+
+// Deps are what the commands work with. Keystore and Resolver are
+// constructors, called only by commands that need keys, so that `verify`
+// never asks for a passphrase.
+type Deps struct {
+	Registry *registry.Client
+	Keystore func() (*keystore.Store, error)
+	Resolver func() (*signer.Resolver, error)
+	// Notice receives one-line status messages for stderr, such as the
+	// announcement of trust on first use. May be nil.
+	Notice func(msg string)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MetadataRepo overrides where the trust data lives (--metadata-repo):
+	// a repository whose `_tuf` tag holds it. Empty means the image's own.
+	MetadataRepo string
+}
+
+func (d *Deps) notice(format string, args ...any) {
+	if d.Notice != nil {
+		d.Notice(fmt.Sprintf(format, args...))
+	}
+}
+
+func (d *Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func (d *Deps) repoOptions() []tuf.RepoOption {
+	return []tuf.RepoOption{tuf.WithClock(d.now)}
+}
+
+// metadataTag returns the tag holding the trust data of repo.
+func (d *Deps) metadataTag(repo name.Repository) (name.Tag, error) {
+	if d.MetadataRepo == "" {
+		return registry.MetadataRef(repo), nil
+	}
+	other, err := registry.ParseRepository(d.MetadataRepo)
+	if err != nil {
+		return name.Tag{}, fmt.Errorf("--metadata-repo: %w", err)
+	}
+	return registry.MetadataRef(other), nil
+}
+
+// store returns the tuf.Store over the registry for repo's trust data.
+func (d *Deps) store(repo name.Repository) (tuf.Store, error) {
+	tag, err := d.metadataTag(repo)
+	if err != nil {
+		return nil, err
+	}
+	return &registryStore{client: d.Registry, tag: tag}, nil
+}
+
+// registryStore adapts the registry's metadata artifact to tuf.Store.
+type registryStore struct {
+	client *registry.Client
+	tag    name.Tag
+}
+
+func (s *registryStore) Load(ctx context.Context) (tuf.View, error) {
+	m, err := s.client.Metadata(ctx, s.tag)
+	if errors.Is(err, registry.ErrNoMetadata) {
+		return registryView{s.client.EmptyMetadata(s.tag)}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return registryView{m}, nil
+}
+
+// registryView maps the registry's conflict error to tuf's.
+type registryView struct{ *registry.Metadata }
+
+func (v registryView) Publish(ctx context.Context, put map[string][]byte, remove []string) error {
+	err := v.Metadata.Publish(ctx, put, remove)
+	if errors.Is(err, registry.ErrConflict) {
+		return fmt.Errorf("%w: %w", tuf.ErrConflict, err)
+	}
+	return err
+}
+
+// keyring hands tuf the keys it asks for: the key the user named first,
+// then any key of the keystore or of SIGNET_KEY with that ID.
+type keyring struct {
+	resolver *signer.Resolver
+	explicit map[string]*signer.Key
+}
+
+func newKeyring(r *signer.Resolver, explicit ...*signer.Key) *keyring {
+	k := &keyring{resolver: r, explicit: map[string]*signer.Key{}}
+	for _, e := range explicit {
+		if e != nil {
+			k.explicit[e.ID] = e
+		}
+	}
+	return k
+}
+
+func (k *keyring) Signer(ctx context.Context, keyID, role string) (signature.Signer, error) {
+	if e, ok := k.explicit[keyID]; ok {
+		return e.Signer, nil
+	}
+	if k.resolver == nil {
+		return nil, tuf.ErrKeyNotFound
+	}
+	key, err := k.resolver.ByKeyID(ctx, keyID)
+	if errors.Is(err, signer.ErrKeyNotFound) {
+		return nil, fmt.Errorf("%w: %w", tuf.ErrKeyNotFound, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return key.Signer, nil
+}
+
+// parseTagRef parses R:T, which must name a tag (not a digest).
+func parseTagRef(s string) (name.Tag, error) {
+	t, err := registry.ParseTag(s)
+	if err != nil {
+		return name.Tag{}, err
+	}
+	return t, nil
+}
+
+// sameRepository checks that every tag is in one repository.
+func sameRepository(tags []name.Tag) error {
+	for _, t := range tags[1:] {
+		if t.Context().Name() != tags[0].Context().Name() {
+			return errkind.Mark(errkind.Input, fmt.Errorf("%s and %s are in different repositories: sign one repository at a time", tags[0], t))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/signer"
+	"github.com/signet-dev/signet/tuf"
+)
+
+// SignRequest is `signet sign R:T...` and the signing half of `push`.
+type SignRequest struct {
+	Tags []string // R:T, all in one repository
+	Key  string   // key reference; empty: the repository's targets key from the keystore
+	// Descriptors, when set, are what the tags were just pushed as, so the
+	// registry is not asked again; keyed by the tag as given.
+	Descriptors map[string]v1.Descriptor
+}
+
+// Signed is one signed tag.
+type Signed struct {
+	Tag       string `json:"tag"`
+	Digest    string `json:"digest"`
+	Size      int64  `json:"size"`
+	MediaType string `json:"mediaType"`
+	Role      string `json:"role"`
+}
+
+// SignResult lists what was signed, into which role, by which key.
+type SignResult struct {
+	Repository string   `json:"repository"`
+	Signed     []Signed `json:"signed"`
+	KeyID      string   `json:"keyid"`
+	Key        string   `json:"key,omitempty"`
+}
+
+// Sign signs what each tag points to now into the role the key holds, in
+// one publish. A key that may not sign a tag makes the whole call fail
+// before anything is published.
+func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
+	if len(req.Tags) == 0 {
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("nothing to sign: name at least one R:T"))
+	}
+	tags := make([]name.Tag, 0, len(req.Tags))
+	for _, s := range req.Tags {
+		t, err := parseTagRef(s)
+		if err != nil {
+			return nil, err
+		}
+		tags = append(tags, t)
+	}
+	if err := sameRepository(tags); err != nil {
+		return nil, err
+	}
+	repo := tags[0].Context()
+	store, err := d.store(repo)
+	if err != nil {
+		return nil, err
+	}
+
+	targets := make([]tuf.Target, 0, len(tags))
+	names := make([]string, 0, len(tags))
+	for i, t := range tags {
+		desc, ok := req.Descriptors[req.Tags[i]]
+		if !ok {
+			desc, err = d.Registry.Resolve(ctx, t)
+			if err != nil {
+				return nil, fmt.Errorf("resolving %s: %w", t, err)
+			}
+		}
+		targets = append(targets, tuf.Target{Name: t.TagStr(), Length: desc.Size, SHA256: desc.Digest.Hex, MediaType: string(desc.MediaType)})
+		names = append(names, t.TagStr())
+	}
+
+	res, err := d.Resolver()
+	if err != nil {
+		return nil, err
+	}
+	var key *signer.Key
+	if req.Key != "" {
+		if key, err = res.Resolve(ctx, req.Key); err != nil {
+			return nil, err
+		}
+	}
+	kr := newKeyring(res, key)
+
+	var role string
+	_, err = tuf.Update(ctx, store, kr, func(r *tuf.Repo) error {
+		keyID := ""
+		if key != nil {
+			keyID = key.ID
+		}
+		var err error
+		if role, err = r.RoleFor(ctx, keyID, names); err != nil {
+			return err
+		}
+		return r.AddTargets(ctx, role, targets)
+	}, d.repoOptions()...)
+	if err != nil {
+		return nil, withRepo(err, repo)
+	}
+	out := &SignResult{Repository: repo.Name()}
+	if key != nil {
+		out.KeyID, out.Key = key.ID, key.Name
+	}
+	for i, t := range targets {
+		out.Signed = append(out.Signed, Signed{Tag: tags[i].String(), Digest: "sha256:" + t.SHA256, Size: t.Length, MediaType: t.MediaType, Role: role})
+	}
+	return out, nil
+}
+
+// PushRequest is `signet push SOURCE R:T`.
+type PushRequest struct {
+	Source   string // oci:DIR[:REF] or tar:FILE
+	Tag      string
+	Key      string
+	Progress chan<- v1.Update // may be nil
+}
+
+// Push uploads the image, then signs the tag by the digest just pushed.
+func Push(ctx context.Context, d *Deps, req PushRequest) (*SignResult, error) {
+	tag, err := parseTagRef(req.Tag)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := d.Registry.PushImage(ctx, req.Source, tag, req.Progress)
+	if err != nil {
+		return nil, err
+	}
+	return Sign(ctx, d, SignRequest{Tags: []string{req.Tag}, Key: req.Key, Descriptors: map[string]v1.Descriptor{req.Tag: desc}})
+}
+
+// withRepo turns "no trust data" into an actionable message.
+func withRepo(err error, repo name.Repository) error {
+	if errors.Is(err, tuf.ErrNoRepository) {
+		return errkind.Mark(errkind.Input, fmt.Errorf("%s has no trust data: run signet init %s first", repo.Name(), repo.Name()))
+	}
+	return err
+}

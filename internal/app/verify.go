@@ -1,0 +1,156 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/tuf"
+)
+
+// maxRootFile bounds a root file given with --root.
+const maxRootFile = 1 << 20
+
+// VerifyRequest is `signet verify R:T [--root FILE]`.
+type VerifyRequest struct {
+	Tag      string
+	RootFile string // pin this root instead of the one kept in the signet home
+}
+
+// VerifyResult is a tag whose current digest matches its signed digest.
+type VerifyResult struct {
+	Tag         string `json:"tag"`
+	Digest      string `json:"digest"`
+	Size        int64  `json:"size"`
+	MediaType   string `json:"mediaType,omitempty"`
+	Role        string `json:"role"`
+	RootVersion int64  `json:"rootVersion"`
+	TOFU        bool   `json:"tofu,omitempty"`
+}
+
+// Verify runs a full TUF update for the tag's repository and checks that
+// the tag points now at the digest that was signed for it. The trusted
+// root comes from --root, else from the signet home, else the repository's
+// first root is trusted on first use, which Verify announces.
+func Verify(ctx context.Context, d *Deps, req VerifyRequest) (*VerifyResult, error) {
+	tag, err := parseTagRef(req.Tag)
+	if err != nil {
+		return nil, err
+	}
+	vt, err := verifyTarget(ctx, d, tag, req.RootFile)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := d.Registry.Resolve(ctx, tag)
+	if err != nil {
+		return nil, fmt.Errorf("resolving %s: %w", tag, err)
+	}
+	if desc.Digest.Hex != vt.SHA256 || desc.Size != vt.Length {
+		return nil, errkind.Mark(errkind.Verification, fmt.Errorf(
+			"tag moved: %s points to %s but the signed digest is %s", tag, desc.Digest, vt.Digest()))
+	}
+	return &VerifyResult{Tag: tag.String(), Digest: vt.Digest(), Size: vt.Length, MediaType: vt.MediaType,
+		Role: vt.Role, RootVersion: vt.RootVersion, TOFU: vt.TOFU}, nil
+}
+
+// verifyTarget runs the TUF update for tag against the trust kept in the
+// signet home (and rootFile when given), announcing trust on first use.
+func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (*tuf.VerifiedTarget, error) {
+	repo := tag.Context()
+	ks, err := d.Keystore()
+	if err != nil {
+		return nil, err
+	}
+	trustDir, err := ks.TrustDir(repo.RegistryStr(), repo.RepositoryStr())
+	if err != nil {
+		return nil, err
+	}
+	opts := []tuf.VerifyOption{tuf.WithTrustDir(trustDir), tuf.WithVerifyClock(d.now)}
+	var root []byte
+	if rootFile != "" {
+		if root, err = readRootFile(rootFile); err != nil {
+			return nil, err
+		}
+	} else if root, err = ks.PinnedRoot(repo.RegistryStr(), repo.RepositoryStr()); err != nil && !errors.Is(err, keystore.ErrNoPinnedRoot) {
+		return nil, err
+	}
+	if len(root) > 0 {
+		opts = append(opts, tuf.WithRoot(root))
+	}
+	store, err := d.store(repo)
+	if err != nil {
+		return nil, err
+	}
+	view, err := store.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(view.Files()) == 0 {
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s has no trust data: it was never signed with signet", repo.Name()))
+	}
+	vt, err := tuf.Verify(ctx, view, tag.TagStr(), opts...)
+	if err != nil {
+		return nil, err
+	}
+	if vt.TOFU {
+		d.notice("trusting the root of %s on first use (root version %d); pin it with --root or signet trust pin to avoid this", repo.Name(), vt.RootVersion)
+	}
+	return vt, nil
+}
+
+func readRootFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading root: %w", err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxRootFile+1))
+	if err != nil {
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading root: %w", err))
+	}
+	if len(data) > maxRootFile {
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading root: %s is larger than %d bytes", path, maxRootFile))
+	}
+	return data, nil
+}
+
+// PullRequest is `signet pull R:T --to oci:DIR`.
+type PullRequest struct {
+	Tag      string
+	To       string // oci:DIR
+	RootFile string
+}
+
+// Pull verifies the tag, then pulls the image by the verified digest, so
+// what lands on disk is what was signed even if the tag moves meanwhile.
+func Pull(ctx context.Context, d *Deps, req PullRequest) (*VerifyResult, error) {
+	tag, err := parseTagRef(req.Tag)
+	if err != nil {
+		return nil, err
+	}
+	dir, ok := strings.CutPrefix(req.To, "oci:")
+	if !ok || dir == "" {
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("--to %q: want oci:DIR", req.To))
+	}
+	vt, err := verifyTarget(ctx, d, tag, req.RootFile)
+	if err != nil {
+		return nil, err
+	}
+	dig, err := name.NewDigest(tag.Context().Name()+"@"+vt.Digest(), name.StrictValidation)
+	if err != nil {
+		return nil, errkind.Mark(errkind.Input, err)
+	}
+	if err := d.Registry.PullImage(ctx, dig, dir); err != nil {
+		return nil, err
+	}
+	return &VerifyResult{Tag: tag.String(), Digest: vt.Digest(), Size: vt.Length, MediaType: vt.MediaType,
+		Role: vt.Role, RootVersion: vt.RootVersion, TOFU: vt.TOFU}, nil
+}
+
