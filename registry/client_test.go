@@ -215,3 +215,37 @@ func parseTag(t *testing.T, s string) name.Tag {
 	}
 	return tag
 }
+
+func TestUserAgentIsSentWithEveryRequest(t *testing.T) {
+	h, err := NewServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var agents []string
+	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		agents = append(agents, r.UserAgent())
+		mu.Unlock()
+		h.ServeHTTP(w, r)
+	}))
+	c := newClient(t, WithUserAgent("signet-test/1.0"))
+	ctx := context.Background()
+	repo := uniqueRepo(t, host)
+	if err := c.EmptyMetadata(MetadataRef(repo)).Publish(ctx, map[string][]byte{"1.root.json": []byte("r")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PushImage(ctx, "oci:"+writeLayout(t, randomImage(t), "v1"), repo.Tag("v1"), nil); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(agents) == 0 {
+		t.Fatal("no requests")
+	}
+	for _, ua := range agents {
+		if !strings.Contains(ua, "signet-test/1.0") {
+			t.Fatalf("request with User-Agent %q", ua)
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -155,4 +157,36 @@ func TestListenAndServeReportsABadAddress(t *testing.T) {
 	if err == nil || !errors.As(err, &ne) {
 		t.Fatalf("ListenAndServe on a bad address = %v", err)
 	}
+}
+
+func TestServerLogGetsALinePerRequest(t *testing.T) {
+	var buf syncBuffer
+	h, err := NewServer(WithServerLog(&buf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := serve(t, h)
+	if _, err := newClient(t).Resolve(context.Background(), uniqueRepo(t, host).Tag("missing")); !errors.Is(err, ErrNotFound) {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "/manifests/missing") {
+		t.Fatalf("log %q does not show the request", buf.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
