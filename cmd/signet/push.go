@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"golang.org/x/term"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/internal/app"
+)
+
+type pushOptions struct {
+	f   *factory
+	req app.PushRequest
+}
+
+func newPushCmd(f *factory, runF func(*pushOptions) error) *cobra.Command {
+	opts := &pushOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "push SOURCE R:T [--key REF]",
+		Short: "Push an image and sign its tag",
+		Long: `Push an image to R:T, then sign the tag by the digest just pushed, in one
+publish of the trust data. SOURCE is an OCI image layout (oci:DIR, or
+oci:DIR:REF to pick one image by its ref name or digest) or a tarball
+(tar:FILE, as written by docker save or as an OCI archive).
+
+The key (--key, default: the repository's targets key in the keystore)
+picks the role: the targets role, or the delegation that holds the key and
+whose paths match the tag.`,
+		Example: `  signet push oci:./build/app 127.0.0.1:5000/demo/app:v1
+  docker save app:v1 -o app.tar && signet push tar:app.tar registry.example.com/team/app:v1 --key yubikey
+  SIGNET_KEY=... signet push --no-input oci:out registry.example.com/team/app:v1.2.3 --key ci`,
+		Args: exactArgs(2, "SOURCE and R:T"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.req.Source, opts.req.Tag = args[0], args[1]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runPush(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.req.Key, "key", "", "signing key `REF` (yubikey, yubikey:SERIAL/SLOT, file:PATH, env:VAR or a keystore name)")
+	return cmd
+}
+
+func runPush(ctx context.Context, opts *pushOptions) error {
+	f := opts.f
+	d, err := f.appDeps()
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	if isTerminalWriter(f.IOStreams.ErrOut) {
+		ch := make(chan v1.Update, 16)
+		opts.req.Progress = ch
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			showProgress(f.IOStreams, ch)
+		}()
+	}
+	res, err := app.Push(ctx, d, opts.req)
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	return renderSigned(f, "Pushed and signed", res)
+}
+
+// showProgress draws upload progress on the terminal's stderr until ch closes.
+func showProgress(ios *iostreams, ch <-chan v1.Update) {
+	shown := false
+	for u := range ch {
+		if u.Total <= 0 {
+			continue
+		}
+		fmt.Fprintf(ios.ErrOut, "\rUploading %3d%% (%s / %s)", u.Complete*100/u.Total, humanBytes(u.Complete), humanBytes(u.Total))
+		shown = true
+	}
+	if shown {
+		fmt.Fprint(ios.ErrOut, "\r\x1b[K")
+	}
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// renderSigned prints the tags a sign or push signed.
+func renderSigned(f *factory, verb string, res *app.SignResult) error {
+	if f.Global.JSON() {
+		return writeJSON(f.IOStreams.Out, res)
+	}
+	for _, s := range res.Signed {
+		fmt.Fprintf(f.IOStreams.Out, "%s %s %s (role %s)\n", verb, s.Tag, s.Digest, s.Role)
+	}
+	return nil
+}
+
+// isTerminalWriter reports whether w is a terminal (progress goes only there).
+func isTerminalWriter(w io.Writer) bool {
+	file, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
+}

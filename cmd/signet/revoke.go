@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/internal/app"
+)
+
+type revokeOptions struct {
+	f   *factory
+	req app.RevokeRequest
+	yes bool
+}
+
+func newRevokeCmd(f *factory, runF func(*revokeOptions) error) *cobra.Command {
+	opts := &revokeOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "revoke R:T [--yes]",
+		Short: "Remove a tag's signature",
+		Long: `Remove the signature of R:T from the trust data, so verify of R:T fails
+from now on. The image itself stays in the registry. Asks for confirmation
+on a terminal; --yes (or --no-input) skips it.`,
+		Example: `  signet revoke registry.example.com/team/app:v1 --yes`,
+		Args:    exactArgs(1, "R:T"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.req.Tag = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runRevoke(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation")
+	cmd.Flags().StringVar(&opts.req.Key, "key", "", "signing key `REF` of the role that signed the tag")
+	return cmd
+}
+
+func runRevoke(ctx context.Context, opts *revokeOptions) error {
+	f := opts.f
+	if !opts.yes && !f.Global.NoInput && f.IOStreams.Terminal != nil {
+		ok, err := f.Prompter().Confirm(fmt.Sprintf("Revoke the signature of %s? Type 'yes' to confirm: ", opts.req.Tag), "yes")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("revoke cancelled")
+		}
+	}
+	d, err := f.appDeps()
+	if err != nil {
+		return err
+	}
+	res, err := app.Revoke(ctx, d, opts.req)
+	if err != nil {
+		return err
+	}
+	if f.Global.JSON() {
+		return writeJSON(f.IOStreams.Out, res)
+	}
+	fmt.Fprintf(f.IOStreams.Out, "Revoked %s %s (role %s)\n", res.Tag, res.Digest, res.Role)
+	return nil
+}

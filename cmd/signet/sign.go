@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/internal/app"
+	"github.com/signet-dev/signet/internal/errkind"
+)
+
+// maxTagsFile bounds a --from file of tags to sign.
+const maxTagsFile = 64 << 20
+
+type signOptions struct {
+	f    *factory
+	req  app.SignRequest
+	from string
+}
+
+func newSignCmd(f *factory, runF func(*signOptions) error) *cobra.Command {
+	opts := &signOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "sign R:T... [--key REF] [--from FILE]",
+		Short: "Sign what tags point to now",
+		Long: `Sign what each tag R:T points to now, into the role the key holds, in one
+publish of the trust data however many tags are named. With --from FILE the
+tags are read from FILE (one R:T a line; - for standard input), so a
+pipeline that publishes many tags signs them at once.`,
+		Example: `  signet sign 127.0.0.1:5000/demo/app:v1
+  signet sign registry.example.com/team/app:v1.2.3 --key ci
+  signet sign --from tags.txt --key ci`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.req.Tags = args
+			if opts.from != "" {
+				tags, err := readTags(f.IOStreams.In, opts.from)
+				if err != nil {
+					return err
+				}
+				opts.req.Tags = append(opts.req.Tags, tags...)
+			}
+			if len(opts.req.Tags) == 0 {
+				return usageError(cmd, fmt.Errorf("name at least one R:T, or --from FILE"))
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runSign(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.req.Key, "key", "", "signing key `REF` (yubikey, yubikey:SERIAL/SLOT, file:PATH, env:VAR or a keystore name)")
+	cmd.Flags().StringVar(&opts.from, "from", "", "read tags to sign from `FILE`, one R:T a line (- for stdin)")
+	return cmd
+}
+
+func runSign(ctx context.Context, opts *signOptions) error {
+	d, err := opts.f.appDeps()
+	if err != nil {
+		return err
+	}
+	res, err := app.Sign(ctx, d, opts.req)
+	if err != nil {
+		return err
+	}
+	return renderSigned(opts.f, "Signed", res)
+}
+
+// readTags reads one tag reference a line, skipping blanks and # comments.
+func readTags(stdin io.Reader, path string) ([]string, error) {
+	r := stdin
+	if path != "-" {
+		file, err := os.Open(path)
+		if err != nil {
+			return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading tags: %w", err))
+		}
+		defer file.Close()
+		r = file
+	}
+	var tags []string
+	sc := bufio.NewScanner(io.LimitReader(r, maxTagsFile))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		tags = append(tags, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading tags: %w", err))
+	}
+	return tags, nil
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/internal/app"
+	"github.com/signet-dev/signet/internal/errkind"
+)
+
+type statusOptions struct {
+	f    *factory
+	repo string
+}
+
+func newStatusCmd(f *factory, runF func(*statusOptions) error) *cobra.Command {
+	opts := &statusOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "status R",
+		Short: "Show expiries and warn before they arrive",
+		Long: `Show when each role's metadata of R expires. Warns 30 days ahead for
+root, targets and delegations, 7 days for snapshot and 2 days for
+timestamp, and says what to run. Exits 1 when anything has expired.`,
+		Example: `  signet status registry.example.com/team/app`,
+		Args:    exactArgs(1, "the repository R"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.repo = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runStatus(cmd.Context(), opts)
+		},
+	}
+	return cmd
+}
+
+func runStatus(ctx context.Context, opts *statusOptions) error {
+	d, err := opts.f.appDeps()
+	if err != nil {
+		return err
+	}
+	res, err := app.Status(ctx, d, opts.repo)
+	if err != nil {
+		return err
+	}
+	return renderStatus(opts.f, res)
+}
+
+func renderStatus(f *factory, res *app.StatusResult) error {
+	if f.Global.JSON() {
+		if err := writeJSON(f.IOStreams.Out, res); err != nil {
+			return err
+		}
+	} else {
+		c := newColors(f.IOStreams, f.Env)
+		t := newTable("ROLE", "VERSION", "EXPIRES", "STATE", "")
+		for _, r := range res.Roles {
+			state := c.Green(r.State)
+			switch r.State {
+			case "expiring":
+				state = c.Yellow(r.State + " in " + roughDuration(r.Left))
+			case "expired":
+				state = c.Red(r.State)
+			}
+			t.Row(r.Role, fmt.Sprint(r.Version), r.Expires.UTC().Format("2006-01-02T15:04:05Z"), state, r.Advice)
+		}
+		if err := t.Write(f.IOStreams.Out); err != nil {
+			return err
+		}
+	}
+	if res.Expired > 0 {
+		return errkind.Mark(errkind.Verification, fmt.Errorf("%d role(s) of %s expired", res.Expired, res.Repository))
+	}
+	return nil
+}
+
+// roughDuration renders a positive duration as days, hours or minutes.
+func roughDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	case d >= 2*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	}
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/internal/app"
+)
+
+type verifyOptions struct {
+	f   *factory
+	req app.VerifyRequest
+}
+
+func newVerifyCmd(f *factory, runF func(*verifyOptions) error) *cobra.Command {
+	opts := &verifyOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "verify R:T [--root FILE]",
+		Short: "Verify that a tag points at what was signed for it",
+		Long: `Run a full TUF update for R's trust data (root chain, timestamp, snapshot,
+targets, delegations) and check that R:T points now at the digest signed
+for it. Prints the verified digest and exits 0 only on a match; exits 1
+when verification fails, naming the attack it reveals (rollback, freeze,
+mix-and-match, untrusted signature, tag moved).
+
+The trusted root is --root FILE, else the one kept in the signet home (from
+init, trust pin or an earlier verify). With neither, the repository's first
+root is trusted on first use, which signet says on stderr: CI must pin.`,
+		Example: `  signet verify registry.example.com/team/app:v1
+  signet verify --root root.json registry.example.com/team/app:v1 -o json`,
+		Args: exactArgs(1, "R:T"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.req.Tag = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runVerify(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.req.RootFile, "root", "", "trust this root.json `FILE` (pin) instead of the signet home's")
+	return cmd
+}
+
+func runVerify(ctx context.Context, opts *verifyOptions) error {
+	f := opts.f
+	d, err := f.appDeps()
+	if err != nil {
+		return err
+	}
+	res, err := app.Verify(ctx, d, opts.req)
+	if err != nil {
+		return err
+	}
+	if f.Global.JSON() {
+		return writeJSON(f.IOStreams.Out, res)
+	}
+	fmt.Fprintln(f.IOStreams.Out, res.Digest)
+	notice(f.IOStreams, "verified %s (signed by %s, root version %d)", res.Tag, res.Role, res.RootVersion)
+	return nil
+}
