@@ -17,7 +17,7 @@ deps:
 test: deps
 	./scripts/test.sh
 
-demo: deps build
+demo: build
 	./scripts/demo.sh
 
 bench: deps build
