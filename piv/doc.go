@@ -1,3 +1,17 @@
 // Package piv performs YubiKey PIV operations for signet on top of piv-go:
-// setup, attestation, signing and PIN handling. It knows nothing of TUF.
+// listing and opening cards by serial, setting up a factory-fresh YubiKey
+// (PIN, PUK, a random management key kept in PIN-protected data, an ECDSA
+// P-256 key generated on the device), attestation against Yubico's PIV
+// roots, PIN and PUK changes, reset, and signing through a key on the card.
+//
+// It knows nothing of TUF and never prompts: secrets and notices go through
+// callbacks the caller gives (PINFunc, Notice), and it never reads the
+// environment. Errors are classified with internal/errkind: a PIN, touch,
+// card or attestation problem is errkind.Key; a bad slot or several cards
+// with no serial chosen is errkind.Input.
+//
+// One YubiKey value owns one open card (PC/SC exclusive access) for the
+// length of a command. It serialises calls with a mutex, asks for the PIN at
+// most once, never retries a wrong PIN, and reopens the card by serial when
+// it was pulled out and put back between two calls.
 package piv

@@ -1,0 +1,181 @@
+package piv
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	pivgo "github.com/go-piv/piv-go/v2/piv"
+
+	"github.com/signet-dev/signet/internal/errkind"
+)
+
+// card is what signet uses of an open PIV card. piv-go's *piv.YubiKey is
+// the implementation; it reaches a real YubiKey, or the virtual one of
+// piv/pivsim, through libpcsclite and pcscd.
+type card interface {
+	Close() error
+	Version() pivgo.Version
+	Serial() (uint32, error)
+
+	Retries() (int, error)
+	VerifyPIN(pin string) error
+	SetPIN(oldPIN, newPIN string) error
+	SetPUK(oldPUK, newPUK string) error
+	Unblock(puk, newPIN string) error
+	Reset() error
+
+	SetManagementKey(oldKey, newKey []byte) error
+	Metadata(pin string) (*pivgo.Metadata, error)
+	SetMetadata(key []byte, m *pivgo.Metadata) error
+
+	GenerateKey(key []byte, slot pivgo.Slot, opts pivgo.Key) (crypto.PublicKey, error)
+	KeyInfo(slot pivgo.Slot) (pivgo.KeyInfo, error)
+	Certificate(slot pivgo.Slot) (*x509.Certificate, error)
+	SetCertificate(key []byte, slot pivgo.Slot, cert *x509.Certificate) error
+	Attest(slot pivgo.Slot) (*x509.Certificate, error)
+	AttestationCertificate() (*x509.Certificate, error)
+	PrivateKey(slot pivgo.Slot, public crypto.PublicKey, auth pivgo.KeyAuth) (crypto.PrivateKey, error)
+}
+
+var _ card = (*pivgo.YubiKey)(nil)
+
+// CardInfo describes one attached YubiKey.
+type CardInfo struct {
+	Serial  uint32
+	Reader  string // PC/SC reader name
+	Version Version
+}
+
+// openCard opens the card in reader and reads its serial.
+func openCard(reader string) (card, uint32, error) {
+	yk, err := pivgo.Open(reader)
+	if err != nil {
+		return nil, 0, err
+	}
+	serial, err := yk.Serial()
+	if err != nil {
+		yk.Close()
+		return nil, 0, fmt.Errorf("reading serial: %w", err)
+	}
+	return yk, serial, nil
+}
+
+func versionOf(c card) Version {
+	v := c.Version()
+	return Version{Major: v.Major, Minor: v.Minor, Patch: v.Patch}
+}
+
+// busy is a reader whose card could not be opened, for error messages.
+type busy struct {
+	reader string
+	err    error
+}
+
+// scan opens each reader in turn, calling f with every PIV card that
+// answers with a serial; f keeps the card (returns true) or has it closed.
+// Readers with no card are skipped; readers whose card another program
+// holds are returned.
+func scan(f func(c card, info CardInfo) (keep bool)) ([]busy, error) {
+	readers, err := pivgo.Cards()
+	if err != nil {
+		return nil, errkind.Mark(errkind.Key, fmt.Errorf("listing smart card readers (is pcscd running?): %w", err))
+	}
+	var skipped []busy
+	for _, r := range readers {
+		c, serial, err := openCard(r)
+		if err != nil {
+			if !noCard(err) {
+				skipped = append(skipped, busy{reader: r, err: err})
+			}
+			continue
+		}
+		if !f(c, CardInfo{Serial: serial, Reader: r, Version: versionOf(c)}) {
+			c.Close()
+		}
+	}
+	return skipped, nil
+}
+
+// noCard reports whether opening a reader failed because it is empty or
+// holds something that is not a PIV card.
+func noCard(err error) bool {
+	if errors.Is(err, pivgo.ErrNotFound) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "no Smart Card is currently in the device") ||
+		strings.Contains(msg, "smart card has been removed") ||
+		strings.Contains(msg, "not responding to a reset") ||
+		strings.Contains(msg, "selecting piv applet")
+}
+
+// List returns the attached YubiKeys, ordered by serial. A card another
+// program holds open is left out (a YubiKey is opened exclusively).
+func List(ctx context.Context) ([]CardInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []CardInfo
+	if _, err := scan(func(_ card, info CardInfo) bool {
+		out = append(out, info)
+		return false
+	}); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b CardInfo) int { return int(a.Serial) - int(b.Serial) })
+	return out, nil
+}
+
+// find opens the card with serial, or the only card when serial is 0.
+func find(serial uint32) (card, CardInfo, error) {
+	var (
+		found []CardInfo
+		kept  card
+		info  CardInfo
+	)
+	skipped, err := scan(func(c card, ci CardInfo) bool {
+		found = append(found, ci)
+		if kept == nil && (serial == 0 || ci.Serial == serial) {
+			kept, info = c, ci
+			return true
+		}
+		return false
+	})
+	if err != nil {
+		return nil, CardInfo{}, err
+	}
+	if serial == 0 && len(found) > 1 {
+		kept.Close()
+		return nil, CardInfo{}, newErr(errkind.Input, ErrSeveralCards,
+			"several YubiKeys are attached (serials %s): choose one with --serial or yubikey:SERIAL", serialList(found))
+	}
+	if kept != nil {
+		return kept, info, nil
+	}
+	what := "no YubiKey found"
+	if serial != 0 {
+		what = fmt.Sprintf("YubiKey %d not found", serial)
+	}
+	switch {
+	case len(skipped) > 0:
+		return nil, CardInfo{}, wrapErr(errkind.Key, ErrNoCard, skipped[0].err,
+			"%s; the card in %q could not be opened (is another program using it?)", what, skipped[0].reader)
+	case len(found) > 0:
+		return nil, CardInfo{}, newErr(errkind.Key, ErrNoCard, "%s; attached: %s", what, serialList(found))
+	}
+	return nil, CardInfo{}, newErr(errkind.Key, ErrNoCard, "%s: plug it in", what)
+}
+
+func serialList(cards []CardInfo) string {
+	s := make([]string, len(cards))
+	for i, c := range cards {
+		s[i] = fmt.Sprint(c.Serial)
+	}
+	slices.Sort(s)
+	return strings.Join(s, ", ")
+}
