@@ -280,7 +280,7 @@ func TestLongObjectsTravelByChainingAndGetResponse(t *testing.T) {
 		t.Fatal("object read back with one extended APDU differs")
 	}
 	small := c.Transmit(append(bytes.Clone(get), 0x10)) // Le 16 is honoured
-	if len(small) != 18 || swOf(small) != swMoreData { // 256 or more bytes remain
+	if len(small) != 18 || swOf(small) != swMoreData {  // 256 or more bytes remain
 		t.Fatalf("Le 16: %d bytes, status %04x", len(small), swOf(small))
 	}
 }
