@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -41,8 +42,9 @@ type terminal interface {
 
 // systemIOStreams returns the process's standard streams. Prompts are only
 // offered when standard input is a terminal: a pipeline or CI job never
-// blocks on a hidden prompt.
-func systemIOStreams() *iostreams {
+// blocks on a hidden prompt. A prompt is abandoned, and the terminal
+// restored, when interrupted is closed (SIGINT at a no-echo prompt).
+func systemIOStreams(interrupted <-chan struct{}) *iostreams {
 	ios := &iostreams{
 		In:     os.Stdin,
 		Out:    os.Stdout,
@@ -51,7 +53,7 @@ func systemIOStreams() *iostreams {
 		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 	}
 	if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) {
-		ios.Terminal = &fdTerminal{fd: fd, r: os.Stdin}
+		ios.Terminal = &fdTerminal{fd: fd, r: os.Stdin, interrupted: interrupted}
 	}
 	return ios
 }
@@ -60,22 +62,54 @@ func systemIOStreams() *iostreams {
 // as term.ReadPassword does, so that no answer is buffered away from the
 // next prompt.
 type fdTerminal struct {
-	fd int
-	r  io.Reader
+	fd          int
+	r           io.Reader
+	interrupted <-chan struct{}
 }
 
 func (t *fdTerminal) ReadSecret() ([]byte, error) {
-	b, err := term.ReadPassword(t.fd)
+	state, _ := term.GetState(t.fd)
+	b, err := t.interruptible(func() ([]byte, error) { return term.ReadPassword(t.fd) })
+	if errors.Is(err, context.Canceled) && state != nil {
+		// ReadPassword is still blocked with echo off: put echo back.
+		_ = term.Restore(t.fd, state)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading from the terminal: %w", err)
 	}
 	return b, nil
 }
 
+// interruptible runs read, giving up with context.Canceled when the command
+// is interrupted; the read itself is left blocked, as the process is about
+// to exit.
+func (t *fdTerminal) interruptible(read func() ([]byte, error)) ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		b, err := read()
+		ch <- result{b, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.b, r.err
+	case <-t.interrupted:
+		return nil, context.Canceled
+	}
+}
+
 // maxLine bounds a typed line.
 const maxLine = 4096
 
 func (t *fdTerminal) ReadLine() (string, error) {
+	b, err := t.interruptible(t.readLine)
+	return string(b), err
+}
+
+func (t *fdTerminal) readLine() ([]byte, error) {
 	var line []byte
 	var b [1]byte
 	for len(line) < maxLine {
@@ -91,8 +125,8 @@ func (t *fdTerminal) ReadLine() (string, error) {
 			break
 		}
 		if err != nil {
-			return "", fmt.Errorf("reading from the terminal: %w", err)
+			return nil, fmt.Errorf("reading from the terminal: %w", err)
 		}
 	}
-	return strings.TrimRight(string(line), "\r"), nil
+	return []byte(strings.TrimRight(string(line), "\r")), nil
 }

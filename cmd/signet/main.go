@@ -16,7 +16,7 @@ func main() { os.Exit(run()) }
 func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runWith(ctx, os.Args[1:], os.Getenv, systemIOStreams())
+	return runWith(ctx, os.Args[1:], os.Getenv, systemIOStreams(ctx.Done()))
 }
 
 // runWith runs signet with args, reading the environment through env and

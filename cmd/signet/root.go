@@ -39,21 +39,26 @@ metadata stored in the OCI registry next to the images, with root and signing
 keys on YubiKeys or in an encrypted software keystore.
 
 Secrets come from the environment or a no-echo prompt, never from flags:
-  SIGNET_PASSPHRASE         keystore passphrase
+  SIGNET_PASSPHRASE         keystore passphrase (also opens SIGNET_KEY)
   SIGNET_NEW_PASSPHRASE     new keystore passphrase (key passwd)
   SIGNET_IMPORT_PASSPHRASE  passphrase of an encrypted PEM (key import)
+  SIGNET_EXPORT_PASSPHRASE  passphrase for a bundle (key export --private)
   SIGNET_PIN, SIGNET_PUK    YubiKey PIN and PUK
   SIGNET_KEY                CI: an encrypted bundle from 'key export --private'
 
 Exit codes: 0 success, 1 verification failed or a check found a problem,
 2 bad usage or input, 3 key, PIN or hardware problem, 4 registry or network
 problem, 130 interrupted.`,
-		Example: `  # Make a software key and trust an image repository's root
+		Example: `  # Try it out on a registry served by signet itself
+  signet registry serve --addr 127.0.0.1:5000 &
   signet key generate alice
-  signet trust pin registry.example.com/team/app --root root.json
+  signet init 127.0.0.1:5000/demo/app --root-key alice --targets-key alice
+  signet push oci:./app-layout 127.0.0.1:5000/demo/app:v1
+  signet verify 127.0.0.1:5000/demo/app:v1
 
-  # Serve a registry on loopback for a try-out
-  signet registry serve --addr 127.0.0.1:5000 --dir /tmp/registry`,
+  # In CI, trust a pinned root and verify with no prompts
+  signet trust pin registry.example.com/team/app --root root.json
+  signet verify registry.example.com/team/app:v1 --no-input`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          noArgs,

@@ -71,8 +71,10 @@ type keySummary struct {
 	Scheme string `json:"scheme"`
 }
 
-// topRoles are the roles of a root, in the order they are shown.
-var topRoles = []string{metadata.ROOT, metadata.TARGETS, metadata.SNAPSHOT, metadata.TIMESTAMP}
+// topRoles returns the roles of a root, in the order they are shown.
+func topRoles() []string {
+	return []string{metadata.ROOT, metadata.TARGETS, metadata.SNAPSHOT, metadata.TIMESTAMP}
+}
 
 func summarizeRoot(repo string, root *metadata.Metadata[metadata.RootType], now time.Time) rootSummary {
 	s := root.Signed

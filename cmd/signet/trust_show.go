@@ -67,7 +67,7 @@ func runTrustShow(_ context.Context, opts *trustShowOptions) error {
 	w := opts.IO.Out
 	fmt.Fprintf(w, "repository:  %s\nroot:        version %d, expires %s\n\n", sum.Repository, sum.Version, expires)
 	t := newTable("ROLE", "THRESHOLD", "KEYS")
-	for _, role := range topRoles {
+	for _, role := range topRoles() {
 		rs, ok := sum.Roles[role]
 		if !ok {
 			continue
