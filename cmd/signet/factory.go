@@ -33,7 +33,9 @@ type factory struct {
 	Prompter func() Prompter
 	// Home is the signet home: --home, $SIGNET_HOME or ~/.signet.
 	Home func() (string, error)
-	// Keystore opens the signet home, with passphrases from Prompter.
+	// Keystore opens the signet home, with passphrases from Prompter. The
+	// store is shared by everything in the command (the Resolver too) and
+	// closed by runWith when the command ends: commands do not close it.
 	Keystore func() (*keystore.Store, error)
 	// Resolver turns key references into signers over the keystore,
 	// SIGNET_KEY and hardware keys; passphrases come from Prompter.
@@ -45,6 +47,9 @@ type factory struct {
 	// Registry returns the registry client, plain HTTP with --insecure
 	// (and always for localhost and 127.0.0.1).
 	Registry func() (*registry.Client, error)
+
+	// store is the keystore Keystore opened, for close.
+	store *keystore.Store
 }
 
 func newFactory(ios *iostreams, env func(string) string) *factory {
@@ -66,7 +71,9 @@ func newFactory(ios *iostreams, env func(string) string) *factory {
 			return nil, err
 		}
 		f.Logger().Debug("opening keystore", "home", home)
-		return keystore.Open(home, keystore.WithPassphrase(passphrase()))
+		st, err := keystore.Open(home, keystore.WithPassphrase(passphrase()))
+		f.store = st
+		return st, err
 	})
 	f.Resolver = sync.OnceValues(func() (*signer.Resolver, error) {
 		ks, err := f.Keystore()
@@ -166,10 +173,10 @@ func newPassphraseFunc(p Prompter) keystore.PassphraseFunc {
 	}
 }
 
-// closeStore closes the keystore if the command opened one; commands
-// defer it so the master key is cleared from memory.
-func closeStore(s *keystore.Store) {
-	if s != nil {
-		_ = s.Close()
+// close releases what the command opened: the keystore's master key is
+// cleared from memory.
+func (f *factory) close() {
+	if f.store != nil {
+		_ = f.store.Close()
 	}
 }

@@ -87,7 +87,6 @@ func runKeyExport(ctx context.Context, opts *keyExportOptions) error {
 	if err != nil {
 		return err
 	}
-	defer closeStore(store)
 	if opts.Private {
 		bundle, err := store.ExportBundle(ctx, names)
 		if err != nil {

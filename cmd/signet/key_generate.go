@@ -81,7 +81,6 @@ func runKeyGenerate(ctx context.Context, opts *keyGenerateOptions) error {
 	if err != nil {
 		return err
 	}
-	defer closeStore(store)
 	info, err := store.Generate(ctx, opts.Name, typ)
 	if err != nil {
 		return fmt.Errorf("generating key %s: %w", opts.Name, err)

@@ -67,7 +67,6 @@ func runKeyImport(ctx context.Context, opts *keyImportOptions) error {
 	if err != nil {
 		return err
 	}
-	defer closeStore(store)
 	ask := func() ([]byte, error) {
 		return opts.Prompter().Secret(secretSpec{Env: envImportPassphrase, What: "passphrase of " + displayName(opts.File), Prompt: "Passphrase of " + displayName(opts.File)})
 	}

@@ -56,7 +56,6 @@ func runKeyList(_ context.Context, opts *keyListOptions) error {
 	if err != nil {
 		return err
 	}
-	defer closeStore(store)
 	keys, err := store.List()
 	if err != nil {
 		return err

@@ -45,7 +45,6 @@ func runKeyPasswd(ctx context.Context, opts *keyPasswdOptions) error {
 	if err != nil {
 		return err
 	}
-	defer closeStore(store)
 	if opts.Name != "" {
 		if _, err := store.Get(opts.Name); err != nil {
 			return err

@@ -31,6 +31,7 @@ func runWith(ctx context.Context, args []string, env func(string) string, ios *i
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
 	err := root.ExecuteContext(ctx)
+	f.close()
 	code, line := exitCode(ctx, err)
 	if line != "" {
 		fmt.Fprintln(ios.ErrOut, line)

@@ -45,7 +45,6 @@ func runTrustForget(_ context.Context, opts *trustForgetOptions) error {
 	if err != nil {
 		return err
 	}
-	defer closeStore(store)
 	if err := store.ForgetRoot(repo.RegistryStr(), repo.RepositoryStr()); err != nil {
 		return err
 	}

@@ -65,7 +65,6 @@ func runTrustPin(_ context.Context, opts *trustPinOptions) error {
 	if err != nil {
 		return err
 	}
-	defer closeStore(store)
 	if err := store.PinRoot(repo.RegistryStr(), repo.RepositoryStr(), data); err != nil {
 		return err
 	}

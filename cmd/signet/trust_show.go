@@ -51,7 +51,6 @@ func runTrustShow(_ context.Context, opts *trustShowOptions) error {
 	if err != nil {
 		return err
 	}
-	defer closeStore(store)
 	root, err := pinnedRoot(store, repo)
 	if err != nil {
 		return err
