@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/signer"

@@ -153,4 +153,3 @@ func Pull(ctx context.Context, d *Deps, req PullRequest) (*VerifyResult, error) 
 	return &VerifyResult{Tag: tag.String(), Digest: vt.Digest(), Size: vt.Length, MediaType: vt.MediaType,
 		Role: vt.Role, RootVersion: vt.RootVersion, TOFU: vt.TOFU}, nil
 }
-
