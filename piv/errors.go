@@ -119,6 +119,7 @@ var transportMessages = []string{
 	"resource manager has shut down",
 	"communications error",
 	"not responding to a reset",
+	"end a non-existent transaction", // pcscd dropped the session: card removed or reset
 	"transmitting request",
 }
 

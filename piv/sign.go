@@ -24,6 +24,9 @@ type Signer interface {
 	// Serial and Slot say where the key is.
 	Serial() uint32
 	Slot() Slot
+	// WithPurpose returns the same key with another touch notice:
+	// "Touch your YubiKey 12345678 to sign <purpose>".
+	WithPurpose(purpose string) Signer
 }
 
 // cardSigner signs through its YubiKey, which serialises card access,
@@ -84,7 +87,13 @@ func (y *YubiKey) Signer(ctx context.Context, slot Slot, want crypto.PublicKey, 
 }
 
 func (s *cardSigner) Serial() uint32 { return s.y.serial }
-func (s *cardSigner) Slot() Slot     { return s.slot }
+
+func (s *cardSigner) WithPurpose(purpose string) Signer {
+	c := *s
+	c.purpose = purpose
+	return &c
+}
+func (s *cardSigner) Slot() Slot { return s.slot }
 
 // Public returns the key's public half.
 func (s *cardSigner) Public() crypto.PublicKey { return s.pub }

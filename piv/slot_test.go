@@ -104,4 +104,3 @@ func TestCheckSecretRefusesBadLengthsWithoutNamingTheSecret(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
