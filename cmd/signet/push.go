@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"sync"
 
-	"golang.org/x/term"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
@@ -56,7 +53,7 @@ func runPush(ctx context.Context, opts *pushOptions) error {
 		return err
 	}
 	var wg sync.WaitGroup
-	if isTerminalWriter(f.IOStreams.ErrOut) {
+	if f.IOStreams.ErrTTY {
 		ch := make(chan v1.Update, 16)
 		opts.req.Progress = ch
 		wg.Add(1)
@@ -110,10 +107,4 @@ func renderSigned(f *factory, verb string, res *app.SignResult) error {
 		fmt.Fprintf(f.IOStreams.Out, "%s %s %s (role %s)\n", verb, s.Tag, s.Digest, s.Role)
 	}
 	return nil
-}
-
-// isTerminalWriter reports whether w is a terminal (progress goes only there).
-func isTerminalWriter(w io.Writer) bool {
-	file, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(file.Fd()))
 }
