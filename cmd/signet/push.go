@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 
-
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
