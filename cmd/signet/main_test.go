@@ -106,10 +106,13 @@ func scriptCondition(cond string) (bool, error) {
 //	                               stdout and stderr are kept for the checks after it
 //	mkroot [-expired] [-unsigned] [-version N] FILE
 //	                               write a TUF root.json signed by a new ed25519 key
+//	mkimage oci DIR | tar FILE | push REF
+//	                               a new random image (see cmdMkimage)
 func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"exits":  cmdExits,
-		"mkroot": cmdMkroot,
+		"exits":   cmdExits,
+		"mkroot":  cmdMkroot,
+		"mkimage": cmdMkimage,
 	}
 }
 

@@ -56,7 +56,12 @@ func renderStatus(f *factory, res *app.StatusResult) error {
 		}
 	} else {
 		c := newColors(f.IOStreams, f.Env)
-		t := newTable("ROLE", "VERSION", "EXPIRES", "STATE", "")
+		advice := res.Expired+res.Expiring > 0
+		header := []string{"ROLE", "VERSION", "EXPIRES", "STATE"}
+		if advice {
+			header = append(header, "TO DO")
+		}
+		t := newTable(header...)
 		for _, r := range res.Roles {
 			state := c.Green(r.State)
 			switch r.State {
@@ -65,7 +70,11 @@ func renderStatus(f *factory, res *app.StatusResult) error {
 			case "expired":
 				state = c.Red(r.State)
 			}
-			t.Row(r.Role, fmt.Sprint(r.Version), r.Expires.UTC().Format("2006-01-02T15:04:05Z"), state, r.Advice)
+			row := []string{r.Role, fmt.Sprint(r.Version), r.Expires.UTC().Format("2006-01-02T15:04:05Z"), state}
+			if advice {
+				row = append(row, r.Advice)
+			}
+			t.Row(row...)
 		}
 		if err := t.Write(f.IOStreams.Out); err != nil {
 			return err
