@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/piv"
+	"github.com/signet-dev/signet/signer"
+)
+
+// Environment variables of the yubikey commands besides SIGNET_PIN and
+// SIGNET_PUK: new secrets for set-pin, set-puk and unblock, and extra
+// attestation roots for tests with the virtual YubiKey.
+const (
+	envNewPIN        = "SIGNET_NEW_PIN"
+	envNewPUK        = "SIGNET_NEW_PUK"
+	envAttestationCA = "SIGNET_TEST_ATTESTATION_CA"
+)
+
+func newYubikeyCmd(f *factory) *cobra.Command {
+	cmd := newGroupCmd("yubikey <command>", "Set up and manage YubiKeys that hold signing keys",
+		`Set up YubiKeys for signet and manage their PIV keys, PIN and PUK.
+
+'signet yubikey setup' takes a factory-fresh YubiKey: it sets a new PIN and
+PUK, replaces the management key with a random one kept in PIN-protected
+data (as 'ykman piv access change-management-key --protect' does), generates
+an ECDSA P-256 key on the device, verifies its attestation against Yubico's
+roots, and records the key in the keystore. Use the key as yubikey,
+yubikey:SERIAL or yubikey:SERIAL/SLOT, or by its keystore name.
+
+Several YubiKeys at once are told apart by serial (--serial). The PIN comes
+from SIGNET_PIN or a no-echo prompt; the PUK from SIGNET_PUK or a prompt.
+signet never retries a wrong PIN, and will not use SIGNET_PIN when only one
+try is left.
+
+SIGNET_TEST_ATTESTATION_CA names a PEM file of extra attestation roots, for
+tests with the virtual YubiKey only; signet says so whenever it is set.`)
+	cmd.Example = `  signet yubikey list
+  signet yubikey setup                       # root key in slot 9c
+  signet yubikey setup --name alice-targets  # next key: first free slot 82-95
+  signet yubikey info --serial 12345678
+  signet yubikey attest --slot 9c
+  signet yubikey unblock`
+	cmd.AddCommand(
+		newYubikeyListCmd(f, nil),
+		newYubikeyInfoCmd(f, nil),
+		newYubikeySetupCmd(f, nil),
+		newYubikeyAttestCmd(f, nil),
+		newYubikeyResetCmd(f, nil),
+		newYubikeySetPINCmd(f, nil),
+		newYubikeySetPUKCmd(f, nil),
+		newYubikeyUnblockCmd(f, nil),
+	)
+	return cmd
+}
+
+// newHardware returns the constructor for factory.Hardware, building the
+// YubiKey support once per command, and a function that releases the cards
+// it opened (call it when the command ends).
+func newHardware(f *factory) (get func() (signer.Hardware, error), closeAll func()) {
+	var (
+		mu sync.Mutex
+		hw *signer.YubiKeys
+	)
+	get = func() (signer.Hardware, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if hw == nil {
+			ks, err := f.Keystore()
+			if err != nil {
+				return nil, err
+			}
+			hw = signer.NewYubiKeys(ks, f.pivOptions()...)
+		}
+		return hw, nil
+	}
+	closeAll = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if hw != nil {
+			_ = hw.Close()
+		}
+	}
+	return get, closeAll
+}
+
+// pivOptions are the options every YubiKey is opened with: the PIN from
+// SIGNET_PIN or a prompt naming the card, and touch notices on stderr.
+func (f *factory) pivOptions() []piv.Option {
+	return []piv.Option{
+		piv.WithPIN(func(ctx context.Context, serial uint32) (piv.PIN, error) {
+			if err := ctx.Err(); err != nil {
+				return piv.PIN{}, err
+			}
+			fromEnv := f.Env(envPIN) != ""
+			pin, err := f.Prompter().PIN(fmt.Sprintf("PIN for YubiKey %d", serial))
+			return piv.PIN{Value: pin, FromEnv: fromEnv}, err
+		}),
+		piv.WithNotice(func(msg string) { f.Prompter().Notice("%s", msg) }),
+	}
+}
+
+// attestationRoots returns Yubico's roots, plus those of the PEM file
+// SIGNET_TEST_ATTESTATION_CA names, announced on stderr.
+func (f *factory) attestationRoots() (*piv.Roots, error) {
+	roots, err := piv.YubicoRoots()
+	if err != nil {
+		return nil, errkind.Mark(errkind.Key, err)
+	}
+	file := f.Env(envAttestationCA)
+	if file == "" {
+		return roots, nil
+	}
+	data, err := readLimited(file, 1<<20)
+	if err != nil {
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s: %w", envAttestationCA, err))
+	}
+	if err := roots.AddPEM(data); err != nil {
+		return nil, fmt.Errorf("%s: %w", envAttestationCA, err)
+	}
+	f.Prompter().Notice("%s is set: also trusting the attestation roots in %s (for tests only)", envAttestationCA, file)
+	return roots, nil
+}
+
+func readLimited(path string, max int64) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
+	}
+	buf := make([]byte, st.Size())
+	_, err = fh.ReadAt(buf, 0)
+	return buf, err
+}
+
+// serialFlag is --serial: a YubiKey serial number, 0 for "the only one".
+type serialFlag uint32
+
+func (s *serialFlag) String() string {
+	if *s == 0 {
+		return ""
+	}
+	return strconv.FormatUint(uint64(*s), 10)
+}
+
+func (s *serialFlag) Set(v string) error {
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil || n == 0 {
+		return fmt.Errorf("invalid serial %q: want the YubiKey's decimal serial number", v)
+	}
+	*s = serialFlag(n)
+	return nil
+}
+
+func (s *serialFlag) Type() string { return "N" }
+
+func addSerialFlag(cmd *cobra.Command, s *serialFlag) {
+	cmd.Flags().Var(s, "serial", "the YubiKey with serial number `N` (needed when several are attached)")
+}
+
+// yubikeyDeps are what every yubikey command works with.
+type yubikeyDeps struct {
+	IO       *iostreams
+	JSON     func() bool
+	Prompter func() Prompter
+	Keystore func() (*keystore.Store, error)
+	Open     func(ctx context.Context, serial uint32) (*piv.YubiKey, error)
+	Roots    func() (*piv.Roots, error)
+	IOEnv    func(string) string // the environment, for choosing between variables
+}
+
+func newYubikeyDeps(f *factory) yubikeyDeps {
+	return yubikeyDeps{
+		IO: f.IOStreams, JSON: f.Global.JSON, Prompter: f.Prompter, Keystore: f.Keystore, Roots: f.attestationRoots, IOEnv: f.Env,
+		Open: func(ctx context.Context, serial uint32) (*piv.YubiKey, error) {
+			return piv.Open(ctx, serial, f.pivOptions()...)
+		},
+	}
+}
+
+// confirmTyped asks the person to type want after reading what is at
+// stake; anything else cancels the command.
+func confirmTyped(p Prompter, what, want string) error {
+	ok, err := p.Confirm(fmt.Sprintf("%s\nType %s to go on: ", what, want), want)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errkind.Mark(errkind.Input, errors.New("not confirmed: nothing was changed"))
+	}
+	return nil
+}
