@@ -153,12 +153,23 @@ func metaFor(version int64, data []byte) *metadata.MetaFiles {
 
 // signRoot signs a new root with a threshold of its own keys and, for a
 // root that replaces another, a threshold of the previous root's keys.
+// Distinct keys are counted per threshold, and no key signs unless both
+// thresholds can be met (so a missing key costs no YubiKey touch). Too few
+// keys at hand is a *MissingKeysError.
 func (r *Repo) signRoot(ctx context.Context, keys Keyring) error {
-	ids, threshold := r.RoleKeyIDs(metadata.ROOT)
-	if err := signWith(ctx, r.root, metadata.ROOT, ids, threshold, keys); err != nil {
+	prev, err := r.previousRoot(ctx)
+	if err != nil {
 		return err
 	}
-	return nil
+	r.root.ClearSignatures()
+	plan, after, err := signingPlan(ctx, keys, rootThresholds(r.root, prev))
+	if err != nil {
+		return err
+	}
+	if err := missing(after); err != nil {
+		return err
+	}
+	return signPlanned(r.root, metadata.ROOT, plan)
 }
 
 // signWith replaces the signatures on m with those of the first threshold
