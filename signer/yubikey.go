@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/signet-dev/signet/internal/errkind"
@@ -97,16 +101,19 @@ func (h *YubiKeys) Signer(ctx context.Context, ref Ref, purpose string) (*Key, e
 	return k, nil
 }
 
-// open returns the open YubiKey with serial, or the only one attached
-// for serial 0 (reusing a card already open when it is the only one).
+// open returns the open YubiKey with serial, opening it the first time.
+// Serial 0 means the only YubiKey attached, counting those this command
+// holds open already (they are opened exclusively, so a new scan does not
+// see them).
 func (h *YubiKeys) open(ctx context.Context, serial uint32) (*piv.YubiKey, error) {
+	if serial == 0 {
+		var err error
+		if serial, err = h.onlySerial(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if yk, ok := h.cards[serial]; ok && serial != 0 {
 		return yk, nil
-	}
-	if serial == 0 && len(h.cards) == 1 {
-		for _, yk := range h.cards {
-			return yk, nil
-		}
 	}
 	yk, err := piv.Open(ctx, serial, h.opts...)
 	if err != nil {
@@ -114,6 +121,34 @@ func (h *YubiKeys) open(ctx context.Context, serial uint32) (*piv.YubiKey, error
 	}
 	h.cards[yk.Serial()] = yk
 	return yk, nil
+}
+
+// onlySerial returns the serial of the one YubiKey attached; 0 when none
+// is (piv.Open then says so).
+func (h *YubiKeys) onlySerial(ctx context.Context) (uint32, error) {
+	listed, err := piv.List(ctx)
+	if err != nil {
+		return 0, err
+	}
+	seen := map[uint32]bool{}
+	for s := range h.cards {
+		seen[s] = true
+	}
+	for _, c := range listed {
+		seen[c.Serial] = true
+	}
+	serials := slices.Sorted(maps.Keys(seen))
+	switch len(serials) {
+	case 0:
+		return 0, nil
+	case 1:
+		return serials[0], nil
+	}
+	names := make([]string, len(serials))
+	for i, s := range serials {
+		names[i] = strconv.FormatUint(uint64(s), 10)
+	}
+	return 0, inputErr(fmt.Errorf("%w: serials %s; name one with yubikey:SERIAL", piv.ErrSeveralCards, strings.Join(names, ", ")))
 }
 
 // records returns the keystore's hardware records for a card.
