@@ -59,6 +59,12 @@ type Repo struct {
 	changed map[string]bool
 	// rootChanged is set when a new root version must be published.
 	rootChanged bool
+	// cosign lists delegated roles below their threshold whose content
+	// is unchanged: Publish adds signatures without a new version.
+	cosign map[string]bool
+	// pending lists the delegated roles the last Publish left below
+	// their threshold.
+	pending []PendingRole
 }
 
 // RepoOption configures Open and Init.

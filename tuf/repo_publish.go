@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
@@ -70,36 +69,11 @@ func (r *Repo) Publish(ctx context.Context, keys Keyring) error {
 		put[rootFile(prev+1)] = data
 	}
 
-	roles := make([]string, 0, len(r.changed))
-	for role := range r.changed {
-		roles = append(roles, role)
+	removed, err := r.publishTargetsRoles(ctx, keys, expiry(now, exp.Targets), put)
+	if err != nil {
+		return err
 	}
-	sort.Strings(roles)
-	for _, role := range roles {
-		m := r.targetsRole(role)
-		if m == nil {
-			return fmt.Errorf("internal error: changed role %s is not loaded", role)
-		}
-		old := m.Signed.Version
-		m.Signed.Version++
-		m.Signed.Expires = expiry(now, exp.Targets)
-		ids, threshold, err := r.delegationKeys(role)
-		if err != nil {
-			return err
-		}
-		if err := signWith(ctx, m, role, ids, threshold, keys); err != nil {
-			return err
-		}
-		data, err := m.ToBytes(false)
-		if err != nil {
-			return fmt.Errorf("encoding %s: %w", role, err)
-		}
-		put[versioned(m.Signed.Version, role)] = data
-		if old > 0 {
-			remove = append(remove, versioned(old, role))
-		}
-		r.snapshot.Signed.Meta[role+".json"] = metaFor(m.Signed.Version, data)
-	}
+	remove = append(remove, removed...)
 
 	// Snapshot and timestamp are re-signed on every publish, so that a
 	// push also renews their expiry.
@@ -136,6 +110,7 @@ func (r *Repo) Publish(ctx context.Context, keys Keyring) error {
 		return fmt.Errorf("publishing trust data: %w", err)
 	}
 	r.changed = map[string]bool{}
+	r.cosign = nil
 	r.rootChanged = false
 	return nil
 }
@@ -172,15 +147,34 @@ func (r *Repo) signRoot(ctx context.Context, keys Keyring) error {
 	return signPlanned(r.root, metadata.ROOT, plan)
 }
 
-// signWith replaces the signatures on m with those of the first threshold
-// keys of ids that the keyring holds. Keys it does not hold are skipped;
-// fewer than threshold is an error naming how many are missing.
-func signWith[T metadata.Roles](ctx context.Context, m *metadata.Metadata[T], role string, ids []string, threshold int, keys Keyring) error {
-	m.ClearSignatures()
-	signed := 0
+// signWith signs m with the first threshold keys of ids that the keyring
+// holds. Keys it does not hold are skipped; fewer than threshold is an
+// error naming how many are missing.
+//
+// By default every existing signature is cleared first. With keepValid,
+// signatures by keys of ids that still verify over m's content are kept
+// and count towards the threshold (a second holder adds its signature to
+// content that is unchanged); when the content changed they no longer
+// verify, so the role is signed from scratch. With allowPartial, fewer
+// than threshold signatures (but at least its minimum) are accepted.
+func signWith[T metadata.Roles](ctx context.Context, m *metadata.Metadata[T], role string, ids []string, threshold int, keys Keyring, opts ...signOption) error {
+	var p signPolicy
+	for _, o := range opts {
+		o(&p)
+	}
+	have := map[string]bool{}
+	if p.keep != nil {
+		have = keepSignatures(m, ids, p.keep)
+	} else {
+		m.ClearSignatures()
+	}
+	signed := len(have)
 	for _, id := range ids {
 		if signed >= threshold {
 			break
+		}
+		if have[id] {
+			continue
 		}
 		s, err := keys.Signer(ctx, id, role)
 		if errors.Is(err, ErrKeyNotFound) {
@@ -192,9 +186,13 @@ func signWith[T metadata.Roles](ctx context.Context, m *metadata.Metadata[T], ro
 		if _, err := m.Sign(s); err != nil {
 			return errkind.Mark(errkind.Key, fmt.Errorf("signing %s with key %s: %w", role, shortID(id), err))
 		}
+		have[id] = true
 		signed++
 	}
-	if signed < threshold {
+	if signed < threshold && !(p.partial && signed >= p.min) {
+		if p.partial {
+			return notAllowedToSign(role, ids)
+		}
 		return errkind.Mark(errkind.Key, fmt.Errorf("signing %s: %d of %d required keys at hand (key IDs %s)", role, signed, threshold, shortIDs(ids)))
 	}
 	return nil

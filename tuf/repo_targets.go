@@ -154,12 +154,23 @@ func (r *Repo) loadDelegated(ctx context.Context, role string) error {
 		r.delegated[role] = m
 		return nil
 	}
-	m, err := readRole(ctx, r.view, versioned(meta.Version, role), maxTargetsSize, metadata.Targets())
+	file := versioned(meta.Version, role)
+	data, err := r.view.ReadFile(ctx, file, maxTargetsSize)
 	if err != nil {
-		return err
+		return fmt.Errorf("reading %s: %w", file, err)
 	}
-	if err := r.targets.VerifyDelegate(role, m); err != nil {
-		return untrusted("%s is not signed by its delegated keys", role)
+	if err := meta.VerifyLengthHashes(data); err != nil {
+		return untrusted("%s does not match the length and hash that snapshot lists", file)
+	}
+	m, err := metadata.Targets().FromBytes(data)
+	if err != nil {
+		return corrupt("%s: %v", file, err)
+	}
+	if m.Signed.Version != meta.Version {
+		return corrupt("%s has version %d", file, m.Signed.Version)
+	}
+	if err := r.checkLoadedDelegated(role, m); err != nil {
+		return err
 	}
 	r.delegated[role] = m
 	return nil
@@ -175,14 +186,28 @@ func (r *Repo) AddTargets(ctx context.Context, role string, targets []Target) er
 	if m == nil {
 		return fmt.Errorf("no role %s", role)
 	}
-	for _, t := range targets {
+	// A delegated role below its threshold that already signs exactly
+	// these targets is co-signed as it is: the same version gains the
+	// signatures at hand, so that signatures of other holders still count.
+	unchanged := role != metadata.TARGETS && !r.changed[role]
+	files := make([]*metadata.TargetFiles, len(targets))
+	for i, t := range targets {
 		f, err := t.toFile()
 		if err != nil {
 			return err
 		}
-		m.Signed.Targets[t.Name] = f
+		files[i] = f
+		unchanged = unchanged && sameTarget(m.Signed.Targets[t.Name], t.Name, t)
+	}
+	if unchanged && r.belowThreshold(role) {
+		r.markCosign(role)
+		return nil
+	}
+	for i, t := range targets {
+		m.Signed.Targets[t.Name] = files[i]
 	}
 	r.changed[role] = true
+	delete(r.cosign, role)
 	return nil
 }
 
