@@ -40,9 +40,8 @@ type factory struct {
 	// Resolver turns key references into signers over the keystore,
 	// SIGNET_KEY and hardware keys; passphrases come from Prompter.
 	Resolver func() (*signer.Resolver, error)
-	// Hardware gives signers for YubiKey references; nil (the default
-	// until cmd/signet wires up the piv package) leaves yubikey references
-	// failing with an errkind.Key error.
+	// Hardware gives signers for YubiKey references (the piv package);
+	// each card is opened once per command and released by close.
 	Hardware func() (signer.Hardware, error)
 	// Registry returns the registry client, plain HTTP with --insecure
 	// (and always for localhost and 127.0.0.1).
@@ -50,6 +49,8 @@ type factory struct {
 
 	// store is the keystore Keystore opened, for close.
 	store *keystore.Store
+	// closeHardware releases the YubiKeys the command opened.
+	closeHardware func()
 }
 
 func newFactory(ios *iostreams, env func(string) string) *factory {
@@ -96,6 +97,7 @@ func newFactory(ios *iostreams, env func(string) string) *factory {
 		f.Logger().Debug("registry client", "insecure", f.Global.Insecure)
 		return registry.New(registry.WithInsecure(f.Global.Insecure), registry.WithUserAgent(userAgent()))
 	})
+	f.Hardware, f.closeHardware = newHardware(f)
 	return f
 }
 
@@ -176,6 +178,9 @@ func newPassphraseFunc(p Prompter) keystore.PassphraseFunc {
 // close releases what the command opened: the keystore's master key is
 // cleared from memory.
 func (f *factory) close() {
+	if f.closeHardware != nil {
+		f.closeHardware()
+	}
 	if f.store != nil {
 		_ = f.store.Close()
 	}

@@ -31,6 +31,10 @@ The new root is pinned in the signet home, so this machine never trusts on
 first use for R. Hand root.json (signet trust show R -o json, or the
 1.root.json of the registry) to CI and to the people who pull.
 
+With --require-attestation, root and targets must be YubiKey keys set up
+with 'signet yubikey setup', whose attestation chains to Yubico's roots:
+generated on the device, never imported.
+
 Expiry defaults: root and targets 365d, snapshot 30d, timestamp 7d. Change
 them with --expires ROLE=DURATION (Go durations such as 36h, or days: 30d).`,
 		Example: `  signet init registry.example.com/team/app --root-key yubikey --targets-key yubikey:12345678/82
@@ -62,6 +66,7 @@ them with --expires ROLE=DURATION (Go durations such as 36h, or days: 30d).`,
 	fl.StringVar(&opts.req.SnapshotKey, "snapshot-key", "", "snapshot key `REF` (default: a new software key R/snapshot)")
 	fl.StringVar(&opts.req.TimestampKey, "timestamp-key", "", "timestamp key `REF` (default: a new software key R/timestamp)")
 	fl.StringArrayVar(&expires, "expires", nil, "expiry period `ROLE=DURATION`, e.g. timestamp=7d (repeatable)")
+	fl.BoolVar(&opts.req.RequireAttestation, "require-attestation", false, "accept only YubiKey keys attested by Yubico for root and targets")
 	return cmd
 }
 

@@ -12,10 +12,11 @@ func (f *factory) appDeps() (*app.Deps, error) {
 		return nil, err
 	}
 	return &app.Deps{
-		Registry:     reg,
-		Keystore:     f.Keystore,
-		Resolver:     f.Resolver,
-		Notice:       func(msg string) { notice(f.IOStreams, "%s", msg) },
-		MetadataRepo: f.Global.MetadataRepo,
+		Registry:         reg,
+		Keystore:         f.Keystore,
+		Resolver:         f.Resolver,
+		Notice:           func(msg string) { notice(f.IOStreams, "%s", msg) },
+		MetadataRepo:     f.Global.MetadataRepo,
+		AttestationRoots: f.attestationRoots,
 	}, nil
 }

@@ -107,6 +107,7 @@ problem, 130 interrupted.`,
 	)
 	addGroup(cmd, groupKeys,
 		newKeyCmd(f),
+		newYubikeyCmd(f),
 		newTrustCmd(f),
 	)
 	addGroup(cmd, groupOther,

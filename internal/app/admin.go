@@ -127,13 +127,13 @@ func Revoke(ctx context.Context, d *Deps, req RevokeRequest) (*Signed, error) {
 	if err != nil {
 		return nil, err
 	}
-	kr := newKeyring(res)
+	kr := newKeyring(repo, res)
 	if req.Key != "" {
 		k, err := res.Resolve(ctx, req.Key)
 		if err != nil {
 			return nil, err
 		}
-		kr = newKeyring(res, k)
+		kr = newKeyring(repo, res, k)
 	}
 	var removed tuf.Target
 	_, err = tuf.Update(ctx, store, kr, func(r *tuf.Repo) error {
@@ -176,7 +176,7 @@ func Refresh(ctx context.Context, d *Deps, repository string) (*StatusResult, er
 	if err != nil {
 		return nil, err
 	}
-	r, err := tuf.Update(ctx, store, newKeyring(res), nil, d.repoOptions()...)
+	r, err := tuf.Update(ctx, store, newKeyring(repo, res), nil, d.repoOptions()...)
 	if err != nil {
 		return nil, withRepo(err, repo)
 	}

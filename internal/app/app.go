@@ -15,6 +15,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/piv"
 	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/signer"
 	"github.com/signet-dev/signet/tuf"
@@ -32,6 +33,9 @@ type Deps struct {
 	Notice func(msg string)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// AttestationRoots returns the roots YubiKey attestations must chain
+	// to (Yubico's, plus test roots); used by init --require-attestation.
+	AttestationRoots func() (*piv.Roots, error)
 	// MetadataRepo overrides where the trust data lives (--metadata-repo):
 	// a repository whose `_tuf` tag holds it. Empty means the image's own.
 	MetadataRepo string
@@ -104,14 +108,16 @@ func (v registryView) Publish(ctx context.Context, put map[string][]byte, remove
 }
 
 // keyring hands tuf the keys it asks for: the key the user named first,
-// then any key of the keystore or of SIGNET_KEY with that ID.
+// then any key of the keystore or of SIGNET_KEY with that ID. A YubiKey
+// signer is told what it signs, for the "touch your YubiKey" line.
 type keyring struct {
 	resolver *signer.Resolver
 	explicit map[string]*signer.Key
+	repo     string
 }
 
-func newKeyring(r *signer.Resolver, explicit ...*signer.Key) *keyring {
-	k := &keyring{resolver: r, explicit: map[string]*signer.Key{}}
+func newKeyring(repo name.Repository, r *signer.Resolver, explicit ...*signer.Key) *keyring {
+	k := &keyring{resolver: r, explicit: map[string]*signer.Key{}, repo: repo.Name()}
 	for _, e := range explicit {
 		if e != nil {
 			k.explicit[e.ID] = e
@@ -121,18 +127,22 @@ func newKeyring(r *signer.Resolver, explicit ...*signer.Key) *keyring {
 }
 
 func (k *keyring) Signer(ctx context.Context, keyID, role string) (signature.Signer, error) {
-	if e, ok := k.explicit[keyID]; ok {
-		return e.Signer, nil
+	key, ok := k.explicit[keyID]
+	if !ok {
+		if k.resolver == nil {
+			return nil, tuf.ErrKeyNotFound
+		}
+		var err error
+		key, err = k.resolver.ByKeyID(ctx, keyID)
+		if errors.Is(err, signer.ErrKeyNotFound) {
+			return nil, fmt.Errorf("%w: %w", tuf.ErrKeyNotFound, err)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if k.resolver == nil {
-		return nil, tuf.ErrKeyNotFound
-	}
-	key, err := k.resolver.ByKeyID(ctx, keyID)
-	if errors.Is(err, signer.ErrKeyNotFound) {
-		return nil, fmt.Errorf("%w: %w", tuf.ErrKeyNotFound, err)
-	}
-	if err != nil {
-		return nil, err
+	if card, ok := key.Signer.(piv.Signer); ok {
+		return card.WithPurpose(role + " for " + k.repo), nil
 	}
 	return key.Signer, nil
 }

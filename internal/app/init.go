@@ -26,6 +26,9 @@ type InitRequest struct {
 	SnapshotKey   string
 	TimestampKey  string
 	Expiries      tuf.Expiries
+	// RequireAttestation accepts only YubiKey keys whose attestation chains
+	// to the attestation roots, for root and targets.
+	RequireAttestation bool
 }
 
 // RoleKey names one key of a role in a result.
@@ -86,6 +89,11 @@ func Init(ctx context.Context, d *Deps, req InitRequest) (*InitResult, error) {
 		if err != nil {
 			return nil, fmt.Errorf("root key %s: %w", ref, err)
 		}
+		if req.RequireAttestation {
+			if err := d.checkAttestation(ks, metadata.ROOT, k); err != nil {
+				return nil, err
+			}
+		}
 		if k.Signer != nil {
 			signers = append(signers, k)
 		}
@@ -108,12 +116,17 @@ func Init(ctx context.Context, d *Deps, req InitRequest) (*InitResult, error) {
 		if err != nil {
 			return nil, err
 		}
+		if req.RequireAttestation && rk.role == metadata.TARGETS {
+			if err := d.checkAttestation(ks, rk.role, k); err != nil {
+				return nil, err
+			}
+		}
 		signers = append(signers, k)
 		*rk.into = append(*rk.into, k.Public)
 		out.Keys = append(out.Keys, RoleKey{Role: rk.role, KeyID: k.ID, Name: k.Name, Description: k.Description, Generated: generated})
 	}
 
-	r, err := tuf.Init(ctx, store, cfg, newKeyring(res, signers...), d.repoOptions()...)
+	r, err := tuf.Init(ctx, store, cfg, newKeyring(repo, res, signers...), d.repoOptions()...)
 	if err != nil {
 		return nil, err
 	}

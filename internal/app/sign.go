@@ -87,7 +87,7 @@ func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
 			return nil, err
 		}
 	}
-	kr := newKeyring(res, key)
+	kr := newKeyring(repo, res, key)
 
 	var role string
 	_, err = tuf.Update(ctx, store, kr, func(r *tuf.Repo) error {
