@@ -66,6 +66,9 @@ func (t Threshold) Missing() []string {
 // hand. It is marked errkind.Key and wraps ErrMissingSignatures.
 type MissingKeysError struct {
 	Thresholds []Threshold // every requirement of the file, met or not
+	// Staged is set for a ceremony that lacks signatures, as opposed to
+	// keys that are not at hand now.
+	Staged bool
 }
 
 func (e *MissingKeysError) Error() string {
@@ -74,13 +77,16 @@ func (e *MissingKeysError) Error() string {
 		if t.Met() {
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%d of %d keys of %s at hand (missing %s)", len(t.Signed), t.Threshold, t.Label, shortIDs(t.Missing())))
+		how := "at hand"
+		if e.Staged {
+			how = "signed"
+		}
+		parts = append(parts, fmt.Sprintf("%s version %d: %d of %d keys of %s %s (missing %s)", t.Metadata, t.Version, len(t.Signed), t.Threshold, t.Label, how, shortIDs(t.Missing())))
 	}
-	what := "metadata"
-	if len(e.Thresholds) > 0 {
-		what = fmt.Sprintf("%s version %d", e.Thresholds[0].Metadata, e.Thresholds[0].Version)
+	if e.Staged {
+		return "ceremony incomplete: " + strings.Join(parts, "; ")
 	}
-	return fmt.Sprintf("signing %s: %s", what, strings.Join(parts, "; "))
+	return "not enough keys to sign " + strings.Join(parts, "; ")
 }
 
 func (e *MissingKeysError) Unwrap() error { return ErrMissingSignatures }

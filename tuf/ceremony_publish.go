@@ -1,0 +1,183 @@
+package tuf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+
+	"github.com/signet-dev/signet/internal/errkind"
+)
+
+// PublishCeremony publishes a ceremony whose every threshold is met: the
+// proposed root and targets roles exactly as signed, with a new snapshot
+// and timestamp signed by keys (the online keys of the proposed root). It
+// refuses
+//   - a ceremony with a threshold not met: a *MissingKeysError marked
+//     errkind.Verification (nothing is published until every required key
+//     has signed);
+//   - proposed metadata that has expired (errkind.Input: stage it again);
+//   - a repository that moved on (ErrBaseMoved, errkind.Input): its root is
+//     not the base root any more, or a staged targets role has a new
+//     version. A refresh or a push to roles the ceremony does not replace
+//     does not matter.
+//
+// Like Update, it starts again from the newest metadata when another
+// publisher wins a race.
+func PublishCeremony(ctx context.Context, store Store, c *Ceremony, keys Keyring, opts ...RepoOption) (*Repo, error) {
+	if err := c.incomplete(); err != nil {
+		return nil, err
+	}
+	var lastErr error
+	for attempt := 0; attempt < maxPublishAttempts; attempt++ {
+		r, err := Open(ctx, store, opts...)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.checkCeremony(ctx, c); err != nil {
+			return nil, err
+		}
+		err = r.publishStaged(ctx, c, keys)
+		if err == nil {
+			return r, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return nil, err
+		}
+		lastErr = err
+	}
+	return nil, errkind.Mark(errkind.Registry, fmt.Errorf("gave up after %d attempts: %w", maxPublishAttempts, lastErr))
+}
+
+// checkCeremony checks that c applies to r as published now, is signed
+// by the thresholds of go-tuf's own checks and has not expired.
+func (r *Repo) checkCeremony(ctx context.Context, c *Ceremony) error {
+	digest, err := rootDigest(r.root)
+	if err != nil {
+		return err
+	}
+	if r.root.Signed.Version != c.Base.RootVersion || digest != c.Base.RootSHA256 {
+		return errkind.Mark(errkind.Input, fmt.Errorf("%w: root is at version %d, the ceremony was staged on version %d: stage the change again", ErrBaseMoved, r.root.Signed.Version, c.Base.RootVersion))
+	}
+	for _, name := range roleNames(c.Base.Roles) {
+		var now int64
+		if name == metadata.TARGETS {
+			now = r.targets.Signed.Version
+		} else if meta, ok := r.snapshot.Signed.Meta[name+".json"]; ok {
+			now = meta.Version
+		}
+		if now != c.Base.Roles[name] {
+			return errkind.Mark(errkind.Input, fmt.Errorf("%w: %s is at version %d, the ceremony was staged on version %d: stage the change again", ErrBaseMoved, name, now, c.Base.Roles[name]))
+		}
+	}
+	if c.root != nil {
+		if r.root.VerifyDelegate(metadata.ROOT, c.root) != nil || c.root.VerifyDelegate(metadata.ROOT, c.root) != nil {
+			return errkind.Mark(errkind.Verification, fmt.Errorf("the proposed root is not signed by a threshold of the current and of its own root keys"))
+		}
+	}
+	signer := r.root
+	if c.root != nil {
+		signer = c.root
+	}
+	if t := c.targets[metadata.TARGETS]; t != nil {
+		if signer.VerifyDelegate(metadata.TARGETS, t) != nil {
+			return errkind.Mark(errkind.Verification, fmt.Errorf("the proposed targets is not signed by a threshold of the targets keys"))
+		}
+		for name, m := range c.targets {
+			if name != metadata.TARGETS && t.VerifyDelegate(name, m) != nil {
+				return errkind.Mark(errkind.Verification, fmt.Errorf("the proposed %s is not signed by a threshold of its delegated keys", name))
+			}
+		}
+	}
+	now := r.now()
+	for _, name := range c.Proposed() {
+		exp := c.expiresOf(name)
+		if !now.Before(exp) {
+			return errkind.Mark(errkind.Input, fmt.Errorf("the proposed %s expired at %s: stage the change again", name, exp.UTC().Format("2006-01-02T15:04:05Z")))
+		}
+	}
+	return nil
+}
+
+// publishStaged publishes c's files as signed, then a new snapshot and
+// timestamp.
+func (r *Repo) publishStaged(ctx context.Context, c *Ceremony, keys Keyring) error {
+	now := r.now()
+	exp := r.Expiries()
+	put := map[string][]byte{}
+	var remove []string
+	if c.root != nil {
+		data, err := c.root.ToBytes(false)
+		if err != nil {
+			return fmt.Errorf("encoding root: %w", err)
+		}
+		put[rootFile(c.root.Signed.Version)] = data
+		r.root = c.root
+	}
+	for _, name := range c.Proposed() {
+		m, ok := c.targets[name]
+		if !ok {
+			continue
+		}
+		data, err := m.ToBytes(false)
+		if err != nil {
+			return fmt.Errorf("encoding %s: %w", name, err)
+		}
+		put[versioned(m.Signed.Version, name)] = data
+		if old := c.Base.Roles[name]; old > 0 {
+			remove = append(remove, versioned(old, name))
+		}
+		r.snapshot.Signed.Meta[name+".json"] = metaFor(m.Signed.Version, data)
+		if name == metadata.TARGETS {
+			r.targets = m
+		} else {
+			r.delegated[name] = m
+		}
+	}
+
+	oldSnap := r.snapshot.Signed.Version
+	r.snapshot.Signed.Version++
+	r.snapshot.Signed.Expires = expiry(now, exp.Snapshot)
+	if err := signOnline(ctx, r, r.snapshot, metadata.SNAPSHOT, r.snapshot.Signed.Version, keys); err != nil {
+		return err
+	}
+	snapData, err := r.snapshot.ToBytes(false)
+	if err != nil {
+		return fmt.Errorf("encoding snapshot: %w", err)
+	}
+	put[versioned(r.snapshot.Signed.Version, metadata.SNAPSHOT)] = snapData
+	if oldSnap > 0 {
+		remove = append(remove, versioned(oldSnap, metadata.SNAPSHOT))
+	}
+	r.timestamp.Signed.Version++
+	r.timestamp.Signed.Expires = expiry(now, exp.Timestamp)
+	r.timestamp.Signed.Meta["snapshot.json"] = metaFor(r.snapshot.Signed.Version, snapData)
+	if err := signOnline(ctx, r, r.timestamp, metadata.TIMESTAMP, r.timestamp.Signed.Version, keys); err != nil {
+		return err
+	}
+	tsData, err := r.timestamp.ToBytes(false)
+	if err != nil {
+		return fmt.Errorf("encoding timestamp: %w", err)
+	}
+	put["timestamp.json"] = tsData
+	if err := r.view.Publish(ctx, put, remove); err != nil {
+		return fmt.Errorf("publishing trust data: %w", err)
+	}
+	return nil
+}
+
+// signOnline signs snapshot or timestamp with a threshold of the keys the
+// (new) root gives the role.
+func signOnline[T metadata.Roles](ctx context.Context, r *Repo, m *metadata.Metadata[T], role string, version int64, keys Keyring) error {
+	ids, threshold := r.RoleKeyIDs(role)
+	m.ClearSignatures()
+	plan, after, err := signingPlan(ctx, keys, []Threshold{{Metadata: role, Version: version, Label: role, KeyIDs: ids, Threshold: threshold}})
+	if err != nil {
+		return err
+	}
+	if err := missing(after); err != nil {
+		return err
+	}
+	return signPlanned(m, role, plan)
+}
