@@ -37,6 +37,9 @@ type SignResult struct {
 	Signed     []Signed `json:"signed"`
 	KeyID      string   `json:"keyid"`
 	Key        string   `json:"key,omitempty"`
+	// Pending lists the delegated roles this publish left below their
+	// threshold of signatures: other holders of their keys must sign.
+	Pending []tuf.PendingRole `json:"pending,omitempty"`
 }
 
 // Sign signs what each tag points to now into the role the key holds, in
@@ -90,7 +93,7 @@ func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
 	kr := newKeyring(repo, res, key)
 
 	var role string
-	_, err = tuf.Update(ctx, store, kr, func(r *tuf.Repo) error {
+	pub, err := tuf.Update(ctx, store, kr, func(r *tuf.Repo) error {
 		keyID := ""
 		if key != nil {
 			keyID = key.ID
@@ -104,7 +107,8 @@ func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
 	if err != nil {
 		return nil, withRepo(err, repo)
 	}
-	out := &SignResult{Repository: repo.Name()}
+	noticePending(d, pub, req.Tags)
+	out := &SignResult{Repository: repo.Name(), Pending: pub.Pending()}
 	if key != nil {
 		out.KeyID, out.Key = key.ID, key.Name
 	}
@@ -126,6 +130,9 @@ type PushRequest struct {
 func Push(ctx context.Context, d *Deps, req PushRequest) (*SignResult, error) {
 	tag, err := parseTagRef(req.Tag)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkMaySign(ctx, d, []string{req.Tag}, req.Key); err != nil {
 		return nil, err
 	}
 	desc, err := d.Registry.PushImage(ctx, req.Source, tag, req.Progress)
