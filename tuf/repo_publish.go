@@ -183,7 +183,7 @@ func signWith[T metadata.Roles](ctx context.Context, m *metadata.Metadata[T], ro
 		if err != nil {
 			return fmt.Errorf("signing %s: %w", role, err)
 		}
-		if _, err := m.Sign(s); err != nil {
+		if err := signMetadata(m, s); err != nil {
 			return errkind.Mark(errkind.Key, fmt.Errorf("signing %s with key %s: %w", role, shortID(id), err))
 		}
 		have[id] = true

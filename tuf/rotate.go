@@ -312,7 +312,7 @@ func signPlanned[T metadata.Roles](m *metadata.Metadata[T], role string, plan ma
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		if _, err := m.Sign(plan[id]); err != nil {
+		if err := signMetadata(m, plan[id]); err != nil {
 			return errkind.Mark(errkind.Key, fmt.Errorf("signing %s with key %s: %w", role, shortID(id), err))
 		}
 	}
