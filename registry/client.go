@@ -38,6 +38,8 @@ type options struct {
 	maxMetadata int64
 	maxManifest int64
 	timeout     time.Duration
+	retry       RetryPolicy
+	settle      time.Duration
 }
 
 // Option configures a Client.
@@ -131,6 +133,8 @@ func New(opts ...Option) (*Client, error) {
 		maxMetadata: DefaultMaxMetadataSize,
 		maxManifest: DefaultMaxManifestSize,
 		timeout:     DefaultRequestTimeout,
+		retry:       DefaultRetryPolicy(),
+		settle:      DefaultSettleDelay,
 	}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
@@ -138,12 +142,12 @@ func New(opts ...Option) (*Client, error) {
 		}
 	}
 	c := &Client{opts: o}
-	c.base = &guardTransport{
+	c.base = &retryTransport{policy: o.retry, next: &guardTransport{
 		next:        o.transport,
 		insecure:    o.insecure,
 		timeout:     o.timeout,
 		maxManifest: o.maxManifest,
-	}
+	}}
 	return c, nil
 }
 
@@ -199,5 +203,10 @@ func (c *Client) remoteOptions(ctx context.Context, a authn.Authenticator, extra
 		remote.WithAuth(a),
 		remote.WithTransport(c.base),
 		remote.WithUserAgent(c.opts.userAgent),
+		// The transport retries single requests; ggcr restarts whole
+		// blob uploads, with the same policy, and repeats nothing else.
+		remote.WithRetryBackoff(c.opts.retry.ggcrBackoff()),
+		remote.WithRetryPredicate(transientError),
+		remote.WithRetryStatusCodes(),
 	}, extra...)
 }

@@ -54,7 +54,7 @@ func TestUnreachableRegistryIsARegistryError(t *testing.T) {
 	}
 	host := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	c := newClient(t)
+	c := newClient(t, fastRetry)
 	tag := parseTag(t, host+"/app:v1")
 	if _, err := c.Resolve(context.Background(), tag); !errkind.Is(err, errkind.Registry) {
 		t.Fatalf("Resolve on a closed port: err = %v, want errkind.Registry", err)
@@ -71,7 +71,7 @@ func TestServerErrorsAreRegistryErrors(t *testing.T) {
 		}
 		http.Error(w, "boom", http.StatusInternalServerError)
 	}))
-	c := newClient(t)
+	c := newClient(t, fastRetry)
 	tag := parseTag(t, host+"/app:v1")
 	if _, err := c.Resolve(context.Background(), tag); !errkind.Is(err, errkind.Registry) {
 		t.Fatalf("Resolve against a 500: err = %v, want errkind.Registry", err)
@@ -129,7 +129,7 @@ func TestRequestWithoutAnswerFailsAfterTheTimeout(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	}))
-	c := newClient(t, WithRequestTimeout(200*time.Millisecond))
+	c := newClient(t, WithRequestTimeout(200*time.Millisecond), fastRetry)
 	_, err := c.Resolve(context.Background(), parseTag(t, host+"/app:v1"))
 	if !errkind.Is(err, errkind.Registry) || !strings.Contains(err.Error(), "no response from") {
 		t.Fatalf("Resolve against a silent registry: err = %v, want a registry timeout", err)

@@ -108,24 +108,33 @@ func (cn *conn) headManifest(ctx context.Context, ident string) (v1.Descriptor, 
 }
 
 // getManifest reads the manifest ident (a tag or digest), at most the
-// client's manifest limit, and describes it by its content.
-func (cn *conn) getManifest(ctx context.Context, ident string) ([]byte, v1.Descriptor, error) {
+// client's manifest limit, and describes it by its content. A read that
+// breaks off is started again (the transport retries the request itself).
+func (cn *conn) getManifest(ctx context.Context, ident string) (b []byte, d v1.Descriptor, err error) {
+	err = cn.c.retryOp(ctx, func(int) (again bool, err error) {
+		b, d, again, err = cn.getManifestOnce(ctx, ident)
+		return again, err
+	})
+	return b, d, err
+}
+
+func (cn *conn) getManifestOnce(ctx context.Context, ident string) ([]byte, v1.Descriptor, bool, error) {
 	resp, err := cn.do(ctx, http.MethodGet, cn.url("manifests", ident), nil,
 		http.Header{"Accept": {manifestAccept}}, http.StatusOK)
 	if err != nil {
-		return nil, v1.Descriptor{}, err
+		return nil, v1.Descriptor{}, false, err
 	}
 	defer resp.Body.Close()
 	limit := cn.c.opts.maxManifest
 	if resp.ContentLength > limit {
-		return nil, v1.Descriptor{}, tooLarge("manifest", cn.repo.RegistryStr(), resp.ContentLength, limit)
+		return nil, v1.Descriptor{}, false, tooLarge("manifest", cn.repo.RegistryStr(), resp.ContentLength, limit)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, v1.Descriptor{}, err
+		return nil, v1.Descriptor{}, transientError(err), err
 	}
 	if int64(len(b)) > limit {
-		return nil, v1.Descriptor{}, tooLarge("manifest", cn.repo.RegistryStr(), -1, limit)
+		return nil, v1.Descriptor{}, false, tooLarge("manifest", cn.repo.RegistryStr(), -1, limit)
 	}
 	sum := sha256.Sum256(b)
 	d := v1.Descriptor{
@@ -134,9 +143,9 @@ func (cn *conn) getManifest(ctx context.Context, ident string) ([]byte, v1.Descr
 		MediaType: types.MediaType(resp.Header.Get("Content-Type")),
 	}
 	if strings.HasPrefix(ident, "sha256:") && d.Digest.String() != ident {
-		return nil, v1.Descriptor{}, errkind.Mark(errkind.Verification, fmt.Errorf("manifest %s from %s has digest %s", ident, cn.repo, d.Digest))
+		return nil, v1.Descriptor{}, false, errkind.Mark(errkind.Verification, fmt.Errorf("manifest %s from %s has digest %s", ident, cn.repo, d.Digest))
 	}
-	return b, d, nil
+	return b, d, false, nil
 }
 
 // resolve describes what ident points to now: HEAD, and GET when the
@@ -158,28 +167,37 @@ func (cn *conn) resolve(ctx context.Context, ident string) (v1.Descriptor, error
 }
 
 // getBlob reads blob d, which must be exactly d.Size bytes with digest
-// d.Digest; it stops reading after d.Size+1 bytes.
-func (cn *conn) getBlob(ctx context.Context, d v1.Descriptor) ([]byte, error) {
+// d.Digest; it stops reading after d.Size+1 bytes. A read that breaks
+// off is started again.
+func (cn *conn) getBlob(ctx context.Context, d v1.Descriptor) (b []byte, err error) {
+	err = cn.c.retryOp(ctx, func(int) (again bool, err error) {
+		b, again, err = cn.getBlobOnce(ctx, d)
+		return again, err
+	})
+	return b, err
+}
+
+func (cn *conn) getBlobOnce(ctx context.Context, d v1.Descriptor) ([]byte, bool, error) {
 	resp, err := cn.do(ctx, http.MethodGet, cn.url("blobs", d.Digest.String()), nil, nil, http.StatusOK)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer resp.Body.Close()
 	if resp.ContentLength > d.Size {
-		return nil, corrupt(cn.repo, "blob %s is %d bytes, its descriptor says %d", d.Digest, resp.ContentLength, d.Size)
+		return nil, false, corrupt(cn.repo, "blob %s is %d bytes, its descriptor says %d", d.Digest, resp.ContentLength, d.Size)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, d.Size+1))
 	if err != nil {
-		return nil, err
+		return nil, transientError(err), err
 	}
 	if int64(len(b)) != d.Size {
-		return nil, corrupt(cn.repo, "blob %s is not %d bytes as its descriptor says", d.Digest, d.Size)
+		return nil, false, corrupt(cn.repo, "blob %s is not %d bytes as its descriptor says", d.Digest, d.Size)
 	}
 	sum := sha256.Sum256(b)
 	if d.Digest.Algorithm != "sha256" || hex.EncodeToString(sum[:]) != d.Digest.Hex {
-		return nil, corrupt(cn.repo, "blob %s does not match its digest", d.Digest)
+		return nil, false, corrupt(cn.repo, "blob %s does not match its digest", d.Digest)
 	}
-	return b, nil
+	return b, false, nil
 }
 
 // blobExists reports whether the repository has blob h.
@@ -192,9 +210,24 @@ func (cn *conn) blobExists(ctx context.Context, h v1.Hash) (bool, error) {
 	return resp.StatusCode == http.StatusOK, nil
 }
 
-// putBlob uploads b as blob h (its sha256) in one request after the
-// upload session is opened.
+// putBlob uploads b as blob h (its sha256). An upload that fails for a
+// reason that may pass starts again with a new session, unless the
+// registry has the blob by then.
 func (cn *conn) putBlob(ctx context.Context, h v1.Hash, b []byte) error {
+	return cn.c.retryOp(ctx, func(attempt int) (bool, error) {
+		if attempt > 1 {
+			if ok, err := cn.blobExists(ctx, h); err == nil && ok {
+				return false, nil
+			}
+		}
+		err := cn.uploadBlob(ctx, h, b)
+		return transientError(err), err
+	})
+}
+
+// uploadBlob uploads b as blob h in one request after the upload session
+// is opened.
+func (cn *conn) uploadBlob(ctx context.Context, h v1.Hash, b []byte) error {
 	resp, err := cn.do(ctx, http.MethodPost, cn.url("blobs", "uploads/"), nil, nil, http.StatusAccepted)
 	if err != nil {
 		return err

@@ -7,13 +7,37 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/signet-dev/signet/internal/errkind"
 )
+
+// Bounds of the wait between moving the metadata tag and reading it back.
+const (
+	// DefaultSettleDelay is the least wait (WithSettleDelay).
+	DefaultSettleDelay = 100 * time.Millisecond
+	maxSettle          = 10 * time.Second
+)
+
+// WithSettleDelay sets the least time Publish waits after moving the
+// metadata tag before it reads the tag back to confirm that no other
+// publisher overwrote it (default DefaultSettleDelay). It waits longer
+// when the registry is slow: three times as long as its own check and put
+// took. Zero leaves only that.
+func WithSettleDelay(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return fmt.Errorf("settle delay %s is negative", d)
+		}
+		o.settle = d
+		return nil
+	}
+}
 
 // Publish makes a new artifact current at the Metadata's tag: this
 // Metadata's files, less remove (names it does not have are ignored), with
@@ -22,8 +46,12 @@ import (
 // tag, which is the commit point. It fails with an error wrapping
 // ErrConflict (errkind.Registry) when, just before the tag is moved, it no
 // longer points to this Metadata's manifest (or exists, for an empty
-// Metadata), or when after the move it points to something else. The
-// Metadata itself does not change: read the tag again to see the result.
+// Metadata), or when, read back a settle delay after the move
+// (WithSettleDelay), it points to something else: another publisher may
+// have overwritten this change, so read the tag again and redo it. The
+// Metadata itself does not change. Requests that fail for a reason that
+// may pass are retried (WithRetry); a failure before the tag moves leaves
+// the artifact as it was.
 func (m *Metadata) Publish(ctx context.Context, put map[string][]byte, remove []string) error {
 	what := "publishing trust data " + m.tag.String()
 	files, blobs, err := m.next(put, remove)
@@ -55,16 +83,55 @@ func (m *Metadata) Publish(ctx context.Context, put map[string][]byte, remove []
 		}
 	}
 
-	if err := m.checkCurrent(ctx, cn, m.digest, "before"); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	if err := cn.putManifest(ctx, m.tag.TagStr(), types.OCIManifestSchema1, manifest); err != nil {
-		return cn.fail(what, err)
-	}
-	if err := m.checkCurrent(ctx, cn, digest, "after"); err != nil {
+	if err := m.moveTag(ctx, cn, manifest, digest); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
+}
+
+// moveTag puts manifest (of digest) on the tag if the tag still points to
+// this Metadata's manifest, waits, and reads the tag back. Registries have
+// no compare-and-swap: another publisher that checked the tag before our
+// put may put its manifest after it. The wait before the read-back
+// (settleDelay) lets such a put land first, so that the read-back sees it
+// and the caller redoes its change (docs/storage.md). A put that fails
+// for a reason that may pass is tried again, each time after checking the
+// tag again: a put whose answer was lost may have moved it already.
+func (m *Metadata) moveTag(ctx context.Context, cn *conn, manifest []byte, digest v1.Hash) error {
+	var took time.Duration
+	err := m.c.retryOp(ctx, func(attempt int) (bool, error) {
+		start := time.Now()
+		ok := []v1.Hash{m.digest}
+		if attempt > 1 {
+			ok = append(ok, digest)
+		}
+		now, err := m.checkCurrent(ctx, cn, "before", ok...)
+		if err != nil || now == digest {
+			return false, err
+		}
+		err = cn.putManifest(withoutRetry(ctx), m.tag.TagStr(), types.OCIManifestSchema1, manifest)
+		took = time.Since(start)
+		if err != nil {
+			return transientError(err), cn.fail("moving "+m.tag.String(), err)
+		}
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := sleep(ctx, m.c.settleDelay(took)); err != nil {
+		return err
+	}
+	_, err = m.checkCurrent(ctx, cn, "after", digest)
+	return err
+}
+
+// settleDelay is how long to wait after a put that took took (from the
+// check before it to its answer) before reading the tag back: three times
+// that, at least the client's settle delay, plus jitter, at most maxSettle.
+func (c *Client) settleDelay(took time.Duration) time.Duration {
+	d := max(3*took, c.opts.settle)
+	return min(d+rand.N(took+1), maxSettle)
 }
 
 // next returns the files of the new artifact and the blobs of put that
@@ -132,25 +199,26 @@ func buildArtifact(files map[string]v1.Descriptor) ([]byte, error) {
 	return json.Marshal(a)
 }
 
-// checkCurrent fails with ErrConflict unless the tag points to want now
-// (does not exist, for a zero want).
-func (m *Metadata) checkCurrent(ctx context.Context, cn *conn, want v1.Hash, when string) error {
+// checkCurrent fails with ErrConflict unless the tag points to one of
+// want now (a zero Hash in want: does not exist). It returns what the tag
+// points to (zero when it does not exist).
+func (m *Metadata) checkCurrent(ctx context.Context, cn *conn, when string, want ...v1.Hash) (v1.Hash, error) {
 	d, err := cn.resolve(ctx, m.tag.TagStr())
 	switch {
 	case isNotFound(err):
-		if want == (v1.Hash{}) {
-			return nil
+		if slices.Contains(want, v1.Hash{}) {
+			return v1.Hash{}, nil
 		}
-		return errkind.Mark(errkind.Registry, fmt.Errorf("%w: %s was deleted %s the update", ErrConflict, m.tag, when))
+		return v1.Hash{}, errkind.Mark(errkind.Registry, fmt.Errorf("%w: %s was deleted %s the update", ErrConflict, m.tag, when))
 	case err != nil:
-		return cn.fail("checking "+m.tag.String(), err)
-	case d.Digest != want:
-		if when == "before" && want == (v1.Hash{}) {
-			return errkind.Mark(errkind.Registry, fmt.Errorf("%w: %s was created by another publisher: read it again", ErrConflict, m.tag))
+		return v1.Hash{}, cn.fail("checking "+m.tag.String(), err)
+	case !slices.Contains(want, d.Digest):
+		if when == "before" && want[0] == (v1.Hash{}) {
+			return d.Digest, errkind.Mark(errkind.Registry, fmt.Errorf("%w: %s was created by another publisher: read it again", ErrConflict, m.tag))
 		}
-		return errkind.Mark(errkind.Registry, fmt.Errorf("%w: %s was moved to %s by another publisher %s the update: read it again", ErrConflict, m.tag, d.Digest, when))
+		return d.Digest, errkind.Mark(errkind.Registry, fmt.Errorf("%w: %s was moved to %s by another publisher %s the update: read it again", ErrConflict, m.tag, d.Digest, when))
 	}
-	return nil
+	return d.Digest, nil
 }
 
 func compareHash(a, b v1.Hash) int {
