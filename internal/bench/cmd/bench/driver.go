@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/signet-dev/signet/internal/bench"
+)
+
+// passphrase protects the benchmark's throwaway keys; it is no secret.
+const passphrase = "bench passphrase, not a secret"
+
+type driver struct {
+	cfg    config
+	proxy  *bench.Proxy
+	canary *bench.Canary
+	report *bench.Report
+}
+
+func run(ctx context.Context, cfg config) error {
+	start := time.Now()
+	proxy, err := bench.StartProxy(ctx, cfg.registry)
+	if err != nil {
+		return err
+	}
+	defer proxy.Close()
+	canary, err := bench.StartCanary(ctx)
+	if err != nil {
+		return err
+	}
+	defer canary.Close()
+	d := &driver{cfg: cfg, proxy: proxy, canary: canary, report: &bench.Report{
+		Date: start, Command: cfg.command, Machine: machine(), Runs: cfg.runs, Versions: map[string]string{},
+	}}
+	logf("counting proxy %s in front of registry %s", proxy.Addr(), cfg.registry)
+
+	tools := []tool{&signetTool{d: d}}
+	if cfg.cosign != "" {
+		tools = append(tools, &cosignTool{d: d})
+	}
+	if cfg.notation != "" {
+		tools = append(tools, &notationTool{d: d})
+	}
+	for _, t := range tools {
+		if err := t.setup(ctx); err != nil {
+			return fmt.Errorf("setting up %s: %w", t.name(), err)
+		}
+		d.report.Versions[t.name()] = t.version(ctx)
+	}
+
+	var last bench.Fill
+	for _, size := range cfg.sizes {
+		if last.Tags > 0 {
+			est := time.Duration(float64(last.Sign+last.PutTags) * float64(size) / float64(last.Tags))
+			if est > cfg.stepLimit {
+				d.note("%d tags skipped: filling %d tags took %s, so %d would take about %s, over the step limit of %s (-step-limit, BENCH_SIZES).",
+					size, last.Tags, (last.Sign + last.PutTags).Round(time.Second), size, est.Round(time.Second), cfg.stepLimit)
+				break
+			}
+		}
+		repo := fmt.Sprintf("%s/bench/n%d", proxy.Addr(), size)
+		fill, err := tools[0].(*signetTool).fill(ctx, repo, size)
+		if err != nil {
+			return err
+		}
+		d.report.Fills = append(d.report.Fills, fill)
+		d.report.Sizes = append(d.report.Sizes, size)
+		last = fill
+		for _, t := range tools {
+			rs, err := t.measure(ctx, repo, size)
+			if err != nil {
+				return fmt.Errorf("%s at %d tags: %w", t.name(), size, err)
+			}
+			for _, r := range rs {
+				logf("%6d tags  %-8s %-11s wall %-9s cpu %-9s rss %-7d KiB  %3d requests %9d bytes",
+					size, r.Tool, r.Op, r.Wall.Round(time.Millisecond/10), r.CPU.Round(time.Millisecond/10), r.MaxRSS>>10, r.Requests, r.Bytes)
+			}
+			d.report.Results = append(d.report.Results, rs...)
+		}
+		if err := d.write(); err != nil { // keep what is measured if a later size fails
+			return err
+		}
+	}
+	d.report.Outbound = canary.Attempts()
+	if d.report.Outbound > 0 {
+		d.note("WARNING: the tools tried %d connections beyond loopback; the numbers may include failed network calls.", d.report.Outbound)
+	}
+	d.report.Duration = time.Since(start)
+	d.report.Machine.LoadEnd = loadavg()
+	if err := d.report.Table(os.Stdout); err != nil {
+		return err
+	}
+	return d.write()
+}
+
+// write writes the outputs asked for.
+func (d *driver) write() error {
+	r := d.report
+	if d.cfg.json != "" {
+		if err := writeFile(d.cfg.json, r.JSON); err != nil {
+			return err
+		}
+	}
+	if d.cfg.png != "" {
+		if err := writeFile(d.cfg.png, r.Plot); err != nil {
+			return err
+		}
+	}
+	if d.cfg.markdown != "" {
+		plot := ""
+		if d.cfg.png != "" {
+			plot = filepath.Base(d.cfg.png)
+		}
+		return writeFile(d.cfg.markdown, func(w io.Writer) error { return r.Markdown(w, plot, prose) })
+	}
+	return nil
+}
+
+func writeFile(path string, f func(io.Writer) error) error {
+	tmp := path + ".tmp"
+	file, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if err := f(file); err != nil {
+		file.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := file.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func (d *driver) note(format string, args ...any) {
+	s := fmt.Sprintf(format, args...)
+	logf("%s", s)
+	d.report.Notes = append(d.report.Notes, s)
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+// env is the environment of a measured tool: its own HOME, and every
+// request beyond loopback sent to the canary.
+func (d *driver) env(home string, extra ...string) []string {
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "TMPDIR=" + os.TempDir(), "LANG=C", "NO_COLOR=1"}
+	env = append(env, d.canary.Env()...)
+	return append(env, extra...)
+}
+
+// measure runs cmd(i) runs times, each after prep(i), and summarizes.
+func (d *driver) measure(ctx context.Context, tool, op string, size int, prep func(int) error, cmd func(int) bench.Command) (bench.Result, error) {
+	var samples []bench.Sample
+	for i := 0; i < d.cfg.runs; i++ {
+		if prep != nil {
+			if err := prep(i); err != nil {
+				return bench.Result{}, err
+			}
+		}
+		s, _, err := bench.Run(ctx, d.proxy, cmd(i))
+		if err != nil {
+			return bench.Result{}, err
+		}
+		samples = append(samples, s)
+	}
+	return bench.Summarize(tool, op, size, samples), nil
+}
+
+// output runs a setup command (not measured) and returns its output.
+func (d *driver) output(ctx context.Context, c bench.Command) (string, error) {
+	_, out, err := bench.Run(ctx, nil, c)
+	return out, err
+}
+
+// copyDir copies a home directory, keeping modes.
+func copyDir(ctx context.Context, from, to string) error {
+	if err := os.RemoveAll(to); err != nil {
+		return err
+	}
+	out, err := exec.CommandContext(ctx, "cp", "-a", from, to).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("copying %s: %w: %s", from, err, out)
+	}
+	return nil
+}
+
+func machine() bench.Machine {
+	m := bench.Machine{CPUs: runtime.NumCPU(), Go: runtime.Version()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int64
+		for _, l := range strings.Split(string(b), "\n") {
+			if _, err := fmt.Sscanf(l, "MemTotal: %d kB", &kb); err == nil {
+				m.MemoryMiB = kb >> 10
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	m.LoadStart = loadavg()
+	return m
+}
+
+// loadavg is the 1, 5 and 15 minute load averages.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}

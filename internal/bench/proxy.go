@@ -1,0 +1,129 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"sync/atomic"
+	"time"
+)
+
+// Counts is what crossed a Proxy: requests answered, and bytes read from and
+// written to its clients on the wire (HTTP headers included).
+type Counts struct {
+	Requests int64 `json:"requests"`
+	BytesIn  int64 `json:"bytesIn"`  // client to registry
+	BytesOut int64 `json:"bytesOut"` // registry to client
+}
+
+// Bytes is all bytes in both directions.
+func (c Counts) Bytes() int64 { return c.BytesIn + c.BytesOut }
+
+// Sub is c minus an earlier snapshot.
+func (c Counts) Sub(earlier Counts) Counts {
+	return Counts{
+		Requests: c.Requests - earlier.Requests,
+		BytesIn:  c.BytesIn - earlier.BytesIn,
+		BytesOut: c.BytesOut - earlier.BytesOut,
+	}
+}
+
+// Proxy is a reverse proxy on loopback in front of one registry that
+// counts every request and every byte. The Host header is passed through,
+// so the URLs the registry hands out (blob upload locations) point back at
+// the proxy.
+type Proxy struct {
+	addr     string
+	srv      *http.Server
+	requests atomic.Int64
+	in, out  atomic.Int64
+}
+
+// StartProxy listens on a free loopback port and forwards to the registry
+// at target (host:port, plain HTTP) until ctx ends or Close is called.
+func StartProxy(ctx context.Context, target string) (*Proxy, error) {
+	u, err := url.Parse("http://" + target)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("bad registry address %q", target)
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listening for the proxy: %w", err)
+	}
+	p := &Proxy{addr: ln.Addr().String()}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(u)
+			r.Out.Host = r.In.Host
+		},
+		Transport: &http.Transport{
+			Proxy:               nil,
+			MaxIdleConnsPerHost: 64,
+			IdleConnTimeout:     30 * time.Second,
+		},
+	}
+	p.srv = &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p.requests.Add(1)
+			rp.ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: 30 * time.Second,
+	}
+	// Serve only fails when the listener does; the commands then fail with
+	// connection errors, which is what the driver reports.
+	go func() { _ = p.srv.Serve(&countingListener{Listener: ln, p: p}) }()
+	go func() {
+		<-ctx.Done()
+		_ = p.Close()
+	}()
+	return p, nil
+}
+
+// Addr is the proxy's host:port; use it as the registry in image names.
+func (p *Proxy) Addr() string { return p.addr }
+
+// Snapshot returns the totals so far; subtract two snapshots for one command.
+func (p *Proxy) Snapshot() Counts {
+	return Counts{Requests: p.requests.Load(), BytesIn: p.in.Load(), BytesOut: p.out.Load()}
+}
+
+// Close stops the proxy.
+func (p *Proxy) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return p.srv.Shutdown(ctx)
+}
+
+type countingListener struct {
+	net.Listener
+	p *Proxy
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: c, p: l.p}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	p *Proxy
+}
+
+func (c *countingConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.p.in.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.p.out.Add(int64(n))
+	return n, err
+}
