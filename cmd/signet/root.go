@@ -102,6 +102,7 @@ problem, 130 interrupted.`,
 	)
 	addGroup(cmd, groupAdmin,
 		newInitCmd(f, nil),
+		newDelegateCmd(f),
 		newRefreshCmd(f, nil),
 		newStatusCmd(f, nil),
 	)
