@@ -457,12 +457,16 @@ func (c *Ceremony) Fingerprint(name string) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// expiresOf returns the expiry of a proposed file.
-func (c *Ceremony) expiresOf(name string) time.Time {
-	if name == metadata.ROOT {
-		return c.root.Signed.Expires
+// File returns the version and expiry of a proposed file ("root",
+// "targets" or a delegation); ok is false when it is not proposed.
+func (c *Ceremony) File(name string) (version int64, expires time.Time, ok bool) {
+	if name == metadata.ROOT && c.root != nil {
+		return c.root.Signed.Version, c.root.Signed.Expires, true
 	}
-	return c.targets[name].Signed.Expires
+	if m := c.targets[name]; m != nil {
+		return m.Signed.Version, m.Signed.Expires, true
+	}
+	return 0, time.Time{}, false
 }
 
 // Expires returns the earliest expiry of the proposed files.

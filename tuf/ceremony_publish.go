@@ -92,7 +92,7 @@ func (r *Repo) checkCeremony(ctx context.Context, c *Ceremony) error {
 	}
 	now := r.now()
 	for _, name := range c.Proposed() {
-		exp := c.expiresOf(name)
+		_, exp, _ := c.File(name)
 		if !now.Before(exp) {
 			return errkind.Mark(errkind.Input, fmt.Errorf("the proposed %s expired at %s: stage the change again", name, exp.UTC().Format("2006-01-02T15:04:05Z")))
 		}
