@@ -174,4 +174,3 @@ func editStaged(t *testing.T, path string) string {
 	}
 	return to
 }
-
