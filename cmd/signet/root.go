@@ -105,6 +105,7 @@ problem, 130 interrupted.`,
 		newDelegateCmd(f),
 		newRefreshCmd(f, nil),
 		newStatusCmd(f, nil),
+		newImportCmd(f),
 	)
 	addGroup(cmd, groupKeys,
 		newKeyCmd(f),
