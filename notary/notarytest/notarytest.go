@@ -10,6 +10,8 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -42,62 +44,76 @@ type Fixture struct {
 // Each sign is ROLE:TAG=SHA256HEX:SIZE; every delegation named is created.
 func Generate(t testing.TB, gun string, signs ...string) *Fixture {
 	t.Helper()
-	out := t.TempDir()
+	fx, err := GenerateDir(t.TempDir(), gun, signs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fx
+}
+
+// GenerateDir is Generate into the directory out, for callers without a
+// testing.TB (testscript commands).
+func GenerateDir(out, gun string, signs ...string) (*Fixture, error) {
 	args := []string{"run", ".", "-gun", gun, "-out", out}
 	for _, s := range signs {
 		args = append(args, "-sign", s)
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		t.Fatalf("notarygen needs the go command: %v", err)
+		return nil, fmt.Errorf("notarygen needs the go command: %w", err)
+	}
+	dir, err := generatorDir()
+	if err != nil {
+		return nil, err
 	}
 	cmd := exec.Command(goBin, args...)
-	cmd.Dir = generatorDir(t)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly -buildvcs=false")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("notarygen: %v\n%s", err, b)
+		return nil, fmt.Errorf("notarygen: %w\n%s", err, b)
 	}
-	fx := &Fixture{GUN: gun, Files: map[string][]byte{}, RootCertFile: filepath.Join(out, "root.crt")}
-	err = filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+	return Load(out, gun)
+}
+
+// Load reads a repository that notarygen wrote into dir.
+func Load(dir, gun string) (*Fixture, error) {
+	fx := &Fixture{GUN: gun, Files: map[string][]byte{}, RootCertFile: filepath.Join(dir, "root.crt")}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
 			return err
 		}
-		rel, _ := filepath.Rel(out, p)
+		rel, _ := filepath.Rel(dir, p)
 		b, err := os.ReadFile(p)
 		fx.Files[strings.TrimSuffix(filepath.ToSlash(rel), ".json")] = b
 		return err
 	})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	fx.RootCert = ReadCert(t, fx.RootCertFile)
-	return fx
+	if fx.RootCert, err = readCert(fx.RootCertFile); err != nil {
+		return nil, err
+	}
+	return fx, nil
 }
 
-// ReadCert reads a PEM certificate.
-func ReadCert(t testing.TB, file string) *x509.Certificate {
-	t.Helper()
+func readCert(file string) (*x509.Certificate, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	block, _ := pem.Decode(b)
 	if block == nil {
-		t.Fatalf("%s: no PEM", file)
+		return nil, fmt.Errorf("%s: no PEM", file)
 	}
-	c, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return x509.ParseCertificate(block.Bytes)
 }
 
-func generatorDir(t testing.TB) string {
+func generatorDir() (string, error) {
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
-		t.Fatal("cannot locate notarytest's source")
+		return "", errors.New("cannot locate notarytest's source")
 	}
-	return filepath.Join(filepath.Dir(file), "..", "testdata", "notarygen")
+	return filepath.Join(filepath.Dir(file), "..", "testdata", "notarygen"), nil
 }
 
 // Server serves trust data in Notary's layout,
@@ -112,13 +128,20 @@ type Server struct {
 // Serve serves fx until the test ends.
 func Serve(t testing.TB, fx *Fixture) *Server {
 	t.Helper()
+	s := NewServer(fx)
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	s.URL = srv.URL
+	return s
+}
+
+// NewServer returns the handler of fx's files, for callers that run their
+// own HTTP server; URL is left empty.
+func NewServer(fx *Fixture) *Server {
 	s := &Server{gun: fx.GUN, fs: map[string][]byte{}}
 	for k, v := range fx.Files {
 		s.fs[k] = v
 	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	s.URL = srv.URL
 	return s
 }
 
