@@ -11,39 +11,6 @@ import (
 	"github.com/signet-dev/signet/internal/errkind"
 )
 
-// maxPublishAttempts bounds how often Update reloads and re-applies a
-// change that lost a race with another publisher.
-const maxPublishAttempts = 5
-
-// Update applies change to the repository in store and publishes it: it
-// opens the current metadata, calls change, signs what changed plus
-// snapshot and timestamp, and publishes. When another publisher moved the
-// store on in between, it starts again from the new metadata, up to a
-// bound, so that no publish is lost. change must be safe to call again.
-func Update(ctx context.Context, store Store, keys Keyring, change func(*Repo) error, opts ...RepoOption) (*Repo, error) {
-	var lastErr error
-	for attempt := 0; attempt < maxPublishAttempts; attempt++ {
-		r, err := Open(ctx, store, opts...)
-		if err != nil {
-			return nil, err
-		}
-		if change != nil {
-			if err := change(r); err != nil {
-				return nil, err
-			}
-		}
-		err = r.Publish(ctx, keys)
-		if err == nil {
-			return r, nil
-		}
-		if !errors.Is(err, ErrConflict) {
-			return nil, err
-		}
-		lastErr = err
-	}
-	return nil, errkind.Mark(errkind.Registry, fmt.Errorf("gave up after %d attempts: %w", maxPublishAttempts, lastErr))
-}
-
 // Publish signs every changed role, then a new snapshot and timestamp, and
 // publishes them in one step. Old versions of re-signed roles are dropped
 // from the store (every root version stays, for clients that walk the root
