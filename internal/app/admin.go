@@ -136,6 +136,7 @@ func Revoke(ctx context.Context, d *Deps, req RevokeRequest) (*Signed, error) {
 		kr = newKeyring(repo, res, k)
 	}
 	var removed tuf.Target
+	kr.notice = d.notice
 	_, err = tuf.Update(ctx, store, kr, func(r *tuf.Repo) error {
 		list, err := r.ListTargets(ctx)
 		if err != nil {

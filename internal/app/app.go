@@ -114,6 +114,16 @@ type keyring struct {
 	resolver *signer.Resolver
 	explicit map[string]*signer.Key
 	repo     string
+	// notice, when set, is told why tuf asks for the keys again.
+	notice func(format string, args ...any)
+}
+
+// Retrying implements tuf.Retrier: before a YubiKey asks for another
+// touch, the user learns why.
+func (k *keyring) Retrying(attempt, max int, cause error) {
+	if k.notice != nil {
+		k.notice("re-signing because another publisher changed the trust data of %s (attempt %d of %d)", k.repo, attempt, max)
+	}
 }
 
 func newKeyring(repo name.Repository, r *signer.Resolver, explicit ...*signer.Key) *keyring {

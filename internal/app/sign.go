@@ -91,6 +91,7 @@ func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
 		}
 	}
 	kr := newKeyring(repo, res, key)
+	kr.notice = d.notice
 
 	var role string
 	pub, err := tuf.Update(ctx, store, kr, func(r *tuf.Repo) error {
