@@ -65,6 +65,9 @@ func scriptParams(dir string) testscript.Params {
 //	REALREGISTRY        host:port of the distribution registry that
 //	                    scripts/test.sh started (SIGNET_TEST_REGISTRY), when set
 //
+//	CARD1, CARD2        serials of the virtual YubiKeys (condition [pcsc]),
+//	                    driven with the card command (script_card_test.go)
+//
 // Scripts that need the real registry start with
 // `[!realregistry] skip 'needs scripts/test.sh'` (see scriptCondition).
 func scriptSetup(env *testscript.Env) error {
@@ -80,6 +83,11 @@ func scriptSetup(env *testscript.Env) error {
 	if real := os.Getenv("SIGNET_TEST_REGISTRY"); real != "" {
 		env.Setenv("REALREGISTRY", real)
 	}
+	if os.Getenv("SIGNET_TEST_PCSC") != "" {
+		env.Setenv("CARD1", os.Getenv("SIGNET_TEST_PIVSIM_SERIAL"))
+		env.Setenv("CARD2", os.Getenv("SIGNET_TEST_PIVSIM_SERIAL2"))
+		env.Setenv("SIGNET_TEST_ATTESTATION_CA", os.Getenv("SIGNET_TEST_ATTESTATION_CA"))
+	}
 	return nil
 }
 
@@ -88,6 +96,14 @@ func scriptSetup(env *testscript.Env) error {
 // (SIGNET_TEST_REQUIRE_SERVICES=1) its absence is an error, not a skip.
 func scriptCondition(cond string) (bool, error) {
 	switch cond {
+	case "pcsc":
+		if os.Getenv("SIGNET_TEST_PCSC") != "" {
+			return true, nil
+		}
+		if os.Getenv("SIGNET_TEST_REQUIRE_SERVICES") == "1" {
+			return false, errors.New("SIGNET_TEST_PCSC is not set: scripts/test.sh should have started pcscd and the virtual YubiKeys")
+		}
+		return false, nil
 	case "realregistry":
 		if os.Getenv("SIGNET_TEST_REGISTRY") != "" {
 			return true, nil
@@ -113,6 +129,8 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"exits":   cmdExits,
 		"mkroot":  cmdMkroot,
 		"mkimage": cmdMkimage,
+		"card":    cmdCard,
+		"sleep":   cmdSleep,
 	}
 }
 

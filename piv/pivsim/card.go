@@ -22,9 +22,10 @@ const FormFactorUSBAKeychain = 0x01
 // Card is one virtual YubiKey. It is safe for concurrent use; commands are
 // processed one at a time, as by a real card.
 type Card struct {
-	path  string
-	now   func() time.Time
-	touch *toucher
+	path   string
+	now    func() time.Time
+	touch  *toucher
+	serial uint32 // fixed for the card's life; read without mu
 
 	mu   sync.Mutex
 	st   *state
@@ -171,7 +172,7 @@ func New(opts ...Option) (*Card, error) {
 			}
 		}
 	}
-	c := &Card{path: o.statePath, now: o.now, touch: newToucher(o.touch), st: st}
+	c := &Card{path: o.statePath, now: o.now, touch: newToucher(o.touch), st: st, serial: st.Serial}
 	c.sess = session{app: appPIV}
 	return c, nil
 }
@@ -180,11 +181,8 @@ func New(opts ...Option) (*Card, error) {
 func (c *Card) ATR() []byte { return bytes.Clone(atr) }
 
 // Serial returns the card's serial number.
-func (c *Card) Serial() uint32 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.st.Serial
-}
+// It does not wait for a command in progress (one waiting for a touch).
+func (c *Card) Serial() uint32 { return c.serial }
 
 // AttestationCA returns the test CA that stands in for Yubico's root: the
 // device attestation certificate (object 5fff01) is signed by it.

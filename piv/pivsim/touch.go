@@ -81,6 +81,7 @@ type toucher struct {
 	counters  Counters
 	lastTouch time.Time
 	press     chan struct{} // non-nil while the card waits for a press
+	abort     chan struct{} // non-nil while the card waits; closed by abortWait
 }
 
 func newToucher(cfg TouchConfig) *toucher {
@@ -119,7 +120,8 @@ func (t *toucher) wait(now func() time.Time) bool {
 	t.mu.Lock()
 	cfg := t.cfg
 	press := make(chan struct{}, 1)
-	t.press = press
+	abort := make(chan struct{})
+	t.press, t.abort = press, abort
 	t.mu.Unlock()
 
 	var auto <-chan time.Time
@@ -137,11 +139,17 @@ func (t *toucher) wait(now func() time.Time) bool {
 	case <-press:
 		touched = true
 	case <-timeout.C:
+	case <-abort:
+		// The card left the reader: nobody can touch it any more.
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		t.press, t.abort = nil, nil
+		return false
 	}
 
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.press = nil
+	t.press, t.abort = nil, nil
 	if touched {
 		t.counters.Touches++
 		t.lastTouch = now()
@@ -152,6 +160,17 @@ func (t *toucher) wait(now func() time.Time) bool {
 		t.counters.LateTouches++
 	}
 	return false
+}
+
+// abortWait ends a wait for a touch at once, untouched: the card was
+// pulled out of the reader while it blinked.
+func (t *toucher) abortWait() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.abort != nil {
+		close(t.abort)
+		t.abort = nil
+	}
 }
 
 // pressNow presses the button; it reports false when the card was not

@@ -69,6 +69,8 @@ func (r *Reader) Remove() {
 	if r.conn != nil {
 		r.conn.Close()
 	}
+	// A command waiting for a touch fails at once, as on a real key.
+	r.card.touch.abortWait()
 	r.notifyLocked()
 }
 
