@@ -131,6 +131,7 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"mkimage": cmdMkimage,
 		"card":    cmdCard,
 		"sleep":   cmdSleep,
+		"tufjs":   cmdTufjs,
 	}
 }
 
