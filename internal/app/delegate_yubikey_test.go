@@ -55,7 +55,9 @@ func withCard(t *testing.T, p *person, cards *pivsimtest.Env, serial uint32) {
 	}
 	hw := signer.NewYubiKeys(ks, pin)
 	t.Cleanup(func() { _ = hw.Close() })
-	pass := func(ctx context.Context, req keystore.PassphraseRequest) ([]byte, error) { return []byte(passphrase), nil }
+	pass := func(ctx context.Context, req keystore.PassphraseRequest) ([]byte, error) {
+		return []byte(passphrase), nil
+	}
 	p.deps.Resolver = sync.OnceValues(func() (*signer.Resolver, error) {
 		return signer.NewResolver(ks, signer.WithPassphrase(pass), signer.WithHardware(hw), signer.WithEnv(func(string) string { return "" }),
 			signer.WithBundleOptions(keystore.WithKDFStrength(encrypted.Legacy)))
