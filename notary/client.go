@@ -149,9 +149,29 @@ func (c *Client) Fetch(ctx context.Context, gun string) (*Repository, error) {
 		pinned:  c.opts.pinned,
 		maxSize: c.opts.maxSize,
 		maxRoot: min(maxRootSize, c.opts.maxSize),
-		fetch:   func(ctx context.Context, role string, max int64) ([]byte, error) { return c.get(ctx, gun, role, max) },
 	}
+	s := &session{c: c, gun: gun}
+	v.fetch = s.get
 	return v.run(ctx)
+}
+
+// session is one Fetch: the bearer token, once the server asked for one.
+type session struct {
+	c     *Client
+	gun   string
+	token string
+}
+
+func (s *session) get(ctx context.Context, role string, max int64) ([]byte, error) {
+	b, challenge, err := s.c.get(ctx, s.gun, role, max, s.token)
+	if challenge == "" || s.token != "" {
+		return b, err
+	}
+	if s.token, err = s.c.anonymousToken(ctx, challenge); err != nil {
+		return nil, err
+	}
+	b, _, err = s.c.get(ctx, s.gun, role, max, s.token)
+	return b, err
 }
 
 // checkGUN refuses names that are not repository names.
@@ -176,18 +196,35 @@ func (c *Client) URL(gun, role string) string {
 	return u.String()
 }
 
-// get downloads one metadata file, at most max bytes.
-func (c *Client) get(ctx context.Context, gun, role string, max int64) ([]byte, error) {
+// get downloads one metadata file, at most max bytes. A 401 with a
+// bearer challenge returns the challenge (and an error) when no token
+// was sent.
+func (c *Client) get(ctx context.Context, gun, role string, max int64, token string) ([]byte, string, error) {
 	u := c.URL(gun, role)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("fetching %s: %w", role, err))
+		return nil, "", errkind.Mark(errkind.Input, fmt.Errorf("fetching %s: %w", role, err))
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := c.opts.hc.Do(req)
 	if err != nil {
-		return nil, errkind.Mark(errkind.Registry, fmt.Errorf("fetching %s of %s from %s: %w", role, gun, c.base.Redacted(), err))
+		return nil, "", errkind.Mark(errkind.Registry, fmt.Errorf("fetching %s of %s from %s: %w", role, gun, c.base.Redacted(), err))
 	}
 	defer resp.Body.Close()
+	var challenge string
+	if resp.StatusCode == http.StatusUnauthorized && token == "" {
+		challenge = resp.Header.Get("WWW-Authenticate")
+		if !strings.HasPrefix(strings.ToLower(challenge), "bearer ") {
+			challenge = ""
+		}
+	}
+	b, err := c.body(resp, gun, role, max)
+	return b, challenge, err
+}
+
+func (c *Client) body(resp *http.Response, gun, role string, max int64) ([]byte, error) {
 	switch {
 	case resp.StatusCode == http.StatusNotFound && role == roleRoot:
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s at %s: %w", gun, c.base.Redacted(), ErrNotFound))

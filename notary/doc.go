@@ -5,7 +5,9 @@
 //
 // Client.Fetch downloads root, timestamp, snapshot, targets and every
 // delegation (such as targets/releases) from
-// URL/v2/<GUN>/_trust/tuf/<role>.json, each size-bounded, and checks:
+// URL/v2/<GUN>/_trust/tuf/<role>.json, each size-bounded (fetching an
+// anonymous bearer token when the server's 401 challenge asks for one, as
+// Docker Hub's Notary does), and checks:
 //
 //   - the root: signed by a threshold of its own root keys, which are X.509
 //     certificates (ecdsa-x509 or rsa-x509) whose common name matches the

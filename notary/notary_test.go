@@ -253,3 +253,46 @@ func TestPlainHTTPIsOnlyForLoopbackAndGUNsAreChecked(t *testing.T) {
 		t.Errorf("URL %s", got)
 	}
 }
+
+func TestAServerThatAsksForABearerTokenIsReadWithAnAnonymousOne(t *testing.T) {
+	fx := released(t)
+	files := notarytest.NewServer(fx)
+	var tokenAsks int
+	var front *httptest.Server
+	front = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/token" {
+			tokenAsks++
+			if r.URL.Query().Get("scope") != "repository:"+gun+":pull" || r.URL.Query().Get("service") != "notary" || r.Header.Get("Authorization") != "" {
+				http.Error(w, "bad token request", http.StatusBadRequest)
+				return
+			}
+			fmt.Fprint(w, `{"token":"anon-token"}`)
+			return
+		}
+		if r.Header.Get("Authorization") != "Bearer anon-token" {
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/token",service="notary",scope="repository:%s:pull"`, front.URL, gun))
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	repo, err := fetch(t, front.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(repo.Tags()) != 3 || tokenAsks != 1 {
+		t.Fatalf("%d tags with %d token requests", len(repo.Tags()), tokenAsks)
+	}
+}
+
+func TestAServerThatRefusesAccessIsARegistryProblem(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+	}))
+	defer srv.Close()
+	_, err := fetch(t, srv.URL)
+	if errkind.Of(err) != errkind.Registry || !strings.Contains(err.Error(), "HTTP 403") {
+		t.Fatalf("error %v (kind %d)", err, errkind.Of(err))
+	}
+}
