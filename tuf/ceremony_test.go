@@ -294,3 +294,40 @@ func seedRepo(tb testing.TB) (*memstore.Store, *testKeyring) {
 	}
 	return store, keys
 }
+
+func TestCeremonyForADelegationCarriesTargetsAndIsSignedByTheNewKey(t *testing.T) {
+	ctx := context.Background()
+	f := newRepo(t)
+	root1 := f.store.Files()["1.root.json"]
+	ci, ci2 := f.keys.add(t), f.keys.add(t)
+	_, err := tuf.Update(ctx, f.store, f.keys, func(r *tuf.Repo) error {
+		if err := r.AddDelegation("ci", []*metadata.Key{ci}, []string{"v*"}, 1, false); err != nil {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tuf.Update(ctx, f.store, f.keys, func(r *tuf.Repo) error { return r.AddTargets(ctx, "ci", []tuf.Target{target("v1", 1)}) }); err != nil {
+		t.Fatal(err)
+	}
+	owner := without(t, f.keys, ci2)
+	cer := roundTrip(t, stage(t, f, owner, tuf.Rotation{Role: "ci", Add: []*metadata.Key{ci2}, Remove: []string{keyID(t, ci)}}))
+	if got := strings.Join(cer.Proposed(), ","); got != "ci,targets" {
+		t.Fatalf("proposed %s", got)
+	}
+	if got := signed(cer.Thresholds()); got != "ci=0/1 targets=1/1" {
+		t.Fatalf("thresholds %s", got)
+	}
+	if _, err := cer.Sign(ctx, only(t, f.keys, ci2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tuf.PublishCeremony(ctx, f.store, roundTrip(t, cer), owner); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	got, err := pinnedVerify(t, f, root1, "v1")
+	if err != nil || got.Role != "ci" {
+		t.Fatalf("verify = %+v, %v", got, err)
+	}
+}

@@ -198,3 +198,47 @@ func TestRotateWithNoChangeResignsRootAndTargets(t *testing.T) {
 		t.Fatal("re-signing targets made a new root")
 	}
 }
+
+func TestRotateADelegationKeyChangesTargetsAndResignsTheRole(t *testing.T) {
+	ctx := context.Background()
+	f := newRepo(t)
+	root1 := f.store.Files()["1.root.json"]
+	ci, ci2 := f.keys.add(t), f.keys.add(t)
+	_, err := tuf.Update(ctx, f.store, f.keys, func(r *tuf.Repo) error {
+		return r.AddDelegation("ci", []*metadata.Key{ci}, []string{"v*"}, 1, false)
+	})
+	if err != nil {
+		t.Fatalf("delegate: %v", err)
+	}
+	_, err = tuf.Update(ctx, f.store, f.keys, func(r *tuf.Repo) error {
+		return r.AddTargets(ctx, "ci", []tuf.Target{target("v1", 1)})
+	})
+	if err != nil {
+		t.Fatalf("sign into ci: %v", err)
+	}
+	if err := rotate(t, f, f.keys, tuf.Rotation{Role: "ci", Add: []*metadata.Key{ci2}, Remove: []string{keyID(t, ci)}}); err != nil {
+		t.Fatalf("rotate ci: %v", err)
+	}
+	if _, ok := f.store.Files()["2.root.json"]; ok {
+		t.Fatal("a delegation rotation made a new root")
+	}
+	r, err := tuf.Open(ctx, f.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := r.Delegations(ctx)
+	if err != nil || len(ds) != 1 || len(ds[0].KeyIDs) != 1 || ds[0].KeyIDs[0] != keyID(t, ci2) || ds[0].Signatures != 1 || ds[0].Targets != 1 {
+		t.Fatalf("delegations after rotation = %+v, %v", ds, err)
+	}
+	got, err := pinnedVerify(t, f, root1, "v1")
+	if err != nil || got.Role != "ci" {
+		t.Fatalf("verify v1 after rotating ci = %+v, %v", got, err)
+	}
+	// The old ci key alone can no longer sign into the role.
+	_, err = tuf.Update(ctx, f.store, only(t, f.keys, ci, f.snapshot, f.tstamp), func(r *tuf.Repo) error {
+		return r.AddTargets(ctx, "ci", []tuf.Target{target("v2", 2)})
+	})
+	if err == nil {
+		t.Fatal("the rotated-out ci key still signs")
+	}
+}
