@@ -44,6 +44,7 @@ Secrets come from the environment or a no-echo prompt, never from flags:
   SIGNET_IMPORT_PASSPHRASE  passphrase of an encrypted PEM (key import)
   SIGNET_EXPORT_PASSPHRASE  passphrase for a bundle (key export --private)
   SIGNET_PIN, SIGNET_PUK    YubiKey PIN and PUK
+  SIGNET_NEW_PIN, SIGNET_NEW_PUK  new PIN and PUK (yubikey set-pin, set-puk, unblock)
   SIGNET_KEY                CI: an encrypted bundle from 'key export --private'
 
 Exit codes: 0 success, 1 verification failed or a check found a problem,
