@@ -36,7 +36,9 @@ start_registry
 out=${BENCH_OUT:-docs}
 mkdir -p "$out"
 cmd="make bench"
-[ -n "${BENCH_SIZES:-}" ] && cmd="BENCH_SIZES=\"$BENCH_SIZES\" $cmd"
+for v in BENCH_STEP_LIMIT BENCH_BATCH BENCH_RUNS BENCH_SIZES; do
+  [ -n "${!v:-}" ] && cmd="$v=\"${!v}\" $cmd"
+done
 "$root/bin/bench" \
   -registry "$SIGNET_TEST_REGISTRY" \
   -signet "$root/bin/signet" "${peers[@]}" \
@@ -46,4 +48,5 @@ cmd="make bench"
   -step-limit "${BENCH_STEP_LIMIT:-10m}" \
   -work "$SIGNET_TEST_WORK/bench" \
   -command "$cmd" \
+  -revision "$(git describe --always --dirty 2>/dev/null || echo unknown)" \
   -markdown "$out/benchmarks.md" -png "$out/benchmarks.png" -json "$out/benchmarks.json"

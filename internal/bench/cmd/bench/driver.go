@@ -54,14 +54,19 @@ func run(ctx context.Context, cfg config) error {
 		}
 		d.report.Versions[t.name()] = t.version(ctx)
 	}
+	if cfg.revision != "" {
+		d.report.Versions["signet"] += " at commit " + cfg.revision
+	}
 
 	var last bench.Fill
 	for _, size := range cfg.sizes {
 		if last.Tags > 0 {
-			est := time.Duration(float64(last.Sign+last.PutTags) * float64(size) / float64(last.Tags))
+			// Both steps of filling grow at least linearly with the tags.
+			step := max(last.Sign, last.PutTags)
+			est := time.Duration(float64(step) * float64(size) / float64(last.Tags))
 			if est > cfg.stepLimit {
-				d.note("%d tags skipped: filling %d tags took %s, so %d would take about %s, over the step limit of %s (-step-limit, BENCH_SIZES).",
-					size, last.Tags, (last.Sign + last.PutTags).Round(time.Second), size, est.Round(time.Second), cfg.stepLimit)
+				d.note("%d tags skipped: a step of filling %d tags took %s, so for %d it would take about %s, over the step limit of %s (BENCH_STEP_LIMIT, BENCH_SIZES).",
+					size, last.Tags, step.Round(time.Second), size, est.Round(time.Second), cfg.stepLimit)
 				break
 			}
 		}
@@ -92,17 +97,17 @@ func run(ctx context.Context, cfg config) error {
 	if d.report.Outbound > 0 {
 		d.note("WARNING: the tools tried %d connections beyond loopback; the numbers may include failed network calls.", d.report.Outbound)
 	}
-	d.report.Duration = time.Since(start)
-	d.report.Machine.LoadEnd = loadavg()
 	if err := d.report.Table(os.Stdout); err != nil {
 		return err
 	}
 	return d.write()
 }
 
-// write writes the outputs asked for.
+// write writes the outputs asked for, with what is measured so far.
 func (d *driver) write() error {
 	r := d.report
+	r.Duration = time.Since(r.Date)
+	r.Machine.LoadEnd = loadavg()
 	if d.cfg.json != "" {
 		if err := writeFile(d.cfg.json, r.JSON); err != nil {
 			return err

@@ -31,6 +31,7 @@ type config struct {
 	png       string        //
 	json      string        //
 	command   string        // how to reproduce, for the doc
+	revision  string        // signet's source revision, for the doc
 }
 
 func main() {
@@ -64,6 +65,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.png, "png", "", "write the plot to `FILE`")
 	fs.StringVar(&c.json, "json", "", "write the report as JSON to `FILE`")
 	fs.StringVar(&c.command, "command", "make bench", "the command that reproduces the run, for the report")
+	fs.StringVar(&c.revision, "revision", "", "signet's source revision, for the report")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
