@@ -9,6 +9,7 @@
 #   BENCH_STEP_LIMIT=10m                skip sizes whose filling would take longer
 #   BENCH_PEERS=1                       0: signet only (no cosign, no notation)
 #   BENCH_OUT=docs                      where the report goes
+#   BENCH_REQUEST_LOG=FILE              log every registry request, by command
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -47,6 +48,7 @@ done
   -batch "${BENCH_BATCH:-0}" \
   -step-limit "${BENCH_STEP_LIMIT:-10m}" \
   -work "$SIGNET_TEST_WORK/bench" \
+  -request-log "${BENCH_REQUEST_LOG:-}" \
   -command "$cmd" \
   -revision "$(git describe --always --dirty 2>/dev/null || echo unknown)" \
   -markdown "$out/benchmarks.md" -png "$out/benchmarks.png" -json "$out/benchmarks.json"

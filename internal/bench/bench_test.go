@@ -27,7 +27,8 @@ func TestProxyCountsRequestsAndBytesOfEachCommand(t *testing.T) {
 	defer backend.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p, err := StartProxy(ctx, strings.TrimPrefix(backend.URL, "http://"))
+	var log bytes.Buffer
+	p, err := StartProxy(ctx, strings.TrimPrefix(backend.URL, "http://"), WithRequestLog(&log))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +42,9 @@ func TestProxyCountsRequestsAndBytesOfEachCommand(t *testing.T) {
 		resp.Body.Close()
 	}
 	got := p.Snapshot().Sub(before)
+	if n := strings.Count(log.String(), "POST /v2/\n"); n != 3 {
+		t.Errorf("request log has %d POST /v2/ lines, want 3:\n%s", n, log.String())
+	}
 	if got.Requests != 3 {
 		t.Errorf("requests = %d, want 3", got.Requests)
 	}

@@ -3,10 +3,12 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -36,15 +38,32 @@ func (c Counts) Sub(earlier Counts) Counts {
 // so the URLs the registry hands out (blob upload locations) point back at
 // the proxy.
 type Proxy struct {
+	mu       sync.Mutex
+	log      io.Writer // nil: no request log
 	addr     string
 	srv      *http.Server
 	requests atomic.Int64
 	in, out  atomic.Int64
 }
 
+// ProxyOption configures StartProxy.
+type ProxyOption func(*Proxy) error
+
+// WithRequestLog writes a line per request (method, path and query) to w.
+// Default: no log.
+func WithRequestLog(w io.Writer) ProxyOption {
+	return func(p *Proxy) error {
+		if w == nil {
+			return fmt.Errorf("nil request log")
+		}
+		p.log = w
+		return nil
+	}
+}
+
 // StartProxy listens on a free loopback port and forwards to the registry
 // at target (host:port, plain HTTP) until ctx ends or Close is called.
-func StartProxy(ctx context.Context, target string) (*Proxy, error) {
+func StartProxy(ctx context.Context, target string, opts ...ProxyOption) (*Proxy, error) {
 	u, err := url.Parse("http://" + target)
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("bad registry address %q", target)
@@ -55,6 +74,12 @@ func StartProxy(ctx context.Context, target string) (*Proxy, error) {
 		return nil, fmt.Errorf("listening for the proxy: %w", err)
 	}
 	p := &Proxy{addr: ln.Addr().String()}
+	for _, o := range opts {
+		if err := o(p); err != nil {
+			ln.Close()
+			return nil, err
+		}
+	}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(u)
@@ -69,6 +94,7 @@ func StartProxy(ctx context.Context, target string) (*Proxy, error) {
 	p.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p.requests.Add(1)
+			p.Logf("%s %s", r.Method, r.URL.RequestURI())
 			rp.ServeHTTP(w, r)
 		}),
 		ReadHeaderTimeout: 30 * time.Second,
@@ -89,6 +115,17 @@ func (p *Proxy) Addr() string { return p.addr }
 // Snapshot returns the totals so far; subtract two snapshots for one command.
 func (p *Proxy) Snapshot() Counts {
 	return Counts{Requests: p.requests.Load(), BytesIn: p.in.Load(), BytesOut: p.out.Load()}
+}
+
+// Logf writes a line to the request log, if there is one: the driver marks
+// which command the requests that follow belong to.
+func (p *Proxy) Logf(format string, args ...any) {
+	if p.log == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.log, format+"\n", args...)
 }
 
 // Close stops the proxy.

@@ -43,6 +43,7 @@ func Run(ctx context.Context, p *Proxy, cmd Command) (Sample, string, error) {
 	c.Stdout, c.Stderr = &out, &out
 	var before Counts
 	if p != nil {
+		p.Logf("# %s", cmd)
 		before = p.Snapshot()
 	}
 	start := time.Now()

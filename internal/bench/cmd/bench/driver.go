@@ -26,7 +26,16 @@ type driver struct {
 
 func run(ctx context.Context, cfg config) error {
 	start := time.Now()
-	proxy, err := bench.StartProxy(ctx, cfg.registry)
+	var popts []bench.ProxyOption
+	if cfg.requestLog != "" {
+		f, err := os.Create(cfg.requestLog)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		popts = append(popts, bench.WithRequestLog(f))
+	}
+	proxy, err := bench.StartProxy(ctx, cfg.registry, popts...)
 	if err != nil {
 		return err
 	}

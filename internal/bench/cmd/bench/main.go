@@ -18,20 +18,21 @@ import (
 )
 
 type config struct {
-	registry  string        // host:port of the registry, plain HTTP
-	signet    string        // binaries; cosign and notation may be empty
-	cosign    string        //
-	notation  string        //
-	sizes     []int         // signed tags per repository
-	runs      int           // runs per measurement
-	batch     int           // tags per publish when filling; 0: all in one
-	stepLimit time.Duration // skip sizes whose filling would take longer
-	work      string        // scratch directory
-	markdown  string        // outputs; empty: not written
-	png       string        //
-	json      string        //
-	command   string        // how to reproduce, for the doc
-	revision  string        // signet's source revision, for the doc
+	registry   string        // host:port of the registry, plain HTTP
+	signet     string        // binaries; cosign and notation may be empty
+	cosign     string        //
+	notation   string        //
+	sizes      []int         // signed tags per repository
+	runs       int           // runs per measurement
+	batch      int           // tags per publish when filling; 0: all in one
+	stepLimit  time.Duration // skip sizes whose filling would take longer
+	work       string        // scratch directory
+	markdown   string        // outputs; empty: not written
+	png        string        //
+	json       string        //
+	command    string        // how to reproduce, for the doc
+	revision   string        // signet's source revision, for the doc
+	requestLog string        // file for the proxy's request log; empty: none
 }
 
 func main() {
@@ -66,6 +67,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.json, "json", "", "write the report as JSON to `FILE`")
 	fs.StringVar(&c.command, "command", "make bench", "the command that reproduces the run, for the report")
 	fs.StringVar(&c.revision, "revision", "", "signet's source revision, for the report")
+	fs.StringVar(&c.requestLog, "request-log", "", "write every request through the proxy, by command, to `FILE`")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
