@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -112,11 +113,29 @@ func run(ctx context.Context, cfg config) error {
 	return d.write()
 }
 
+// render writes the outputs of a report measured before (-render).
+func render(cfg config) error {
+	b, err := os.ReadFile(cfg.render)
+	if err != nil {
+		return err
+	}
+	var r bench.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("reading %s: %w", cfg.render, err)
+	}
+	if cfg.json == cfg.render {
+		cfg.json = ""
+	}
+	return (&driver{cfg: cfg, report: &r}).write()
+}
+
 // write writes the outputs asked for, with what is measured so far.
 func (d *driver) write() error {
 	r := d.report
-	r.Duration = time.Since(r.Date)
-	r.Machine.LoadEnd = loadavg()
+	if d.proxy != nil { // measuring, not rendering
+		r.Duration = time.Since(r.Date)
+		r.Machine.LoadEnd = loadavg()
+	}
 	if d.cfg.json != "" {
 		if err := writeFile(d.cfg.json, r.JSON); err != nil {
 			return err

@@ -33,6 +33,7 @@ type config struct {
 	command    string        // how to reproduce, for the doc
 	revision   string        // signet's source revision, for the doc
 	requestLog string        // file for the proxy's request log; empty: none
+	render     string        // a JSON report to render again instead of measuring
 }
 
 func main() {
@@ -43,7 +44,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
-	if err := run(ctx, cfg); err != nil {
+	if cfg.render != "" {
+		err = render(cfg)
+	} else {
+		err = run(ctx, cfg)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -68,8 +74,12 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.command, "command", "make bench", "the command that reproduces the run, for the report")
 	fs.StringVar(&c.revision, "revision", "", "signet's source revision, for the report")
 	fs.StringVar(&c.requestLog, "request-log", "", "write every request through the proxy, by command, to `FILE`")
+	fs.StringVar(&c.render, "render", "", "write the outputs again from the JSON report `FILE`, measuring nothing")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.render != "" {
+		return c, nil
 	}
 	if c.registry == "" || c.work == "" {
 		return c, fmt.Errorf("-registry and -work are required")
