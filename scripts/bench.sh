@@ -10,6 +10,8 @@
 #   BENCH_PEERS=1                       0: signet only (no cosign, no notation)
 #   BENCH_OUT=docs                      where the report goes
 #   BENCH_REQUEST_LOG=FILE              log every registry request, by command
+# To redo docs/benchmarks.md and the plot from docs/benchmarks.json alone:
+#   go run ./internal/bench/cmd/bench -render docs/benchmarks.json -markdown docs/benchmarks.md -png docs/benchmarks.png
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
