@@ -1,0 +1,197 @@
+package app_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
+
+	"github.com/signet-dev/signet/internal/app"
+	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/testenv"
+	"github.com/signet-dev/signet/internal/tufjs"
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/piv"
+	"github.com/signet-dev/signet/piv/pivsim/pivsimtest"
+	"github.com/signet-dev/signet/signer"
+)
+
+// rootCards sets up root keys on the virtual YubiKeys, recorded in p's
+// keystore under the names given (card serial and slot per name), and
+// gives p's commands the cards.
+func rootCards(t *testing.T, p *person, cards *pivsimtest.Env, keys map[string]struct {
+	serial uint32
+	slot   piv.Slot
+}) {
+	t.Helper()
+	ctx := context.Background()
+	ks, err := p.deps.Keystore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, err := piv.YubicoRoots()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := os.ReadFile(cards.AttestationCA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := roots.AddPEM(ca); err != nil {
+		t.Fatal(err)
+	}
+	pin := piv.WithPIN(func(context.Context, uint32) (piv.PIN, error) { return piv.PIN{Value: testPIN}, nil })
+	for name, k := range keys {
+		yk, err := piv.Open(ctx, k.serial, pin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := yk.Setup(ctx, piv.SetupConfig{
+			Slot: k.slot, Force: true, Roots: roots, RequireAttestation: true, TouchPolicy: piv.TouchAlways,
+			NewPIN: func() (string, error) { return testPIN, nil }, NewPUK: func() (string, error) { return "24680246", nil },
+		})
+		yk.Close()
+		if err != nil {
+			t.Fatalf("setting up %s: %v", name, err)
+		}
+		if _, err := ks.PutHardware(keystore.HardwareKey{Name: name, Public: res.Public, Serial: k.serial, Slot: res.Slot.String(), Attestation: res.Attestation}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hw := signer.NewYubiKeys(ks, pin)
+	t.Cleanup(func() { _ = hw.Close() })
+	pass := func(ctx context.Context, req keystore.PassphraseRequest) ([]byte, error) {
+		return []byte(passphrase), nil
+	}
+	p.deps.Resolver = sync.OnceValues(func() (*signer.Resolver, error) {
+		return signer.NewResolver(ks, signer.WithPassphrase(pass), signer.WithHardware(hw), signer.WithEnv(func(string) string { return "" }),
+			signer.WithBundleOptions(keystore.WithKDFStrength(encrypted.Legacy)))
+	})
+}
+
+func TestRootOnYubiKeysRotatesFromOneOfOneToTwoOfThreeAndBack(t *testing.T) {
+	script := testenv.Need(t, tufjs.EnvVar)
+	cards := pivsimtest.Need(t)
+	eachRegistry(t, func(t *testing.T, host string) {
+		ctx := context.Background()
+		repo := uniqueRepo(t, host)
+		pub := newPerson(t)
+		type slot = struct {
+			serial uint32
+			slot   piv.Slot
+		}
+		// Three hardware root keys on the two cards: card 1 slots 9c and
+		// 83 (two keys, counted as two), card 2 slot 9c.
+		rootCards(t, pub, cards, map[string]slot{
+			"root-1":  {cards.Serial, piv.Slot(0x9c)},
+			"root-1b": {cards.Serial, piv.Slot(0x83)},
+			"root-2":  {cards.Serial2, piv.Slot(0x9c)},
+		})
+		if _, err := app.Init(ctx, pub.deps, app.InitRequest{Repository: repo, RootKeys: []string{"root-1"}}); err != nil {
+			t.Fatalf("init with root on the card: %v", err)
+		}
+		root1 := rootFile(t, repo)
+		rootJSON, err := os.ReadFile(root1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check := func(tag string, wantRoot int64) {
+			t.Helper()
+			signed := push(t, pub, repo+":"+tag)
+			got, err := pinnedVerify(t, repo+":"+tag, root1)
+			if err != nil || got.Digest != signed.Signed[0].Digest || got.RootVersion != wantRoot {
+				t.Fatalf("pinned client on %s = %+v, %v", tag, got, err)
+			}
+			js, err := tufjs.Verify(ctx, host, strings.TrimPrefix(repo, host+"/"), "_tuf", rootJSON, tag, tufjs.WithScript(script))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !js.OK || "sha256:"+js.SHA256 != signed.Signed[0].Digest {
+				t.Fatalf("tuf-js on %s = %+v", tag, js)
+			}
+		}
+		touches := func() int {
+			t.Helper()
+			total := 0
+			for _, s := range []uint32{cards.Serial, cards.Serial2} {
+				n, err := cards.Client.Counters(ctx, s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				total += n.Touches
+			}
+			return total
+		}
+
+		before := touches()
+		res := rotate(t, pub, app.RotateRequest{Repository: repo, Role: "root", AddKeys: []string{"root-1b", "root-2"}, Threshold: 2})
+		if res.RootVersion != 2 || res.Threshold != 2 || len(res.Keys) != 3 {
+			t.Fatalf("2 of 3: %+v", res)
+		}
+		// root-1 signs once for both thresholds, one more key for the new one.
+		if n := touches() - before; n != 2 {
+			t.Fatalf("rotating to 2 of 3 took %d touches, want 2", n)
+		}
+		check("v2", 2)
+
+		before = touches()
+		res = rotate(t, pub, app.RotateRequest{Repository: repo, Role: "root", RemoveKeys: []string{"root-1b", "root-2"}, Threshold: 1})
+		if res.RootVersion != 3 || res.Threshold != 1 || len(res.Keys) != 1 || res.Keys[0].Name != "root-1" {
+			t.Fatalf("back to 1 of 1: %+v", res)
+		}
+		if n := touches() - before; n != 2 {
+			t.Fatalf("rotating back took %d touches, want 2", n)
+		}
+		check("v3", 3)
+	})
+}
+
+func TestALeakedTargetsKeyIsRotatedWithTheRootOnAYubiKey(t *testing.T) {
+	cards := pivsimtest.Need(t)
+	eachRegistry(t, func(t *testing.T, host string) {
+		ctx := context.Background()
+		repo := uniqueRepo(t, host)
+		pub := newPerson(t)
+		rootCards(t, pub, cards, map[string]struct {
+			serial uint32
+			slot   piv.Slot
+		}{"root": {cards.Serial, piv.Slot(0x9c)}})
+		in, err := app.Init(ctx, pub.deps, app.InitRequest{Repository: repo, RootKeys: []string{"root"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed := push(t, pub, repo+":v1")
+		root1 := rootFile(t, repo)
+		var targetsName, snapName, tsName string
+		for _, k := range in.Keys {
+			switch k.Role {
+			case "targets":
+				targetsName = k.Name
+			case "snapshot":
+				snapName = k.Name
+			case "timestamp":
+				tsName = k.Name
+			}
+		}
+		leaked := softSigner(t, pub, targetsName)
+
+		pub.generate("targets-2")
+		if err := cards.Client.ResetCounters(ctx, cards.Serial); err != nil {
+			t.Fatal(err)
+		}
+		rotate(t, pub, app.RotateRequest{Repository: repo, Role: "targets", AddKeys: []string{"targets-2"}, RemoveKeys: []string{targetsName}})
+		if n, err := cards.Client.Counters(ctx, cards.Serial); err != nil || n.Touches != 1 {
+			t.Fatalf("the rotation took %+v touches (%v), want 1", n, err)
+		}
+		if got, err := pinnedVerify(t, repo+":v1", root1); err != nil || got.Digest != signed.Signed[0].Digest {
+			t.Fatalf("v1 after rotation = %+v, %v", got, err)
+		}
+		evil := pushUnsigned(t, pub, repo+":evil")
+		forge(t, repo, "evil", evil, leaked, softSigner(t, pub, snapName), softSigner(t, pub, tsName))
+		_, err = pinnedVerify(t, repo+":evil", root1)
+		wantFail(t, err, errkind.Verification, "untrusted signature")
+	})
+}
