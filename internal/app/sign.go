@@ -73,7 +73,7 @@ func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
 		if !ok {
 			desc, err = d.Registry.Resolve(ctx, t)
 			if err != nil {
-				return nil, fmt.Errorf("resolving %s: %w", t, err)
+				return nil, err // names the tag already
 			}
 		}
 		targets = append(targets, tuf.Target{Name: t.TagStr(), Length: desc.Size, SHA256: desc.Digest.Hex, MediaType: string(desc.MediaType)})

@@ -50,7 +50,7 @@ func Verify(ctx context.Context, d *Deps, req VerifyRequest) (*VerifyResult, err
 	}
 	desc, err := d.Registry.Resolve(ctx, tag)
 	if err != nil {
-		return nil, fmt.Errorf("resolving %s: %w", tag, err)
+		return nil, err // names the tag already
 	}
 	if desc.Digest.Hex != vt.SHA256 || desc.Size != vt.Length {
 		return nil, errkind.Mark(errkind.Verification, fmt.Errorf(
