@@ -19,18 +19,21 @@ type trustShowOptions struct {
 	Now      func() time.Time
 
 	Repository string
+	Raw        bool // print the root.json itself, to hand out
 }
 
 func newTrustShowCmd(f *factory, runF func(*trustShowOptions) error) *cobra.Command {
 	opts := &trustShowOptions{IO: f.IOStreams, Keystore: f.Keystore, JSON: f.Global.JSON, Now: time.Now}
-	return &cobra.Command{
-		Use:   "show R",
+	cmd := &cobra.Command{
+		Use:   "show R [--raw]",
 		Short: "Show the trusted root of an image repository",
 		Long: `Show the root signet trusts for repository R: its version, expiry, and the
 keys and threshold of each top-level role. Exit status 1 when no root is
-trusted for R.`,
+trusted for R. With --raw, print the root.json itself: the file to hand to
+CI and to the people who pull, for --root or 'signet trust pin'.`,
 		Example: `  signet trust show registry.example.com/team/app
-  signet trust show registry.example.com/team/app -o json`,
+  signet trust show registry.example.com/team/app -o json
+  signet trust show registry.example.com/team/app --raw > root.json`,
 		Args: exactArgs(1, "one repository R"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Repository = args[0]
@@ -40,6 +43,8 @@ trusted for R.`,
 			return runTrustShow(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.Raw, "raw", false, "print the trusted root.json as it is")
+	return cmd
 }
 
 func runTrustShow(_ context.Context, opts *trustShowOptions) error {
@@ -53,6 +58,14 @@ func runTrustShow(_ context.Context, opts *trustShowOptions) error {
 	}
 	root, err := pinnedRoot(store, repo)
 	if err != nil {
+		return err
+	}
+	if opts.Raw {
+		data, err := store.PinnedRoot(repo.RegistryStr(), repo.RepositoryStr())
+		if err != nil {
+			return err
+		}
+		_, err = opts.IO.Out.Write(data)
 		return err
 	}
 	sum := summarizeRoot(repo.Name(), root, opts.Now())
