@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/signet-dev/signet/internal/errkind"
@@ -224,6 +225,9 @@ func clientLookup(up *updater.Updater, f *fetchView, target string) (tf *metadat
 func clientSigningRole(roles map[string]*metadata.Metadata[metadata.TargetsType], target string, tf *metadata.TargetFiles) string {
 	for name, md := range roles {
 		if md != nil && md.Signed.Targets[target] == tf {
+			if isBinRole(name) {
+				return metadata.TARGETS // the targets role's own hash bins
+			}
 			return name
 		}
 	}
@@ -231,9 +235,20 @@ func clientSigningRole(roles map[string]*metadata.Metadata[metadata.TargetsType]
 }
 
 // clientNotFound reports whether err is the updater's "target not found",
-// which go-tuf v2.4.2 returns as an untyped error after a complete walk.
+// which go-tuf v2.4.2 returns as an untyped error after a complete walk, or
+// its "role R not found in snapshot" for a hash bin that no tag was ever
+// signed into (signet publishes a bin only when it holds a tag).
 func clientNotFound(err error, target string) bool {
-	return err.Error() == fmt.Sprintf("target %s not found", target)
+	msg := err.Error()
+	if msg == fmt.Sprintf("target %s not found", target) {
+		return true
+	}
+	role, ok := strings.CutPrefix(msg, "role ")
+	if !ok {
+		return false
+	}
+	role, ok = strings.CutSuffix(role, " not found in snapshot")
+	return ok && strings.HasPrefix(role, binPrefix+"-")
 }
 
 // clientInitialRoot picks the root the updater starts from: the trust

@@ -105,7 +105,13 @@ func (r *Repo) AddDelegation(name string, keys []*metadata.Key, paths []string, 
 	for id, k := range byID {
 		d.Keys[id] = k
 	}
-	d.Roles = append(d.Roles, metadata.DelegatedRole{
+	// A new delegation goes last, but before the targets role's own hash
+	// bins, which stay last (see bins.go).
+	at := len(d.Roles)
+	if at > 0 && d.Roles[at-1].Name == binsRole {
+		at--
+	}
+	d.Roles = slices.Insert(d.Roles, at, metadata.DelegatedRole{
 		Name:        name,
 		KeyIDs:      ids,
 		Threshold:   threshold,
@@ -174,6 +180,9 @@ func (r *Repo) Delegations(ctx context.Context) ([]Delegation, error) {
 	}
 	out := make([]Delegation, 0, len(d.Roles))
 	for _, dr := range d.Roles {
+		if dr.Name == binsRole {
+			continue // the targets role's own bins, not a delegation
+		}
 		if err := r.loadDelegated(ctx, dr.Name); err != nil {
 			return nil, err
 		}

@@ -194,7 +194,7 @@ func (r *Repo) publishTargetsRoles(ctx context.Context, keys Keyring, expires ti
 			m.Signed.Version++
 			m.Signed.Expires = expires
 		}
-		if role == metadata.TARGETS {
+		if role == metadata.TARGETS || isBinRole(role) {
 			ids, threshold, err := r.delegationKeys(role)
 			if err != nil {
 				return nil, err

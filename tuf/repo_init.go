@@ -22,6 +22,9 @@ type InitConfig struct {
 	SnapshotKeys  []*metadata.Key
 	TimestampKeys []*metadata.Key
 	Expiries      Expiries // zero fields take the defaults
+	// Bins, when not 0, puts tags into that many hash bins from the start
+	// (a power of two; see ConvertToBins).
+	Bins int
 }
 
 func (c *InitConfig) validate() error {
@@ -106,6 +109,11 @@ func Init(ctx context.Context, store Store, cfg InitConfig, keys Keyring, opts .
 	r.changed[metadata.TARGETS] = true
 	r.rootChanged = true
 	r.root.Signed.Version = 0
+	if cfg.Bins != 0 {
+		if err := r.ConvertToBins(cfg.Bins); err != nil {
+			return nil, err
+		}
+	}
 	if err := r.Publish(ctx, keys); err != nil {
 		return nil, err
 	}

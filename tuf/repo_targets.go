@@ -74,6 +74,9 @@ func (r *Repo) targetsRole(role string) *metadata.Metadata[metadata.TargetsType]
 
 // delegationKeys returns the key IDs and threshold that sign a targets role.
 func (r *Repo) delegationKeys(role string) ([]string, int, error) {
+	if isBinRole(role) {
+		return r.binKeys(role)
+	}
 	if role == metadata.TARGETS {
 		ids, t := r.RoleKeyIDs(metadata.TARGETS)
 		return ids, t, nil
@@ -179,6 +182,9 @@ func (r *Repo) loadDelegated(ctx context.Context, role string) error {
 // AddTargets records targets in role (see RoleFor), replacing targets of
 // the same names. The change is signed and published by Publish.
 func (r *Repo) AddTargets(ctx context.Context, role string, targets []Target) error {
+	if role == metadata.TARGETS {
+		return r.addToTargetsOrBins(ctx, targets)
+	}
 	if err := r.loadDelegatedIfAny(ctx, role); err != nil {
 		return err
 	}
@@ -233,6 +239,13 @@ func (r *Repo) RemoveTargets(ctx context.Context, role string, names []string) (
 	if removed {
 		r.changed[role] = true
 	}
+	if role == metadata.TARGETS && len(missing) > 0 {
+		if binned, err := r.Binned(ctx); err != nil {
+			return nil, err
+		} else if binned {
+			return r.removeFromBins(ctx, missing)
+		}
+	}
 	return missing, nil
 }
 
@@ -263,6 +276,11 @@ func (r *Repo) ListTargets(ctx context.Context) ([]Target, error) {
 			}
 		}
 	}
+	binned, err := r.binTargets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, binned...)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Name != out[j].Name {
 			return out[i].Name < out[j].Name
@@ -294,6 +312,9 @@ func (r *Repo) Roles(ctx context.Context) ([]RoleInfo, error) {
 	}
 	if d := r.targets.Signed.Delegations; d != nil {
 		for _, dr := range d.Roles {
+			if dr.Name == binsRole {
+				continue // the targets role's own bins, not a delegation
+			}
 			if err := r.loadDelegated(ctx, dr.Name); err != nil {
 				return nil, err
 			}

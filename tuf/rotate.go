@@ -112,6 +112,7 @@ func (r *Repo) Rotate(ctx context.Context, rot Rotation) error {
 		r.rootChanged = rot.Role == metadata.ROOT || !rot.empty()
 		if rot.Role == metadata.TARGETS {
 			r.changed[metadata.TARGETS] = true
+			return r.rekeyBins(ctx)
 		}
 		return nil
 	}
