@@ -29,6 +29,8 @@ type InitRequest struct {
 	// RequireAttestation accepts only YubiKey keys whose attestation chains
 	// to the attestation roots, for root and targets.
 	RequireAttestation bool
+	// Bins, when not 0, puts tags into that many hash bins from the start.
+	Bins int
 }
 
 // RoleKey names one key of a role in a result.
@@ -78,7 +80,7 @@ func Init(ctx context.Context, d *Deps, req InitRequest) (*InitResult, error) {
 
 	out := &InitResult{Repository: repo.Name()}
 	var signers []*signer.Key
-	cfg := tuf.InitConfig{RootThreshold: req.RootThreshold, Expiries: req.Expiries}
+	cfg := tuf.InitConfig{RootThreshold: req.RootThreshold, Expiries: req.Expiries, Bins: req.Bins}
 	for _, ref := range req.RootKeys {
 		// A root key may be someone else's public key (a backup card kept
 		// elsewhere): it is listed in the root, and signs later rotations.

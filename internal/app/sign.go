@@ -7,8 +7,10 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/signer"
 	"github.com/signet-dev/signet/tuf"
 )
@@ -66,16 +68,14 @@ func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
 		return nil, err
 	}
 
+	descs, err := resolveAll(ctx, d.Registry, tags, req)
+	if err != nil {
+		return nil, err
+	}
 	targets := make([]tuf.Target, 0, len(tags))
 	names := make([]string, 0, len(tags))
 	for i, t := range tags {
-		desc, ok := req.Descriptors[req.Tags[i]]
-		if !ok {
-			desc, err = d.Registry.Resolve(ctx, t)
-			if err != nil {
-				return nil, err // names the tag already
-			}
-		}
+		desc := descs[i]
 		targets = append(targets, tuf.Target{Name: t.TagStr(), Length: desc.Size, SHA256: desc.Digest.Hex, MediaType: string(desc.MediaType)})
 		names = append(names, t.TagStr())
 	}
@@ -149,4 +149,34 @@ func withRepo(err error, repo name.Repository) error {
 		return errkind.Mark(errkind.Input, fmt.Errorf("%s has no trust data: run signet init %s first", repo.Name(), repo.Name()))
 	}
 	return err
+}
+
+// resolveParallel bounds how many tags a bulk sign resolves at once.
+const resolveParallel = 8
+
+// resolveAll returns what each tag points to now (or was just pushed as),
+// asking the registry for several tags at a time: a pipeline that signs
+// thousands of tags in one publish waits for round trips in parallel.
+func resolveAll(ctx context.Context, reg *registry.Client, tags []name.Tag, req SignRequest) ([]v1.Descriptor, error) {
+	descs := make([]v1.Descriptor, len(tags))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(resolveParallel)
+	for i, t := range tags {
+		if desc, ok := req.Descriptors[req.Tags[i]]; ok {
+			descs[i] = desc
+			continue
+		}
+		g.Go(func() error {
+			desc, err := reg.Resolve(ctx, t)
+			if err != nil {
+				return err // names the tag already
+			}
+			descs[i] = desc
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return descs, nil
 }
