@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -28,6 +29,9 @@ const (
 type Client struct {
 	opts options
 	base http.RoundTripper // guarded, bounded, timed; below ggcr's auth
+
+	mu    sync.Mutex
+	conns map[string]*conn // by repository name
 }
 
 type options struct {

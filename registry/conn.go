@@ -34,15 +34,44 @@ type conn struct {
 	c         *Client
 	repo      name.Repository
 	anonymous bool
+	push      bool
 	http      *http.Client
 }
 
-// connect authenticates to repo, for pulling or also for pushing.
+// connect authenticates to repo, for pulling or also for pushing. The
+// connection is kept for the client's later calls on repo (one for
+// pushing serves pulls too), so a publish does not ping and authenticate
+// again between reading the tag and moving it.
 func (c *Client) connect(ctx context.Context, repo name.Repository, push bool) (*conn, error) {
 	repo, err := c.repo(repo)
 	if err != nil {
 		return nil, errkind.Mark(errkind.Input, err)
 	}
+	key := repo.Name()
+	c.mu.Lock()
+	cn, ok := c.conns[key]
+	c.mu.Unlock()
+	if ok && (cn.push || !push) {
+		return cn, nil
+	}
+	cn, err = c.dial(ctx, repo, push)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.conns[key]; ok && (old.push || !push) {
+		return old, nil
+	}
+	if c.conns == nil {
+		c.conns = map[string]*conn{}
+	}
+	c.conns[key] = cn
+	return cn, nil
+}
+
+// dial authenticates a new connection to repo.
+func (c *Client) dial(ctx context.Context, repo name.Repository, push bool) (*conn, error) {
 	a, anon, err := c.auth(ctx, repo)
 	if err != nil {
 		return nil, err
@@ -55,7 +84,7 @@ func (c *Client) connect(ctx context.Context, repo name.Repository, push bool) (
 	if err != nil {
 		return nil, fail("connecting to "+repo.RegistryStr(), repo.Registry, anon, err)
 	}
-	return &conn{c: c, repo: repo, anonymous: anon, http: &http.Client{Transport: rt}}, nil
+	return &conn{c: c, repo: repo, anonymous: anon, push: push, http: &http.Client{Transport: rt}}, nil
 }
 
 // fail classifies err from an operation of this connection.

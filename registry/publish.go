@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -20,13 +21,14 @@ import (
 // Bounds of the wait between moving the metadata tag and reading it back.
 const (
 	// DefaultSettleDelay is the least wait (WithSettleDelay).
-	DefaultSettleDelay = 100 * time.Millisecond
+	DefaultSettleDelay = 150 * time.Millisecond
 	maxSettle          = 10 * time.Second
 )
 
 // WithSettleDelay sets the least time Publish waits after moving the
 // metadata tag before it reads the tag back to confirm that no other
-// publisher overwrote it (default DefaultSettleDelay). It waits longer
+// publisher overwrote it, and again before a second read-back (default
+// DefaultSettleDelay). It waits longer
 // when the registry is slow: three times as long as its own check and put
 // took. Zero leaves only that.
 func WithSettleDelay(d time.Duration) Option {
@@ -73,14 +75,8 @@ func (m *Metadata) Publish(ctx context.Context, put map[string][]byte, remove []
 		// A manifest that was read has its config blob already.
 		blobs[emptyConfigDigest] = emptyConfig
 	}
-	for _, h := range slices.SortedFunc(maps.Keys(blobs), func(a, b v1.Hash) int { return compareHash(a, b) }) {
-		ok, err := cn.blobExists(ctx, h)
-		if err == nil && !ok {
-			err = cn.putBlob(ctx, h, blobs[h])
-		}
-		if err != nil {
-			return cn.fail(fmt.Sprintf("%s: uploading %s", what, h), err)
-		}
+	if err := cn.uploadMissing(ctx, blobs); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 
 	if err := m.moveTag(ctx, cn, manifest, digest); err != nil {
@@ -90,11 +86,11 @@ func (m *Metadata) Publish(ctx context.Context, put map[string][]byte, remove []
 }
 
 // moveTag puts manifest (of digest) on the tag if the tag still points to
-// this Metadata's manifest, waits, and reads the tag back. Registries have
-// no compare-and-swap: another publisher that checked the tag before our
-// put may put its manifest after it. The wait before the read-back
-// (settleDelay) lets such a put land first, so that the read-back sees it
-// and the caller redoes its change (docs/storage.md). A put that fails
+// this Metadata's manifest, waits, and reads the tag back, twice.
+// Registries have no compare-and-swap: another publisher that checked the
+// tag before our put may put its manifest after it. The waits before the
+// read-backs (settleDelay) let such a put land first, so that a read-back
+// sees it and the caller redoes its change (docs/storage.md). A put that fails
 // for a reason that may pass is tried again, each time after checking the
 // tag again: a put whose answer was lost may have moved it already.
 func (m *Metadata) moveTag(ctx context.Context, cn *conn, manifest []byte, digest v1.Hash) error {
@@ -119,11 +115,17 @@ func (m *Metadata) moveTag(ctx context.Context, cn *conn, manifest []byte, diges
 	if err != nil {
 		return err
 	}
-	if err := sleep(ctx, m.c.settleDelay(took)); err != nil {
-		return err
+	// Two read-backs, a settle delay apart: a publisher stalled between
+	// its check and its put longer than one delay is caught by the second.
+	for range 2 {
+		if err := sleep(ctx, m.c.settleDelay(took)); err != nil {
+			return err
+		}
+		if _, err := m.checkCurrent(ctx, cn, "after", digest); err != nil {
+			return err
+		}
 	}
-	_, err = m.checkCurrent(ctx, cn, "after", digest)
-	return err
+	return nil
 }
 
 // settleDelay is how long to wait after a put that took took (from the
@@ -132,6 +134,39 @@ func (m *Metadata) moveTag(ctx context.Context, cn *conn, manifest []byte, diges
 func (c *Client) settleDelay(took time.Duration) time.Duration {
 	d := max(3*took, c.opts.settle)
 	return min(d+rand.N(took+1), maxSettle)
+}
+
+// maxParallelUploads bounds the blob uploads of one publish in flight.
+const maxParallelUploads = 4
+
+// uploadMissing uploads the blobs the repository does not have, a few at
+// a time, so that the time between reading the tag and moving it (when
+// another publisher can get in between) stays short.
+func (cn *conn) uploadMissing(ctx context.Context, blobs map[v1.Hash][]byte) error {
+	hashes := slices.SortedFunc(maps.Keys(blobs), compareHash)
+	errs := make([]error, len(hashes))
+	sem := make(chan struct{}, maxParallelUploads)
+	var wg sync.WaitGroup
+	for i, h := range hashes {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ok, err := cn.blobExists(ctx, h)
+			if err == nil && !ok {
+				err = cn.putBlob(ctx, h, blobs[h])
+			}
+			if err != nil {
+				errs[i] = cn.fail("uploading "+h.String(), err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // next returns the files of the new artifact and the blobs of put that

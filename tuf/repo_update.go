@@ -17,14 +17,16 @@ import (
 
 // maxPublishAttempts bounds how often Update reloads and re-applies a
 // change that lost a race with another publisher.
-const maxPublishAttempts = 10
+const maxPublishAttempts = 20
 
 // Backoff between attempts of Update: a random wait up to a ceiling that
-// starts at retryBaseDelay and doubles, up to retryMaxDelay, so that
-// publishers that collided do not collide again.
+// starts at the time the failed attempt took and doubles with every
+// attempt, up to 16 times that time and at most retryMaxDelay, so that
+// publishers that collided spread out over a few times the length of a
+// publish, whatever the registry's speed.
 const (
-	retryBaseDelay = 50 * time.Millisecond
-	retryMaxDelay  = time.Second
+	retryMinDelay = 5 * time.Millisecond
+	retryMaxDelay = time.Second
 )
 
 // Retrier may be implemented by a Keyring that wants to know why it is
@@ -40,7 +42,7 @@ type Retrier interface {
 // snapshot and timestamp, and publishes. When another publisher moved the
 // store on in between, or overwrote this publish right after it (the
 // store's read-back sees it), it waits a random backoff and starts again
-// from the new metadata, up to 10 attempts, so that no publish is lost.
+// from the new metadata, up to 20 attempts, so that no publish is lost.
 // On a retry it publishes nothing when the store already holds the change
 // (another publisher built on top of it). change must be safe to call again.
 //
@@ -52,12 +54,14 @@ func Update(ctx context.Context, store Store, keys Keyring, change func(*Repo) e
 	store = cachingStore{store}
 	var last *Repo
 	var lastErr error
+	var took time.Duration
 	for attempt := 1; attempt <= maxPublishAttempts; attempt++ {
 		if attempt > 1 {
-			if err := sleepCtx(ctx, updateBackoff(attempt-1)); err != nil {
+			if err := sleepCtx(ctx, updateBackoff(attempt-1, took)); err != nil {
 				return nil, notPublished(ctx, last, attempt-1, lastErr)
 			}
 		}
+		start := time.Now()
 		r, err := Open(ctx, store, opts...)
 		if err != nil {
 			if last != nil {
@@ -89,20 +93,31 @@ func Update(ctx context.Context, store Store, keys Keyring, change func(*Repo) e
 			}
 			return nil, err
 		}
-		last, lastErr = r, err
+		last, lastErr, took = r, err, time.Since(start)
+	}
+	// The last read-back may have seen a publish built on top of ours.
+	if r, err := Open(ctx, store, opts...); err == nil {
+		if change == nil || change(r) == nil {
+			if done, _ := alreadyPublished(ctx, r); done {
+				r.changed = map[string]bool{}
+				return r, nil
+			}
+		}
 	}
 	return nil, notPublished(ctx, last, maxPublishAttempts,
 		errkind.Mark(errkind.Registry, fmt.Errorf("gave up after %d attempts: %w", maxPublishAttempts, lastErr)))
 }
 
-// updateBackoff is the random wait after n failed attempts.
-func updateBackoff(n int) time.Duration {
-	ceiling := retryBaseDelay
-	for i := 1; i < n && ceiling < retryMaxDelay; i++ {
+// updateBackoff is the random wait after n failed attempts, the last of
+// which took took.
+func updateBackoff(n int, took time.Duration) time.Duration {
+	took = max(took, retryMinDelay)
+	ceiling := took
+	for i := 1; i < n && ceiling < 16*took; i++ {
 		ceiling *= 2
 	}
-	ceiling = min(ceiling, retryMaxDelay)
-	return ceiling/4 + rand.N(ceiling*3/4+1)
+	ceiling = min(ceiling, 16*took, retryMaxDelay)
+	return rand.N(ceiling + 1)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -1,0 +1,160 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/signet-dev/signet/internal/app"
+	"github.com/signet-dev/signet/internal/testenv"
+	"github.com/signet-dev/signet/registry"
+)
+
+// cloneHome copies a signet home (keystore, pinned roots) into p's, as a
+// CI job gets the publisher's keys; modes are kept.
+func cloneHome(t *testing.T, from string, p *person) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		dst := filepath.Join(p.home, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(dst, info.Mode().Perm())
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (p *person) noticesWith(word string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, m := range p.notices {
+		if strings.Contains(m, word) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestEightConcurrentSignersLoseNoTag runs 8 CI-style signers, each with
+// its own copy of the publisher's keys and its own registry client, that
+// sign 5 tags each, one after the other, into one repository of the
+// distribution registry at the same time; all 40 tags must verify. Ten
+// repositories, one after the other.
+func TestEightConcurrentSignersLoseNoTag(t *testing.T) {
+	host := testenv.Need(t, "SIGNET_TEST_REGISTRY")
+	const signers, tags, rounds = 8, 5, 10
+	var publishes, retries, lost int
+	var wall time.Duration
+	for round := range rounds {
+		repo := uniqueRepo(t, host)
+		pub := initRepo(t, repo)
+		root := rootFile(t, repo)
+		ci := make([]*person, signers)
+		for i := range ci {
+			ci[i] = newPerson(t)
+			cloneHome(t, pub.home, ci[i])
+		}
+		// Each signer's image is in the registry at its 5 tags (pushed
+		// before the race); the signers race on the trust data only.
+		descs := make([]v1.Descriptor, signers)
+		var setup sync.WaitGroup
+		for i := range descs {
+			src := ociLayout(t)
+			setup.Go(func() {
+				for j := range tags {
+					tg, err := registry.ParseTag(fmt.Sprintf("%s:s%d-t%d", repo, i, j))
+					if err == nil {
+						descs[i], err = pub.deps.Registry.PushImage(context.Background(), src, tg, nil)
+					}
+					if err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		setup.Wait()
+		if t.Failed() {
+			t.FailNow()
+		}
+
+		start := time.Now()
+		var wg sync.WaitGroup
+		errs := make(chan error, signers*tags)
+		for i, p := range ci {
+			wg.Go(func() {
+				for j := range tags {
+					tag := fmt.Sprintf("%s:s%d-t%d", repo, i, j)
+					_, err := app.Sign(context.Background(), p.deps, app.SignRequest{Tags: []string{tag}, Descriptors: map[string]v1.Descriptor{tag: descs[i]}})
+					if err != nil {
+						errs <- fmt.Errorf("%s: %w", tag, err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		took := time.Since(start)
+		wall += took
+		for err := range errs {
+			t.Errorf("round %d: a signer failed: %v", round, err)
+		}
+
+		var mu sync.Mutex
+		roundLost := 0
+		var check sync.WaitGroup
+		for i := range signers {
+			consumer := newPerson(t)
+			check.Go(func() {
+				for j := range tags {
+					tag := fmt.Sprintf("%s:s%d-t%d", repo, i, j)
+					got, err := app.Verify(context.Background(), consumer.deps, app.VerifyRequest{Tag: tag, RootFile: root})
+					if err == nil && got.Digest != descs[i].Digest.String() {
+						err = fmt.Errorf("verified %s, pushed %s", got.Digest, descs[i].Digest)
+					}
+					if err != nil {
+						mu.Lock()
+						roundLost++
+						mu.Unlock()
+						t.Errorf("round %d: %s does not verify: %v", round, tag, err)
+					}
+				}
+			})
+		}
+		check.Wait()
+		roundRetries := 0
+		for _, p := range ci {
+			roundRetries += p.noticesWith("re-signing because another publisher")
+		}
+		publishes += signers * tags
+		retries += roundRetries
+		lost += roundLost
+		t.Logf("round %d: %d publishes, %d re-signed after a conflict, %d lost, %s", round, signers*tags, roundRetries, roundLost, took.Round(time.Millisecond))
+		if t.Failed() {
+			break
+		}
+	}
+	t.Logf("total: %d publishes, %d attempts (%d re-signed after a conflict), %d lost, wall %s", publishes, publishes+retries, retries, lost, wall.Round(time.Millisecond))
+}
