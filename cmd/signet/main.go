@@ -10,7 +10,12 @@ import (
 	"syscall"
 )
 
-func main() { os.Exit(run()) }
+func main() {
+	// No core dump may hold a PIN, a passphrase or a decrypted key
+	// (docs/security.md). Best effort: a refusal leaves the limit as it was.
+	_ = syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{Cur: 0, Max: 0})
+	os.Exit(run())
+}
 
 // run runs signet in the real process environment and returns its exit code.
 func run() int {
