@@ -104,7 +104,6 @@ func (r *Repo) checkCeremony(ctx context.Context, c *Ceremony) error {
 // timestamp.
 func (r *Repo) publishStaged(ctx context.Context, c *Ceremony, keys Keyring) error {
 	now := r.now()
-	exp := r.Expiries()
 	put := map[string][]byte{}
 	var remove []string
 	if c.root != nil {
@@ -136,48 +135,5 @@ func (r *Repo) publishStaged(ctx context.Context, c *Ceremony, keys Keyring) err
 		}
 	}
 
-	oldSnap := r.snapshot.Signed.Version
-	r.snapshot.Signed.Version++
-	r.snapshot.Signed.Expires = expiry(now, exp.Snapshot)
-	if err := signOnline(ctx, r, r.snapshot, metadata.SNAPSHOT, r.snapshot.Signed.Version, keys); err != nil {
-		return err
-	}
-	snapData, err := r.snapshot.ToBytes(false)
-	if err != nil {
-		return fmt.Errorf("encoding snapshot: %w", err)
-	}
-	put[versioned(r.snapshot.Signed.Version, metadata.SNAPSHOT)] = snapData
-	if oldSnap > 0 {
-		remove = append(remove, versioned(oldSnap, metadata.SNAPSHOT))
-	}
-	r.timestamp.Signed.Version++
-	r.timestamp.Signed.Expires = expiry(now, exp.Timestamp)
-	r.timestamp.Signed.Meta["snapshot.json"] = metaFor(r.snapshot.Signed.Version, snapData)
-	if err := signOnline(ctx, r, r.timestamp, metadata.TIMESTAMP, r.timestamp.Signed.Version, keys); err != nil {
-		return err
-	}
-	tsData, err := r.timestamp.ToBytes(false)
-	if err != nil {
-		return fmt.Errorf("encoding timestamp: %w", err)
-	}
-	put["timestamp.json"] = tsData
-	if err := r.view.Publish(ctx, put, remove); err != nil {
-		return fmt.Errorf("publishing trust data: %w", err)
-	}
-	return nil
-}
-
-// signOnline signs snapshot or timestamp with a threshold of the keys the
-// (new) root gives the role.
-func signOnline[T metadata.Roles](ctx context.Context, r *Repo, m *metadata.Metadata[T], role string, version int64, keys Keyring) error {
-	ids, threshold := r.RoleKeyIDs(role)
-	m.ClearSignatures()
-	plan, after, err := signingPlan(ctx, keys, []Threshold{{Metadata: role, Version: version, Label: role, KeyIDs: ids, Threshold: threshold}})
-	if err != nil {
-		return err
-	}
-	if err := missing(after); err != nil {
-		return err
-	}
-	return signPlanned(m, role, plan)
+	return r.publishWithSnapshot(ctx, keys, now, put, remove)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
@@ -42,8 +43,21 @@ func (r *Repo) Publish(ctx context.Context, keys Keyring) error {
 	}
 	remove = append(remove, removed...)
 
-	// Snapshot and timestamp are re-signed on every publish, so that a
-	// push also renews their expiry.
+	if err := r.publishWithSnapshot(ctx, keys, now, put, remove); err != nil {
+		return err
+	}
+	r.changed = map[string]bool{}
+	r.cosign = nil
+	r.rootChanged = false
+	return nil
+}
+
+// publishWithSnapshot signs a new snapshot listing the roles as they are
+// now and a new timestamp for it, and publishes them with put, dropping
+// remove and the superseded snapshot. Snapshot and timestamp are re-signed
+// on every publish, so that a push also renews their expiry.
+func (r *Repo) publishWithSnapshot(ctx context.Context, keys Keyring, now time.Time, put map[string][]byte, remove []string) error {
+	exp := r.Expiries()
 	oldSnap := r.snapshot.Signed.Version
 	r.snapshot.Signed.Version++
 	r.snapshot.Signed.Expires = expiry(now, exp.Snapshot)
@@ -76,9 +90,6 @@ func (r *Repo) Publish(ctx context.Context, keys Keyring) error {
 	if err := r.view.Publish(ctx, put, remove); err != nil {
 		return fmt.Errorf("publishing trust data: %w", err)
 	}
-	r.changed = map[string]bool{}
-	r.cosign = nil
-	r.rootChanged = false
 	return nil
 }
 
