@@ -6,7 +6,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/piv"
 	"github.com/signet-dev/signet/piv/pivsim"
+	"github.com/signet-dev/signet/piv/pivsim/pivsimtest"
 )
 
 func TestUntouchedCardFailsWithNotTouched(t *testing.T) {
@@ -75,25 +75,9 @@ func TestCardPulledOutGivesAClearErrorAndIsReopenedWhenBack(t *testing.T) {
 // opensc-tool runs in a process of its own, so it leaks nothing.
 func waitReader(t *testing.T, reader string, present bool) {
 	t.Helper()
-	want := "No"
-	if present {
-		want = "Yes"
+	if err := pivsimtest.WaitReader(context.Background(), reader, present); err != nil {
+		t.Fatal(err)
 	}
-	var out []byte
-	for range 400 {
-		var err error
-		out, err = exec.Command("opensc-tool", "--list-readers").CombinedOutput()
-		if err == nil {
-			for _, line := range strings.Split(string(out), "\n") {
-				f := strings.Fields(line)
-				if strings.HasSuffix(line, reader) && len(f) > 2 && f[1] == want {
-					return
-				}
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("pcscd did not see the card in %q as present=%v within 20 s:\n%s", reader, present, out)
 }
 
 func TestAttestationIsAcceptedOnlyWithTheSimulatorCA(t *testing.T) {

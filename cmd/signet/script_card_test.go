@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/signet-dev/signet/piv/pivsim"
+	"github.com/signet-dev/signet/piv/pivsim/pivsimtest"
 )
 
 // cmdCard drives the virtual YubiKeys of scripts/test.sh from a script
@@ -103,25 +102,7 @@ func waitCardReader(ts *testscript.TestScript, n string, present bool) {
 	if n == "2" {
 		reader = os.Getenv("SIGNET_TEST_PIVSIM_READER2")
 	}
-	want := "No"
-	if present {
-		want = "Yes"
-	}
-	var out []byte
-	for range 400 {
-		var err error
-		out, err = exec.Command("opensc-tool", "--list-readers").CombinedOutput()
-		if err == nil {
-			for _, line := range strings.Split(string(out), "\n") {
-				f := strings.Fields(line)
-				if strings.HasSuffix(line, reader) && len(f) > 2 && f[1] == want {
-					return
-				}
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	ts.Fatalf("pcscd did not see card %s present=%v within 20 s:\n%s", n, present, out)
+	ts.Check(pivsimtest.WaitReader(context.Background(), reader, present))
 }
 
 // cmdSleep waits, so a script can act while a background command runs:
