@@ -83,7 +83,12 @@ func run(ctx context.Context, cfg config) error {
 		repo := fmt.Sprintf("%s/bench/n%d", proxy.Addr(), size)
 		fill, err := tools[0].(*signetTool).fill(ctx, repo, size)
 		if err != nil {
-			return err
+			if ctx.Err() != nil {
+				return err
+			}
+			// What signet cannot fill is a result too: say so, keep the rest.
+			d.note("%d tags: filling failed, so this size and larger ones are not measured: %v", size, err)
+			break
 		}
 		d.report.Fills = append(d.report.Fills, fill)
 		d.report.Sizes = append(d.report.Sizes, size)
