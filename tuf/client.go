@@ -143,6 +143,9 @@ func Verify(ctx context.Context, view View, target string, opts ...VerifyOption)
 		}
 		return nil, err
 	}
+	if err := syncTrustDir(o.trustDir); err != nil {
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("saving trusted metadata: %w", err))
+	}
 	res.TOFU = tofu
 	return res, nil
 }
