@@ -8,12 +8,18 @@
 // every read is bounded before it starts: manifests by WithMaxManifestSize,
 // metadata files by WithMaxMetadataSize and by the size their layer
 // declares. Plain HTTP is used for loopback registries, or everywhere with
-// WithInsecure, and refused otherwise.
+// WithInsecure, and refused otherwise. Requests that fail for a reason
+// that may pass (429, 5xx, a dropped connection, a timeout) are retried
+// with jittered exponential backoff when repeating them is safe
+// (WithRetry); blob uploads restart with a new session.
 //
 // Client.Metadata returns a *Metadata: one immutable view of the artifact,
 // read from the manifest the tag pointed to once. Its methods Files,
 // ReadFile and Publish are those of tuf.View; Publish moves the tag only if
-// nobody else moved it since the view was read (ErrConflict otherwise).
+// nobody else moved it since the view was read, and reads it back twice
+// after a settle delay (WithSettleDelay) to catch a publisher that
+// overwrote it (ErrConflict otherwise; docs/storage.md has the window
+// that remains, registries having no compare-and-swap).
 //
 // Errors are classified with internal/errkind: a missing tag, a corrupt
 // artifact or a file over its limit is errkind.Input; an unreachable or
