@@ -19,6 +19,7 @@ import (
 const passphrase = "bench passphrase, not a secret"
 
 type driver struct {
+	self   string // this program, for its spawn mode
 	cfg    config
 	proxy  *bench.Proxy
 	canary *bench.Canary
@@ -46,7 +47,11 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	defer canary.Close()
-	d := &driver{cfg: cfg, proxy: proxy, canary: canary, report: &bench.Report{
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	d := &driver{self: self, cfg: cfg, proxy: proxy, canary: canary, report: &bench.Report{
 		Date: start, Command: cfg.command, Machine: machine(), Runs: cfg.runs, Versions: map[string]string{},
 	}}
 	logf("counting proxy %s in front of registry %s", proxy.Addr(), cfg.registry)
@@ -204,13 +209,20 @@ func (d *driver) measure(ctx context.Context, tool, op string, size int, prep fu
 				return bench.Result{}, err
 			}
 		}
-		s, _, err := bench.Run(ctx, d.proxy, cmd(i))
+		s, _, err := bench.Run(ctx, d.proxy, d.via(cmd(i)))
 		if err != nil {
 			return bench.Result{}, err
 		}
 		samples = append(samples, s)
 	}
 	return bench.Summarize(tool, op, size, samples), nil
+}
+
+// via runs c through this program's spawn mode, so that its max RSS is its
+// own and not this driver's (see bench.Command.Via).
+func (d *driver) via(c bench.Command) bench.Command {
+	c.Via, c.ViaArgs = d.self, []string{"spawn"}
+	return c
 }
 
 // output runs a setup command (not measured) and returns its output.

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/signet-dev/signet/internal/bench"
 )
 
 type config struct {
@@ -37,6 +39,9 @@ type config struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "spawn" { // see bench.Command.Via
+		os.Exit(bench.Spawn(os.Args[2:]))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	cfg, err := parseFlags(os.Args[1:])

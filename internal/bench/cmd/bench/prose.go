@@ -35,7 +35,10 @@ against one local distribution registry on loopback in the same run.
   HTTPS_PROXY set to a canary listener, which counts any attempt to leave
   loopback (Go never proxies loopback, so the registry is reached directly).
 - Wall time is measured around the process; CPU time (user + system) and
-  peak memory (max RSS) come from the child's rusage. Tables show the median
+  peak memory (max RSS) come from the child's rusage, taken by a small
+  helper process that starts it (Linux counts the parent's memory at the
+  fork into a child's max RSS, so without the helper every child would look
+  as big as the driver; the helper's own, about 7MB, is the floor). Tables show the median
   of the runs; the JSON (docs/benchmarks.json) has every run.
 - Sizes are configurable: ` + "`BENCH_SIZES=\"10 1000\" BENCH_RUNS=3 make bench`" + `; a size whose
   filling would take longer than the step limit (` + "`BENCH_STEP_LIMIT`" + `, default

@@ -97,7 +97,7 @@ func (t *signetTool) fill(ctx context.Context, repo string, size int) (bench.Fil
 			return f, err
 		}
 		logf("%s: signing tags %d..%d in one publish", repo, lo+1, hi)
-		s, _, err := bench.Run(ctx, t.d.proxy, t.cmd(t.home, "sign", "--from", file))
+		s, _, err := bench.Run(ctx, t.d.proxy, t.d.via(t.cmd(t.home, "sign", "--from", file)))
 		if err != nil {
 			return f, err
 		}
