@@ -80,6 +80,12 @@ func (c *Client) dial(ctx context.Context, repo name.Repository, push bool) (*co
 	if push {
 		scopes = []string{repo.Scope(transport.PushScope)}
 	}
+	if anon {
+		// No credentials: talk to the registry directly and authenticate
+		// only if it asks (see lazyAuth).
+		rt := newLazyAuth(c.base, repo.Registry, scopes, c.opts.userAgent)
+		return &conn{c: c, repo: repo, anonymous: anon, push: push, http: &http.Client{Transport: rt}}, nil
+	}
 	rt, err := transport.NewWithContext(ctx, repo.Registry, a, transport.NewUserAgent(c.base, c.opts.userAgent), scopes)
 	if err != nil {
 		return nil, fail("connecting to "+repo.RegistryStr(), repo.Registry, anon, err)
