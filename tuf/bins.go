@@ -41,7 +41,7 @@ const (
 	binPrefix = "_bin"
 	// BinThreshold is how many tags the top-level targets role lists before
 	// a publish starts putting new tags into bins.
-	BinThreshold = 512
+	BinThreshold = 128
 	// DefaultBins is the number of bins of an automatic conversion: at
 	// 100,000 tags a bin lists about 400 tags (some 75 KB).
 	DefaultBins = 256

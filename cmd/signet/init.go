@@ -35,7 +35,7 @@ With --require-attestation, root and targets must be YubiKey keys set up
 with 'signet yubikey setup', whose attestation chains to Yubico's roots:
 generated on the device, never imported.
 
-A push re-signs the targets metadata listing the tags. Once it lists 512
+A push re-signs the targets metadata listing the tags. Once it lists 128
 tags, new tags go into 256 hash bins chosen by the tag's hash (TUF's
 succinct hash bins), so a push re-signs one small bin and a verify reads
 one: the cost stays flat as the repository grows. --bins N starts with N
@@ -72,7 +72,7 @@ them with --expires ROLE=DURATION (Go durations such as 36h, or days: 30d).`,
 	fl.StringVar(&opts.req.SnapshotKey, "snapshot-key", "", "snapshot key `REF` (default: a new software key R/snapshot)")
 	fl.StringVar(&opts.req.TimestampKey, "timestamp-key", "", "timestamp key `REF` (default: a new software key R/timestamp)")
 	fl.StringArrayVar(&expires, "expires", nil, "expiry period `ROLE=DURATION`, e.g. timestamp=7d (repeatable)")
-	fl.IntVar(&opts.req.Bins, "bins", 0, "put tags into `N` hash bins from the start (a power of two; default: after 512 tags, 256 bins)")
+	fl.IntVar(&opts.req.Bins, "bins", 0, "put tags into `N` hash bins from the start (a power of two; default: after 128 tags, 256 bins)")
 	fl.BoolVar(&opts.req.RequireAttestation, "require-attestation", false, "accept only YubiKey keys attested by Yubico for root and targets")
 	return cmd
 }
