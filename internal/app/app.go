@@ -76,24 +76,39 @@ func (d *Deps) store(repo name.Repository) (tuf.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &registryStore{client: d.Registry, tag: tag}, nil
+	return &registryStore{client: d.Registry, tag: tag, home: d.cacheHome()}, nil
 }
 
-// registryStore adapts the registry's metadata artifact to tuf.Store.
+// cacheHome is the signet home whose metadata cache the commands use, or
+// "" (no cache) when there is no keystore.
+func (d *Deps) cacheHome() string {
+	if d.Keystore == nil {
+		return ""
+	}
+	ks, err := d.Keystore()
+	if err != nil {
+		return ""
+	}
+	return ks.Home()
+}
+
+// registryStore adapts the registry's metadata artifact to tuf.Store, with
+// the metadata cache of the signet home in front of it (cache.go).
 type registryStore struct {
 	client *registry.Client
 	tag    name.Tag
+	home   string
 }
 
 func (s *registryStore) Load(ctx context.Context) (tuf.View, error) {
 	m, err := s.client.Metadata(ctx, s.tag)
 	if errors.Is(err, registry.ErrNoMetadata) {
-		return registryView{s.client.EmptyMetadata(s.tag)}, nil
+		return withCache(registryView{s.client.EmptyMetadata(s.tag)}, s.home), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return registryView{m}, nil
+	return withCache(registryView{m}, s.home), nil
 }
 
 // registryView maps the registry's conflict error to tuf's.

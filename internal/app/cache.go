@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/tuf"
@@ -31,7 +32,35 @@ func withCache(v tuf.View, home string) tuf.View {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return v
 	}
+	pruneCache(dir, maxCacheFiles)
 	return cachedView{registryView: rv, dir: dir}
+}
+
+// maxCacheFiles bounds the cache: past it, the least recently written half
+// goes. Every publish and every verify after one adds a few files (the new
+// timestamp, snapshot and the roles that changed).
+const maxCacheFiles = 1024
+
+// pruneCache removes the oldest files of dir when it holds more than max.
+func pruneCache(dir string, max int) {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) <= max {
+		return
+	}
+	type aged struct {
+		name string
+		mod  int64
+	}
+	files := make([]aged, 0, len(entries))
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			files = append(files, aged{e.Name(), info.ModTime().UnixNano()})
+		}
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].mod < files[j].mod })
+	for _, f := range files[:len(files)-max/2] {
+		_ = os.Remove(filepath.Join(dir, f.name))
+	}
 }
 
 func (v cachedView) ReadFile(ctx context.Context, name string, maxSize int64) ([]byte, error) {
@@ -54,6 +83,24 @@ func (v cachedView) ReadFile(ctx context.Context, name string, maxSize int64) ([
 	// means the next verify downloads the file again.
 	_ = keystore.WriteFileAtomic(path, data, 0o600)
 	return data, nil
+}
+
+// Publish publishes, then keeps what it published in the cache: the next
+// command of this publisher reads nothing it wrote itself.
+func (v cachedView) Publish(ctx context.Context, put map[string][]byte, remove []string) error {
+	if err := v.registryView.Publish(ctx, put, remove); err != nil {
+		return err
+	}
+	for _, name := range remove {
+		if d, ok := v.Metadata.Layer(name); ok {
+			_ = os.Remove(filepath.Join(v.dir, d.Digest.Hex))
+		}
+	}
+	for _, data := range put {
+		sum := sha256.Sum256(data)
+		_ = keystore.WriteFileAtomic(filepath.Join(v.dir, hex.EncodeToString(sum[:])), data, 0o600)
+	}
+	return nil
 }
 
 var _ tuf.View = cachedView{}

@@ -80,3 +80,21 @@ func TestWarmVerifyDownloadsNoMetadataFileTwice(t *testing.T) {
 		}
 	})
 }
+
+func TestAPublisherReadsNoMetadataItWroteItself(t *testing.T) {
+	eachRegistry(t, func(t *testing.T, host string) {
+		repo := uniqueRepo(t, host)
+		pub := initRepo(t, repo)
+		push(t, pub, repo+":v1")
+		counter := &countingTransport{}
+		client, err := registry.New(registry.WithKeychain(anonymous{}), registry.WithTransport(counter))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub.deps.Registry = client
+		push(t, pub, repo+":v2")
+		if blobs, _ := counter.take(); blobs != 0 {
+			t.Fatalf("a push after a push downloaded %d metadata blobs, want 0", blobs)
+		}
+	})
+}

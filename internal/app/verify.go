@@ -95,7 +95,7 @@ func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (
 	if len(view.Files()) == 0 {
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s has no trust data: it was never signed with signet", repo.Name()))
 	}
-	vt, err := tuf.Verify(ctx, withCache(view, ks.Home()), tag.TagStr(), opts...)
+	vt, err := tuf.Verify(ctx, view, tag.TagStr(), opts...)
 	if err != nil {
 		return nil, err
 	}
