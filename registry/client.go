@@ -41,9 +41,11 @@ type options struct {
 	userAgent   string
 	maxMetadata int64
 	maxManifest int64
-	timeout     time.Duration
-	retry       RetryPolicy
-	settle      time.Duration
+	// manifestCache is WithManifestCache's directory; "" for none.
+	manifestCache string
+	timeout       time.Duration
+	retry         RetryPolicy
+	settle        time.Duration
 }
 
 // Option configures a Client.

@@ -160,6 +160,12 @@ func (cn *conn) getManifestOnce(ctx context.Context, ident string) ([]byte, v1.D
 		return nil, v1.Descriptor{}, false, err
 	}
 	defer resp.Body.Close()
+	return cn.readManifestBody(resp, ident)
+}
+
+// readManifestBody reads a manifest response, bounded, and describes it;
+// the result says whether a failure may pass on a retry.
+func (cn *conn) readManifestBody(resp *http.Response, ident string) ([]byte, v1.Descriptor, bool, error) {
 	limit := cn.c.opts.maxManifest
 	if resp.ContentLength > limit {
 		return nil, v1.Descriptor{}, false, tooLarge("manifest", cn.repo.RegistryStr(), resp.ContentLength, limit)

@@ -58,7 +58,7 @@ func (c *Client) Metadata(ctx context.Context, tag name.Tag) (*Metadata, error) 
 	if err != nil {
 		return nil, fmt.Errorf("reading trust data %s: %w", tag, err)
 	}
-	b, d, err := cn.getManifest(ctx, tag.TagStr())
+	b, d, err := cn.getTagManifest(ctx, tag)
 	if isNotFound(err) {
 		return c.EmptyMetadata(tag), errkind.Mark(errkind.Input, fmt.Errorf("reading %s: %w", tag, ErrNoMetadata))
 	}

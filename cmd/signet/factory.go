@@ -95,7 +95,12 @@ func newFactory(ios *iostreams, env func(string) string) *factory {
 	})
 	f.Registry = sync.OnceValues(func() (*registry.Client, error) {
 		f.Logger().Debug("registry client", "insecure", f.Global.Insecure)
-		return registry.New(registry.WithInsecure(f.Global.Insecure), registry.WithUserAgent(userAgent()))
+		opts := []registry.Option{registry.WithInsecure(f.Global.Insecure), registry.WithUserAgent(userAgent())}
+		if home, err := f.Home(); err == nil {
+			// Trust manifests by digest: an unchanged one is not sent again.
+			opts = append(opts, registry.WithManifestCache(filepath.Join(home, "cache", "manifests")))
+		}
+		return registry.New(opts...)
 	})
 	f.Hardware, f.closeHardware = newHardware(f)
 	return f
