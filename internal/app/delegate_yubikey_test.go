@@ -2,17 +2,11 @@ package app_test
 
 import (
 	"context"
-	"os"
-	"sync"
 	"testing"
 
-	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
-
 	"github.com/signet-dev/signet/internal/app"
-	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/piv"
 	"github.com/signet-dev/signet/piv/pivsim/pivsimtest"
-	"github.com/signet-dev/signet/signer"
 )
 
 const testPIN = "135790"
@@ -21,47 +15,7 @@ const testPIN = "135790"
 // targets key (touch always) recorded in p's keystore as "targets".
 func withCard(t *testing.T, p *person, cards *pivsimtest.Env, serial uint32) {
 	t.Helper()
-	ctx := context.Background()
-	ks, err := p.deps.Keystore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots, err := piv.YubicoRoots()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := os.ReadFile(cards.AttestationCA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := roots.AddPEM(ca); err != nil {
-		t.Fatal(err)
-	}
-	pin := piv.WithPIN(func(context.Context, uint32) (piv.PIN, error) { return piv.PIN{Value: testPIN}, nil })
-	yk, err := piv.Open(ctx, serial, pin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := yk.Setup(ctx, piv.SetupConfig{
-		Slot: piv.Slot(0x82), Force: true, Roots: roots, RequireAttestation: true, TouchPolicy: piv.TouchAlways,
-		NewPIN: func() (string, error) { return testPIN, nil }, NewPUK: func() (string, error) { return "24680246", nil },
-	})
-	yk.Close()
-	if err != nil {
-		t.Fatalf("setting up the card: %v", err)
-	}
-	if _, err := ks.PutHardware(keystore.HardwareKey{Name: "targets", Public: res.Public, Serial: serial, Slot: res.Slot.String(), Attestation: res.Attestation}); err != nil {
-		t.Fatal(err)
-	}
-	hw := signer.NewYubiKeys(ks, pin)
-	t.Cleanup(func() { _ = hw.Close() })
-	pass := func(ctx context.Context, req keystore.PassphraseRequest) ([]byte, error) {
-		return []byte(passphrase), nil
-	}
-	p.deps.Resolver = sync.OnceValues(func() (*signer.Resolver, error) {
-		return signer.NewResolver(ks, signer.WithPassphrase(pass), signer.WithHardware(hw), signer.WithEnv(func(string) string { return "" }),
-			signer.WithBundleOptions(keystore.WithKDFStrength(encrypted.Legacy)))
-	})
+	onCards(t, p, cards, map[string]cardSlot{"targets": {serial, piv.Slot(0x82)}})
 }
 
 func TestOwnersOnAYubiKeyDelegateWithOneTouchAndCISignsWithoutTheCard(t *testing.T) {

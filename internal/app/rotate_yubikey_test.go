@@ -4,73 +4,15 @@ import (
 	"context"
 	"os"
 	"strings"
-	"sync"
 	"testing"
-
-	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/internal/testenv"
 	"github.com/signet-dev/signet/internal/tufjs"
-	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/piv"
 	"github.com/signet-dev/signet/piv/pivsim/pivsimtest"
-	"github.com/signet-dev/signet/signer"
 )
-
-// rootCards sets up root keys on the virtual YubiKeys, recorded in p's
-// keystore under the names given (card serial and slot per name), and
-// gives p's commands the cards.
-func rootCards(t *testing.T, p *person, cards *pivsimtest.Env, keys map[string]struct {
-	serial uint32
-	slot   piv.Slot
-}) {
-	t.Helper()
-	ctx := context.Background()
-	ks, err := p.deps.Keystore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots, err := piv.YubicoRoots()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := os.ReadFile(cards.AttestationCA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := roots.AddPEM(ca); err != nil {
-		t.Fatal(err)
-	}
-	pin := piv.WithPIN(func(context.Context, uint32) (piv.PIN, error) { return piv.PIN{Value: testPIN}, nil })
-	for name, k := range keys {
-		yk, err := piv.Open(ctx, k.serial, pin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := yk.Setup(ctx, piv.SetupConfig{
-			Slot: k.slot, Force: true, Roots: roots, RequireAttestation: true, TouchPolicy: piv.TouchAlways,
-			NewPIN: func() (string, error) { return testPIN, nil }, NewPUK: func() (string, error) { return "24680246", nil },
-		})
-		yk.Close()
-		if err != nil {
-			t.Fatalf("setting up %s: %v", name, err)
-		}
-		if _, err := ks.PutHardware(keystore.HardwareKey{Name: name, Public: res.Public, Serial: k.serial, Slot: res.Slot.String(), Attestation: res.Attestation}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	hw := signer.NewYubiKeys(ks, pin)
-	t.Cleanup(func() { _ = hw.Close() })
-	pass := func(ctx context.Context, req keystore.PassphraseRequest) ([]byte, error) {
-		return []byte(passphrase), nil
-	}
-	p.deps.Resolver = sync.OnceValues(func() (*signer.Resolver, error) {
-		return signer.NewResolver(ks, signer.WithPassphrase(pass), signer.WithHardware(hw), signer.WithEnv(func(string) string { return "" }),
-			signer.WithBundleOptions(keystore.WithKDFStrength(encrypted.Legacy)))
-	})
-}
 
 func TestRootOnYubiKeysRotatesFromOneOfOneToTwoOfThreeAndBack(t *testing.T) {
 	script := testenv.Need(t, tufjs.EnvVar)
@@ -79,13 +21,9 @@ func TestRootOnYubiKeysRotatesFromOneOfOneToTwoOfThreeAndBack(t *testing.T) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := newPerson(t)
-		type slot = struct {
-			serial uint32
-			slot   piv.Slot
-		}
 		// Three hardware root keys on the two cards: card 1 slots 9c and
 		// 83 (two keys, counted as two), card 2 slot 9c.
-		rootCards(t, pub, cards, map[string]slot{
+		onCards(t, pub, cards, map[string]cardSlot{
 			"root-1":  {cards.Serial, piv.Slot(0x9c)},
 			"root-1b": {cards.Serial, piv.Slot(0x83)},
 			"root-2":  {cards.Serial2, piv.Slot(0x9c)},
@@ -155,10 +93,7 @@ func TestALeakedTargetsKeyIsRotatedWithTheRootOnAYubiKey(t *testing.T) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := newPerson(t)
-		rootCards(t, pub, cards, map[string]struct {
-			serial uint32
-			slot   piv.Slot
-		}{"root": {cards.Serial, piv.Slot(0x9c)}})
+		onCards(t, pub, cards, map[string]cardSlot{"root": {cards.Serial, piv.Slot(0x9c)}})
 		in, err := app.Init(ctx, pub.deps, app.InitRequest{Repository: repo, RootKeys: []string{"root"}})
 		if err != nil {
 			t.Fatal(err)
