@@ -62,4 +62,24 @@ does now.
 So without bins signet could not hold 100,000 tags at all, and at 10,000
 a cold verify downloaded 1.9MB and a warm one spent half a second of CPU
 re-reading the cached targets file.
+
+## Where signet's time goes, and why some goals are not met
+
+- **sign**: about 240ms of CPU is the one scrypt derivation that unlocks the
+  keystore (N=2^16, r=8, p=1: twice cosign's N=2^15; notation's key file is
+  not encrypted at all). About 300ms more is waiting on purpose: after
+  moving the ` + "`_tuf`" + ` tag, signet reads it back twice, each time at
+  least 150ms later, to catch another publisher that overwrote it (registries
+  have no compare-and-swap on tags; see docs/storage.md). cosign and notation
+  have no shared, signed index to keep consistent: each signature is its own
+  artifact, so they need neither the wait nor the snapshot and timestamp
+  signatures signet adds. Without the wait and with cosign's scrypt cost,
+  signet's sign would be about as fast as cosign's; it cannot come within
+  1.2x of an unencrypted key.
+- **verify**: a cold verify parses the ` + "`_tuf`" + ` manifest (one layer per bin),
+  the snapshot (one entry per bin), the targets file (at most 128 tags) and
+  one bin (about 400 tags at 100,000), so its CPU grows with the number of
+  bins and the size of a bin, though far less than with the number of tags.
+  A warm verify asks for the manifest with If-None-Match (a 304 when nothing
+  changed) and for the tag: two requests, no metadata downloaded.
 `
