@@ -89,19 +89,8 @@ func Inspect(ctx context.Context, d *Deps, repository string) (*InspectResult, e
 // machine with no keystore too.
 func (d *Deps) keyNames() map[string]string {
 	out := map[string]string{}
-	if d.Keystore == nil {
-		return out
-	}
-	ks, err := d.Keystore()
-	if err != nil {
-		return out
-	}
-	list, err := ks.List()
-	if err != nil {
-		return out
-	}
-	for _, k := range list {
-		out[k.KeyID] = k.Name
+	for id, k := range d.keyInfos() {
+		out[id] = k.Name
 	}
 	return out
 }
