@@ -116,16 +116,15 @@ func Revoke(ctx context.Context, d *Deps, req RevokeRequest) (*Signed, error) {
 	if err != nil {
 		return nil, err
 	}
-	kr := newKeyring(repo, res)
+	kr := d.keyring(repo, res)
 	if req.Key != "" {
 		k, err := res.Resolve(ctx, req.Key)
 		if err != nil {
 			return nil, err
 		}
-		kr = newKeyring(repo, res, k)
+		kr = d.keyring(repo, res, k)
 	}
 	var removed tuf.Target
-	kr.notice = d.notice
 	_, err = tuf.Update(ctx, store, kr, func(r *tuf.Repo) error {
 		list, err := r.ListTargets(ctx)
 		if err != nil {
@@ -166,7 +165,7 @@ func Refresh(ctx context.Context, d *Deps, repository string) (*StatusResult, er
 	if err != nil {
 		return nil, err
 	}
-	r, err := tuf.Update(ctx, store, newKeyring(repo, res), nil, d.repoOptions()...)
+	r, err := tuf.Update(ctx, store, d.keyring(repo, res), nil, d.repoOptions()...)
 	if err != nil {
 		return nil, withRepo(err, repo)
 	}

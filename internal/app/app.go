@@ -151,6 +151,14 @@ func newKeyring(repo name.Repository, r *signer.Resolver, explicit ...*signer.Ke
 	return k
 }
 
+// keyring is newKeyring for a command that publishes: the user is told
+// when a lost race with another publisher makes it sign again.
+func (d *Deps) keyring(repo name.Repository, r *signer.Resolver, explicit ...*signer.Key) *keyring {
+	k := newKeyring(repo, r, explicit...)
+	k.notice = d.notice
+	return k
+}
+
 func (k *keyring) Signer(ctx context.Context, keyID, role string) (signature.Signer, error) {
 	key, ok := k.explicit[keyID]
 	if !ok {

@@ -164,7 +164,7 @@ func CeremonyPublish(ctx context.Context, d *Deps, file string) (*CeremonyPublis
 	if err != nil {
 		return nil, err
 	}
-	r, err := tuf.PublishCeremony(ctx, store, c, newKeyring(repo, res), d.repoOptions()...)
+	r, err := tuf.PublishCeremony(ctx, store, c, d.keyring(repo, res), d.repoOptions()...)
 	if err != nil {
 		if errors.Is(err, tuf.ErrBaseMoved) {
 			return nil, fmt.Errorf("publishing %s: %w", file, err)

@@ -108,7 +108,7 @@ func DelegateAdd(ctx context.Context, d *Deps, req DelegateAddRequest) (*Delegat
 	if err != nil {
 		return nil, err
 	}
-	r, err := tuf.Update(ctx, store, newKeyring(repo, res), func(r *tuf.Repo) error {
+	r, err := tuf.Update(ctx, store, d.keyring(repo, res), func(r *tuf.Repo) error {
 		return r.AddDelegation(req.Name, keys, paths, threshold, req.Terminating)
 	}, d.repoOptions()...)
 	if err != nil {
@@ -149,7 +149,7 @@ func DelegateRemove(ctx context.Context, d *Deps, req DelegateRemoveRequest) (*D
 	}
 	var removed *DelegationInfo
 	var unsigned []string
-	_, err = tuf.Update(ctx, store, newKeyring(repo, res), func(r *tuf.Repo) error {
+	_, err = tuf.Update(ctx, store, d.keyring(repo, res), func(r *tuf.Repo) error {
 		info, err := delegationInfo(ctx, d, r, req.Name)
 		if errors.Is(err, tuf.ErrNoDelegation) {
 			return errkind.Mark(errkind.Input, fmt.Errorf("%s has no delegation named %s (see signet delegate list %s)", repo.Name(), req.Name, repo.Name()))

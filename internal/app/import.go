@@ -257,7 +257,7 @@ func publishImport(ctx context.Context, d *Deps, repo name.Repository, store tuf
 			return err
 		}
 	}
-	_, err = tuf.Update(ctx, store, newKeyring(repo, res, key), func(r *tuf.Repo) error {
+	_, err = tuf.Update(ctx, store, d.keyring(repo, res, key), func(r *tuf.Repo) error {
 		if err := checkImportRole(r, role, names); err != nil {
 			return err
 		}

@@ -128,7 +128,7 @@ func Init(ctx context.Context, d *Deps, req InitRequest) (*InitResult, error) {
 		out.Keys = append(out.Keys, RoleKey{Role: rk.role, KeyID: k.ID, Name: k.Name, Description: k.Description, Generated: generated})
 	}
 
-	r, err := tuf.Init(ctx, store, cfg, newKeyring(repo, res, signers...), d.repoOptions()...)
+	r, err := tuf.Init(ctx, store, cfg, d.keyring(repo, res, signers...), d.repoOptions()...)
 	if err != nil {
 		return nil, err
 	}

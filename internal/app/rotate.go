@@ -69,7 +69,7 @@ func Rotate(ctx context.Context, d *Deps, req RotateRequest) (*RotateResult, err
 	if err != nil {
 		return nil, err
 	}
-	kr := newKeyring(repo, res, signers...)
+	kr := d.keyring(repo, res, signers...)
 	store, err := d.store(repo)
 	if err != nil {
 		return nil, err

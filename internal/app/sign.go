@@ -90,8 +90,7 @@ func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
 			return nil, err
 		}
 	}
-	kr := newKeyring(repo, res, key)
-	kr.notice = d.notice
+	kr := d.keyring(repo, res, key)
 
 	var role string
 	pub, err := tuf.Update(ctx, store, kr, func(r *tuf.Repo) error {
