@@ -52,16 +52,18 @@ func runPush(ctx context.Context, opts *pushOptions) error {
 		return err
 	}
 	var wg sync.WaitGroup
+	done := make(chan struct{})
 	if f.IOStreams.ErrTTY {
 		ch := make(chan v1.Update, 16)
 		opts.req.Progress = ch
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			showProgress(f.IOStreams, ch)
+			showProgress(f.IOStreams, ch, done)
 		}()
 	}
 	res, err := app.Push(ctx, d, opts.req)
+	close(done)
 	wg.Wait()
 	if err != nil {
 		return err
@@ -69,18 +71,30 @@ func runPush(ctx context.Context, opts *pushOptions) error {
 	return renderSigned(f, "Pushed and signed", res)
 }
 
-// showProgress draws upload progress on the terminal's stderr until ch closes.
-func showProgress(ios *iostreams, ch <-chan v1.Update) {
+// showProgress draws upload progress on the terminal's stderr until the
+// upload closes ch, or until done: a push that fails before uploading
+// never touches ch.
+func showProgress(ios *iostreams, ch <-chan v1.Update, done <-chan struct{}) {
 	shown := false
-	for u := range ch {
-		if u.Total <= 0 {
-			continue
+	defer func() {
+		if shown {
+			fmt.Fprint(ios.ErrOut, "\r\x1b[K")
 		}
-		fmt.Fprintf(ios.ErrOut, "\rUploading %3d%% (%s / %s)", u.Complete*100/u.Total, humanBytes(u.Complete), humanBytes(u.Total))
-		shown = true
-	}
-	if shown {
-		fmt.Fprint(ios.ErrOut, "\r\x1b[K")
+	}()
+	for {
+		select {
+		case u, ok := <-ch:
+			if !ok {
+				return
+			}
+			if u.Total <= 0 {
+				continue
+			}
+			fmt.Fprintf(ios.ErrOut, "\rUploading %3d%% (%s / %s)", u.Complete*100/u.Total, humanBytes(u.Complete), humanBytes(u.Total))
+			shown = true
+		case <-done:
+			return
+		}
 	}
 }
 

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/signet-dev/signet/internal/errkind"
+)
+
+// A push that fails before uploading (here: a repository with no trust
+// data, refused before the upload starts) must not leave the progress
+// display waiting on a terminal for updates that never come.
+func TestPushThatFailsBeforeUploadingReturnsOnATerminal(t *testing.T) {
+	ios, _, _ := testIO(nil)
+	ios.ErrTTY = true
+	f := newFactory(ios, mapEnv(map[string]string{
+		"SIGNET_HOME":       filepath.Join(t.TempDir(), "home"),
+		"SIGNET_PASSPHRASE": "pw",
+	}))
+	defer f.close()
+	opts := &pushOptions{f: f}
+	opts.req.Source = "oci:" + t.TempDir()
+	opts.req.Tag = "127.0.0.1:1/none/app:v1"
+	opts.req.Key = "nobody"
+	errc := make(chan error, 1)
+	go func() { errc <- runPush(context.Background(), opts) }()
+	select {
+	case err := <-errc:
+		if err == nil || errkind.Of(err) == errkind.OK {
+			t.Fatalf("push succeeded: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("push hung after failing before the upload")
+	}
+}
