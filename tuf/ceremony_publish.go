@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
@@ -30,7 +31,15 @@ func PublishCeremony(ctx context.Context, store Store, c *Ceremony, keys Keyring
 		return nil, err
 	}
 	var lastErr error
+	var took time.Duration
 	for attempt := 0; attempt < maxPublishAttempts; attempt++ {
+		if attempt > 0 {
+			// Publishers that collided spread out, as in Update.
+			if err := sleepCtx(ctx, updateBackoff(attempt, took)); err != nil {
+				return nil, err
+			}
+		}
+		start := time.Now()
 		r, err := Open(ctx, store, opts...)
 		if err != nil {
 			return nil, err
@@ -45,7 +54,7 @@ func PublishCeremony(ctx context.Context, store Store, c *Ceremony, keys Keyring
 		if !errors.Is(err, ErrConflict) {
 			return nil, err
 		}
-		lastErr = err
+		lastErr, took = err, time.Since(start)
 	}
 	return nil, errkind.Mark(errkind.Registry, fmt.Errorf("gave up after %d attempts: %w", maxPublishAttempts, lastErr))
 }
