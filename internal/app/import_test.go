@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/signet-dev/signet/internal/app"
@@ -24,21 +23,6 @@ import (
 	"github.com/signet-dev/signet/notary/notarytest"
 	"github.com/signet-dev/signet/registry"
 )
-
-// pushImage pushes a new random image to tag without signing it, as
-// images signed only in Notary are.
-func pushImage(t *testing.T, p *person, tag string) v1.Descriptor {
-	t.Helper()
-	tg, err := name.NewTag(tag, name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	desc, err := p.deps.Registry.PushImage(context.Background(), ociLayout(t), tg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return desc
-}
 
 // notarySign is notarygen's ROLE:TAG=SHA256HEX:SIZE for desc.
 func notarySign(role, tag string, desc v1.Descriptor) string {
@@ -69,11 +53,11 @@ func TestImportSignsTheReleasedTagsThatTheRegistryStillServesAndReportsTheRest(t
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
-		v1d := pushImage(t, pub, repo+":v1")
-		v2d := pushImage(t, pub, repo+":v2")
-		v3d := pushImage(t, pub, repo+":v3")
-		moved := pushImage(t, pub, repo+":moved")
-		gone := pushImage(t, pub, repo+":other") // signed in Notary as "gone", never pushed so
+		v1d := pushUnsigned(t, pub, repo+":v1")
+		v2d := pushUnsigned(t, pub, repo+":v2")
+		v3d := pushUnsigned(t, pub, repo+":v3")
+		moved := pushUnsigned(t, pub, repo+":moved")
+		gone := pushUnsigned(t, pub, repo+":other") // signed in Notary as "gone", never pushed so
 		fx := notarytest.Generate(t, "docker.io/team/app",
 			notarySign("targets/releases", "v1", v1d),
 			notarySign("targets", "v2", v2d),
@@ -81,7 +65,7 @@ func TestImportSignsTheReleasedTagsThatTheRegistryStillServesAndReportsTheRest(t
 			notarySign("targets/releases", "moved", moved),
 			notarySign("targets", "gone", gone),
 		)
-		newer := pushImage(t, pub, repo+":moved") // the tag changed after Notary signed it
+		newer := pushUnsigned(t, pub, repo+":moved") // the tag changed after Notary signed it
 		srv := notarytest.Serve(t, fx)
 		before := currentDigest(t, tufTag(t, repo))
 
@@ -130,8 +114,8 @@ func TestImportRefusesANotaryResponseAlteredOnTheWayAndWritesNothing(t *testing.
 	ctx := context.Background()
 	repo := uniqueRepo(t, ggcrHost(t))
 	pub := initRepo(t, repo)
-	d := pushImage(t, pub, repo+":v1")
-	evil := pushImage(t, pub, repo+":evil")
+	d := pushUnsigned(t, pub, repo+":v1")
+	evil := pushUnsigned(t, pub, repo+":evil")
 	fx := notarytest.Generate(t, "docker.io/team/app", notarySign("targets", "v1", d))
 	srv := notarytest.Serve(t, fx)
 	proxy := notarytest.Proxy(t, srv.URL, func(path string, body []byte) []byte {
@@ -200,7 +184,7 @@ func TestImportWithoutAPinnedRootSaysItTrustsOnFirstUse(t *testing.T) {
 	ctx := context.Background()
 	repo := uniqueRepo(t, ggcrHost(t))
 	pub := initRepo(t, repo)
-	d := pushImage(t, pub, repo+":v1")
+	d := pushUnsigned(t, pub, repo+":v1")
 	fx := notarytest.Generate(t, "docker.io/team/app", notarySign("targets/releases", "v1", d))
 	res, err := app.Import(ctx, pub.deps, app.ImportRequest{GUN: fx.GUN, Server: notarytest.Serve(t, fx).URL, To: repo})
 	if err != nil {
@@ -218,7 +202,7 @@ func TestImportIntoADelegationOnlyWhenItExistsAndCoversTheTags(t *testing.T) {
 	ctx := context.Background()
 	repo := uniqueRepo(t, ggcrHost(t))
 	pub := initRepo(t, repo)
-	d := pushImage(t, pub, repo+":v1")
+	d := pushUnsigned(t, pub, repo+":v1")
 	fx := notarytest.Generate(t, "docker.io/team/app", notarySign("targets/releases", "v1", d))
 	srv := notarytest.Serve(t, fx)
 	req := app.ImportRequest{GUN: fx.GUN, Server: srv.URL, To: repo, RootCert: fx.RootCertFile, Role: "releases"}
@@ -245,7 +229,7 @@ func TestImportIntoADelegationOnlyWhenItExistsAndCoversTheTags(t *testing.T) {
 func TestImportIntoARepositoryWithoutTrustDataSaysToInitIt(t *testing.T) {
 	repo := uniqueRepo(t, ggcrHost(t))
 	p := newPerson(t)
-	d := pushImage(t, p, repo+":v1")
+	d := pushUnsigned(t, p, repo+":v1")
 	fx := notarytest.Generate(t, "docker.io/team/app", notarySign("targets", "v1", d))
 	_, err := app.Import(context.Background(), p.deps, app.ImportRequest{GUN: fx.GUN, Server: notarytest.Serve(t, fx).URL, To: repo})
 	wantFail(t, err, errkind.Input, "signet init")
@@ -267,11 +251,11 @@ func TestImportFromARealNotaryServer(t *testing.T) {
 	notaryCmd("init", gun)
 	descs := map[string]v1.Descriptor{}
 	for _, tag := range []string{"v1", "v2", "latest"} {
-		descs[tag] = pushImage(t, pub, repo+":"+tag)
+		descs[tag] = pushUnsigned(t, pub, repo+":"+tag)
 		notaryCmd("addhash", gun, tag, fmt.Sprint(descs[tag].Size), "--sha256", descs[tag].Digest.Hex)
 	}
 	notaryCmd("publish", gun)
-	newer := pushImage(t, pub, repo+":latest") // moved after signing
+	newer := pushUnsigned(t, pub, repo+":latest") // moved after signing
 
 	res, err := app.Import(ctx, pub.deps, app.ImportRequest{GUN: gun, Server: live.URL, To: repo})
 	if err != nil {

@@ -113,6 +113,33 @@ func pinnedVerify(t *testing.T, tag, root string) (*app.VerifyResult, error) {
 	return app.Verify(context.Background(), newPerson(t).deps, app.VerifyRequest{Tag: tag, RootFile: root})
 }
 
+// pinnedCheck returns a check that pushes repo:tag with pub, then verifies
+// it with a fresh client pinned to repo's root version 1 (which must end
+// at root version wantRoot) and with tuf-js (script), from the same root.
+func pinnedCheck(t *testing.T, pub *person, host, repo, script string) func(tag string, wantRoot int64) {
+	t.Helper()
+	root1 := rootFile(t, repo)
+	rootJSON, err := os.ReadFile(root1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(tag string, wantRoot int64) {
+		t.Helper()
+		signed := push(t, pub, repo+":"+tag)
+		got, err := pinnedVerify(t, repo+":"+tag, root1)
+		if err != nil || got.Digest != signed.Signed[0].Digest || got.RootVersion != wantRoot {
+			t.Fatalf("pinned client on %s = %+v, %v", tag, got, err)
+		}
+		js, err := tufjs.Verify(context.Background(), host, strings.TrimPrefix(repo, host+"/"), "_tuf", rootJSON, tag, tufjs.WithScript(script))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !js.OK || "sha256:"+js.SHA256 != signed.Signed[0].Digest {
+			t.Fatalf("tuf-js on %s = %+v", tag, js)
+		}
+	}
+}
+
 func rotate(t *testing.T, p *person, req app.RotateRequest) *app.RotateResult {
 	t.Helper()
 	res, err := app.Rotate(context.Background(), p.deps, req)
@@ -179,29 +206,9 @@ func TestALeakedTargetsKeyIsRotatedOutAndCannotSignAnyMore(t *testing.T) {
 func TestRootRotatesFromOneOfOneToTwoOfThreeAndBack(t *testing.T) {
 	script := testenv.Need(t, tufjs.EnvVar)
 	eachRegistry(t, func(t *testing.T, host string) {
-		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
-		root1 := rootFile(t, repo)
-		rootJSON, err := os.ReadFile(root1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		check := func(tag string, wantRoot int64) {
-			t.Helper()
-			signed := push(t, pub, repo+":"+tag)
-			got, err := pinnedVerify(t, repo+":"+tag, root1)
-			if err != nil || got.Digest != signed.Signed[0].Digest || got.RootVersion != wantRoot {
-				t.Fatalf("pinned client on %s = %+v, %v", tag, got, err)
-			}
-			js, err := tufjs.Verify(ctx, host, strings.TrimPrefix(repo, host+"/"), "_tuf", rootJSON, tag, tufjs.WithScript(script))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !js.OK || "sha256:"+js.SHA256 != signed.Signed[0].Digest {
-				t.Fatalf("tuf-js on %s = %+v", tag, js)
-			}
-		}
+		check := pinnedCheck(t, pub, host, repo, script)
 		for _, k := range []string{"root-a", "root-b", "root-c"} {
 			pub.generate(k)
 		}

@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"context"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/signet-dev/signet/internal/app"
@@ -31,26 +29,7 @@ func TestRootOnYubiKeysRotatesFromOneOfOneToTwoOfThreeAndBack(t *testing.T) {
 		if _, err := app.Init(ctx, pub.deps, app.InitRequest{Repository: repo, RootKeys: []string{"root-1"}}); err != nil {
 			t.Fatalf("init with root on the card: %v", err)
 		}
-		root1 := rootFile(t, repo)
-		rootJSON, err := os.ReadFile(root1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		check := func(tag string, wantRoot int64) {
-			t.Helper()
-			signed := push(t, pub, repo+":"+tag)
-			got, err := pinnedVerify(t, repo+":"+tag, root1)
-			if err != nil || got.Digest != signed.Signed[0].Digest || got.RootVersion != wantRoot {
-				t.Fatalf("pinned client on %s = %+v, %v", tag, got, err)
-			}
-			js, err := tufjs.Verify(ctx, host, strings.TrimPrefix(repo, host+"/"), "_tuf", rootJSON, tag, tufjs.WithScript(script))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !js.OK || "sha256:"+js.SHA256 != signed.Signed[0].Digest {
-				t.Fatalf("tuf-js on %s = %+v", tag, js)
-			}
-		}
+		check := pinnedCheck(t, pub, host, repo, script)
 		touches := func() int {
 			t.Helper()
 			total := 0
