@@ -9,13 +9,14 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
 	"strings"
 
 	"github.com/secure-systems-lab/go-securesystemslib/cjson"
+
+	"github.com/signet-dev/signet/internal/pemcert"
 )
 
 var errTrailing = errors.New("data after the JSON value")
@@ -110,21 +111,9 @@ func parseKey(id string, k keyJSON) (*publicKey, error) {
 
 // parseCerts decodes a PEM bundle whose first certificate is the leaf.
 func parseCerts(b []byte) ([]*x509.Certificate, error) {
-	var certs []*x509.Certificate
-	for {
-		var block *pem.Block
-		block, b = pem.Decode(b)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		certs = append(certs, c)
+	certs, err := pemcert.Parse(b)
+	if err != nil {
+		return nil, err
 	}
 	if len(certs) == 0 {
 		return nil, errors.New("no certificate")

@@ -16,6 +16,7 @@ import (
 	pivgo "github.com/go-piv/piv-go/v2/piv"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/pemcert"
 )
 
 // Yubico's attestation extensions (1.3.6.1.4.1.41482.3.x).
@@ -129,7 +130,7 @@ func VerifyAttestation(slotCert, devCert *x509.Certificate, roots *Roots, serial
 // and the keystore hold them (slot certificate, then device certificate),
 // and checks that they attest pub.
 func VerifyAttestationPEM(data []byte, pub crypto.PublicKey, roots *Roots, serial uint32, slot Slot) (*Attestation, error) {
-	certs, err := parseCerts(data)
+	certs, err := pemcert.Parse(data)
 	if err != nil || len(certs) != 2 {
 		return nil, newErr(errkind.Key, ErrNoAttestation, "YubiKey %d slot %s: no attestation recorded", serial, slot)
 	}

@@ -3,10 +3,10 @@ package piv
 import (
 	"crypto/x509"
 	"embed"
-	"encoding/pem"
 	"fmt"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/pemcert"
 )
 
 // Yubico's published attestation CAs (https://developers.yubico.com/PKI/
@@ -61,7 +61,7 @@ func embedded(name string) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading embedded %s: %w", name, err)
 	}
-	certs, err := parseCerts(data)
+	certs, err := pemcert.Parse(data)
 	if err != nil || len(certs) == 0 {
 		return nil, fmt.Errorf("embedded %s: no certificate: %v", name, err)
 	}
@@ -72,7 +72,7 @@ func embedded(name string) ([]*x509.Certificate, error) {
 // tests with the virtual YubiKey (SIGNET_TEST_ATTESTATION_CA): the caller
 // reads the file and must tell the user that extra roots are in effect.
 func (r *Roots) AddPEM(data []byte) error {
-	certs, err := parseCerts(data)
+	certs, err := pemcert.Parse(data)
 	if err != nil {
 		return errkind.Mark(errkind.Input, fmt.Errorf("extra attestation roots: %w", err))
 	}
@@ -88,23 +88,3 @@ func (r *Roots) AddPEM(data []byte) error {
 
 // Extra returns how many roots were added with AddPEM.
 func (r *Roots) Extra() int { return r.extra }
-
-// parseCerts parses every CERTIFICATE block of PEM data.
-func parseCerts(data []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	for {
-		var b *pem.Block
-		b, data = pem.Decode(data)
-		if b == nil {
-			return out, nil
-		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("parsing certificate: %w", err)
-		}
-		out = append(out, c)
-	}
-}

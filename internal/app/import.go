@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/pemcert"
 	"github.com/signet-dev/signet/notary"
 	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/signer"
@@ -277,21 +277,9 @@ func readCerts(path string) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, errkind.Mark(errkind.Input, err)
 	}
-	var certs []*x509.Certificate
-	for {
-		var block *pem.Block
-		block, b = pem.Decode(b)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s: %w", path, err))
-		}
-		certs = append(certs, c)
+	certs, err := pemcert.Parse(b)
+	if err != nil {
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s: %w", path, err))
 	}
 	if len(certs) == 0 {
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s: no PEM certificate", path))
