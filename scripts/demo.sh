@@ -18,11 +18,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-port=""
-for p in $(seq 5400 5499); do
-  if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
-done
-[ -n "$port" ] || { echo "demo: no free port in 5400-5499" >&2; exit 1; }
+. scripts/loopback.sh
+port=$(loopback_free_port 5400 5499)
 reg="127.0.0.1:$port"
 repo="$reg/demo/app"
 

@@ -8,30 +8,7 @@
 # By hand:
 #   . scripts/lib/notary.sh; export SIGNET_TEST_WORK=$(mktemp -d); start_notary
 
-# _notary_free_port FROM TO: a loopback port nothing listens on.
-_notary_free_port() {
-  local p
-  for ((p = $1; p <= $2; p++)); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return 0
-    fi
-  done
-  echo "notary: no free port in $1..$2" >&2
-  return 1
-}
-
-# _notary_healthy PORT: true when /_notary_server/health answers 200.
-_notary_healthy() {
-  local line=""
-  line=$( (
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-    printf 'GET /_notary_server/health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
-    timeout 2 head -n 1 <&3
-  ) 2>/dev/null) || true
-  case "$line" in "HTTP/"*" 200"*) return 0 ;; esac
-  return 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../loopback.sh"
 
 start_notary() {
   : "${SIGNET_TEST_WORK:?SIGNET_TEST_WORK must be set}"
@@ -43,7 +20,7 @@ start_notary() {
   }
   dir="$SIGNET_TEST_WORK/notary"
   mkdir -p "$dir"
-  port=$(_notary_free_port 4500 4599) || return 1
+  port=$(loopback_free_port 4500 4599) || return 1
   cat >"$dir/server.json" <<JSON
 {
   "server": {"http_addr": "127.0.0.1:$port"},
@@ -56,7 +33,7 @@ JSON
   echo $! >"$dir/pid"
   deadline=$((SECONDS + 20))
   while [ "$SECONDS" -lt "$deadline" ]; do
-    if _notary_healthy "$port"; then
+    if [ "$(loopback_http_status "$port" /_notary_server/health)" = 200 ]; then
       export SIGNET_TEST_NOTARY="http://127.0.0.1:$port"
       export SIGNET_TEST_NOTARY_BIN_DIR="$bin"
       return 0

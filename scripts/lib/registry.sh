@@ -7,33 +7,7 @@
 # By hand:
 #   . scripts/lib/registry.sh; export SIGNET_TEST_WORK=$(mktemp -d); start_registry
 
-# _registry_free_port FROM TO [SKIP]: prints a port in FROM..TO that nothing
-# listens on (a connect test), other than SKIP.
-_registry_free_port() {
-  local p
-  for ((p = $1; p <= $2; p++)); do
-    [ "$p" = "${3:-}" ] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return 0
-    fi
-  done
-  echo "registry: no free port in $1..$2" >&2
-  return 1
-}
-
-# _registry_status PORT: prints the HTTP status of GET /v2/ on PORT, with
-# bash's /dev/tcp only, so that nothing else needs installing.
-_registry_status() {
-  local line=""
-  line=$( (
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-    printf 'GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
-    timeout 2 head -n 1 <&3
-  ) 2>/dev/null) || true
-  line=${line#HTTP/* }
-  echo "${line%% *}"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../loopback.sh"
 
 # _registry_start NAME PORT [HTPASSWD]: writes NAME's config, starts it and
 # waits up to 20 s for /v2/ to answer (200, or 401 with auth).
@@ -67,7 +41,7 @@ _registry_start() {
   local want=200 code deadline=$((SECONDS + 20))
   [ -n "$htpasswd" ] && want=401
   while [ "$SECONDS" -lt "$deadline" ]; do
-    code=$(_registry_status "$port")
+    code=$(loopback_http_status "$port" /v2/)
     [ "$code" = "$want" ] && return 0
     if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
       echo "registry: $name exited; log:" >&2
@@ -93,10 +67,10 @@ start_registry() {
   }
 
   local port port2 pw
-  port=$(_registry_free_port 5100 5199) || return 1
+  port=$(loopback_free_port 5100 5199) || return 1
   _registry_start plain "$port" || return 1
 
-  port2=$(_registry_free_port 5100 5199 "$port") || return 1
+  port2=$(loopback_free_port 5100 5199 "$port") || return 1
   pw="pw-$RANDOM$RANDOM$RANDOM"
   mkdir -p "$SIGNET_TEST_WORK/registry/auth"
   htpasswd -Bbn signet "$pw" >"$SIGNET_TEST_WORK/registry/auth/htpasswd" || return 1
