@@ -43,8 +43,9 @@ func WithSettleDelay(d time.Duration) Option {
 
 // Publish makes a new artifact current at the Metadata's tag: this
 // Metadata's files, less remove (names it does not have are ignored), with
-// put added or replaced. It uploads only blobs the registry does not have,
-// writes the manifest with its layers sorted by file name, and moves the
+// put added or replaced. It uploads the blobs of put that this Metadata's
+// manifest does not list, without asking the registry first whether it has
+// them (an upload of content it has is harmless), writes the manifest with its layers sorted by file name, and moves the
 // tag, which is the commit point. It fails with an error wrapping
 // ErrConflict (errkind.Registry) when, just before the tag is moved, it no
 // longer points to this Metadata's manifest (or exists, for an empty
@@ -75,7 +76,7 @@ func (m *Metadata) Publish(ctx context.Context, put map[string][]byte, remove []
 		// A manifest that was read has its config blob already.
 		blobs[emptyConfigDigest] = emptyConfig
 	}
-	if err := cn.uploadMissing(ctx, blobs); err != nil {
+	if err := cn.uploadAll(ctx, blobs); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 
@@ -139,10 +140,13 @@ func (c *Client) settleDelay(took time.Duration) time.Duration {
 // maxParallelUploads bounds the blob uploads of one publish in flight.
 const maxParallelUploads = 4
 
-// uploadMissing uploads the blobs the repository does not have, a few at
-// a time, so that the time between reading the tag and moving it (when
-// another publisher can get in between) stays short.
-func (cn *conn) uploadMissing(ctx context.Context, blobs map[v1.Hash][]byte) error {
+// uploadAll uploads blobs, a few at a time, so that the time between
+// reading the tag and moving it (when another publisher can get in
+// between) stays short. It does not ask first whether the registry has a
+// blob: next already left out those the current manifest lists, so such a
+// HEAD would almost always answer 404 and cost a round trip per file, and
+// uploading content the registry has is harmless.
+func (cn *conn) uploadAll(ctx context.Context, blobs map[v1.Hash][]byte) error {
 	hashes := slices.SortedFunc(maps.Keys(blobs), compareHash)
 	errs := make([]error, len(hashes))
 	sem := make(chan struct{}, maxParallelUploads)
@@ -151,11 +155,7 @@ func (cn *conn) uploadMissing(ctx context.Context, blobs map[v1.Hash][]byte) err
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			ok, err := cn.blobExists(ctx, h)
-			if err == nil && !ok {
-				err = cn.putBlob(ctx, h, blobs[h])
-			}
-			if err != nil {
+			if err := cn.putBlob(ctx, h, blobs[h]); err != nil {
 				errs[i] = cn.fail("uploading "+h.String(), err)
 			}
 		})
@@ -170,7 +170,7 @@ func (cn *conn) uploadMissing(ctx context.Context, blobs map[v1.Hash][]byte) err
 }
 
 // next returns the files of the new artifact and the blobs of put that
-// the current artifact does not have.
+// the current manifest does not list: those are the ones to upload.
 func (m *Metadata) next(put map[string][]byte, remove []string) (map[string]v1.Descriptor, map[v1.Hash][]byte, error) {
 	files := maps.Clone(m.files)
 	for _, fn := range remove {
