@@ -18,7 +18,16 @@ type PassphraseRequest struct {
 	// Confirm is true when the passphrase is being chosen (a new keystore,
 	// a new passphrase, an export): an interactive prompt should ask twice.
 	Confirm bool
+	// NoPrompt is true when the passphrase is wanted only if it is at hand
+	// without asking a person (from the environment): Store.Prewarm asks
+	// this way from a background goroutine. A PassphraseFunc that would
+	// have to prompt returns an error wrapping ErrPromptNeeded instead.
+	NoPrompt bool
 }
+
+// ErrPromptNeeded is what a PassphraseFunc returns for a request with
+// NoPrompt set when only a prompt could give the passphrase.
+var ErrPromptNeeded = errors.New("the passphrase is only available from a prompt")
 
 // PassphraseFunc supplies a passphrase. cmd/signet implements it with
 // SIGNET_PASSPHRASE or a no-echo prompt. The caller clears the returned

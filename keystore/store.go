@@ -105,7 +105,14 @@ func (s *Store) masterKey(ctx context.Context, create bool) ([]byte, error) {
 	case err != nil:
 		return nil, err
 	}
-	m, err := s.opts.openWithPassphrase(ctx, PassphraseRequest{Reason: "unlock keystore"}, "keystore master key "+path, data)
+	return s.unlock(ctx, path, data, false)
+}
+
+// unlock decrypts the master key file data read from path: one passphrase
+// request (with NoPrompt as given), one scrypt derivation. The caller
+// holds s.mu.
+func (s *Store) unlock(ctx context.Context, path string, data []byte, noPrompt bool) ([]byte, error) {
+	m, err := s.opts.openWithPassphrase(ctx, PassphraseRequest{Reason: "unlock keystore", NoPrompt: noPrompt}, "keystore master key "+path, data)
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +122,57 @@ func (s *Store) masterKey(ctx context.Context, create bool) ([]byte, error) {
 	}
 	s.master = m
 	return m, nil
+}
+
+// Prewarm unlocks the master key now, ahead of the first PrivateKey, so
+// that a command can run the scrypt derivation on another core while it
+// waits for the network. It does nothing when the key is unlocked already,
+// when the keystore holds no software key (its keys are on YubiKeys or
+// public only), or when the passphrase is not at hand without a prompt:
+// it asks with PassphraseRequest.NoPrompt, and a PassphraseFunc answering
+// ErrPromptNeeded leaves the prompt to the first PrivateKey, as without
+// Prewarm. It holds the Store's lock while it derives, so a PrivateKey
+// called meanwhile waits and reuses the key: one derivation either way. A
+// failure (a wrong passphrase) is returned but not remembered: the next
+// PrivateKey tries again and reports it.
+func (s *Store) Prewarm(ctx context.Context) error {
+	soft, err := s.hasSoftwareKey()
+	if err != nil || !soft {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.master != nil {
+		return nil
+	}
+	path := filepath.Join(s.keysDir(), masterFile)
+	data, err := s.readPrivate(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.unlock(ctx, path, data, true)
+	if errors.Is(err, ErrPromptNeeded) {
+		return nil
+	}
+	return err
+}
+
+// hasSoftwareKey reports whether any key of the keystore is a software key,
+// the only kind the master key unseals.
+func (s *Store) hasSoftwareKey() (bool, error) {
+	all, err := s.List()
+	if err != nil {
+		return false, err
+	}
+	for _, k := range all {
+		if k.Kind == Software {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (s *Store) createMaster(ctx context.Context, path string) ([]byte, error) {

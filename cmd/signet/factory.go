@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -149,7 +150,10 @@ func resolveHome(flag string, env func(string) string) (string, error) {
 //	                          holding a bundle), "decrypt file:PATH"
 //	                          (an encrypted PEM named by a key reference)
 //
-// so `key passwd` never takes the old passphrase for the new one.
+// so `key passwd` never takes the old passphrase for the new one. A
+// request with NoPrompt (keystore.Store.Prewarm, from a background
+// goroutine) is answered from the environment only, else with
+// keystore.ErrPromptNeeded.
 func newPassphraseFunc(p Prompter) keystore.PassphraseFunc {
 	var mu sync.Mutex
 	unlocked := false
@@ -161,6 +165,8 @@ func newPassphraseFunc(p Prompter) keystore.PassphraseFunc {
 		}
 		prompt := "Passphrase to " + req.Reason
 		switch {
+		case req.NoPrompt && req.Confirm:
+			return nil, errkind.Mark(errkind.Key, fmt.Errorf("a new passphrase is always asked for: %w", keystore.ErrPromptNeeded))
 		case req.Reason == "new keystore passphrase":
 			if !unlocked {
 				return p.NewPassphrase(false)
@@ -169,14 +175,14 @@ func newPassphraseFunc(p Prompter) keystore.PassphraseFunc {
 		case req.Reason == "encrypt key bundle":
 			return p.Secret(secretSpec{Env: envExportPassphrase, What: "export passphrase", Prompt: prompt, Confirm: true})
 		case strings.HasPrefix(req.Reason, "decrypt key file"):
-			return p.Secret(secretSpec{Env: envImportPassphrase, What: "passphrase of the key file", Prompt: prompt})
+			return p.Secret(secretSpec{Env: envImportPassphrase, What: "passphrase of the key file", Prompt: prompt, NoPrompt: req.NoPrompt})
 		case req.Confirm:
 			return p.Secret(secretSpec{Env: envPassphrase, What: "passphrase", Prompt: prompt, Confirm: true})
 		}
 		if req.Reason == "unlock keystore" {
 			unlocked = true
 		}
-		return p.Secret(secretSpec{Env: envPassphrase, What: "passphrase", Prompt: prompt})
+		return p.Secret(secretSpec{Env: envPassphrase, What: "passphrase", Prompt: prompt, NoPrompt: req.NoPrompt})
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/keystore"
 )
 
 // Environment variables that carry secrets (DESIGN.md §5). A secret is never
@@ -54,6 +55,9 @@ type secretSpec struct {
 	What    string // what it is, in errors: "passphrase", "PIN"
 	Prompt  string // shown on the terminal, without ": "
 	Confirm bool   // a new secret: ask twice and require the same answer
+	// NoPrompt: only the environment may answer; without it the answer
+	// is an error wrapping keystore.ErrPromptNeeded, never a prompt.
+	NoPrompt bool
 }
 
 // prompter implements Prompter over the environment and a terminal.
@@ -71,6 +75,9 @@ func (p *prompter) Secret(s secretSpec) ([]byte, error) {
 		if v := p.env(s.Env); v != "" {
 			return []byte(v), nil
 		}
+	}
+	if s.NoPrompt {
+		return nil, errkind.Mark(errkind.Key, fmt.Errorf("%s not in the environment: %w", s.What, keystore.ErrPromptNeeded))
 	}
 	if p.term == nil || p.noInput {
 		hint := "run in a terminal"

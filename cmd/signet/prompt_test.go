@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -133,5 +134,30 @@ func TestImportAndExportPassphrasesHaveTheirOwnVariables(t *testing.T) {
 		if err != nil || string(got) != want {
 			t.Errorf("%s: got %q, %v; want %q", reason, got, err, want)
 		}
+	}
+}
+
+func TestBackgroundUnlockTakesPassphraseFromEnvironmentOnly(t *testing.T) {
+	ctx := context.Background()
+	req := keystore.PassphraseRequest{Reason: "unlock keystore", NoPrompt: true}
+
+	term := &fakeTerminal{answers: []string{"typed"}}
+	p, errOut := newTestPrompter(map[string]string{envPassphrase: "from-env"}, term, false)
+	got, err := newPassphraseFunc(p)(ctx, req)
+	if err != nil || string(got) != "from-env" {
+		t.Fatalf("NoPrompt with SIGNET_PASSPHRASE = %q, %v; want the environment's value", got, err)
+	}
+
+	p, errOut = newTestPrompter(nil, term, false)
+	got, err = newPassphraseFunc(p)(ctx, req)
+	if !errors.Is(err, keystore.ErrPromptNeeded) || got != nil {
+		t.Fatalf("NoPrompt on a terminal without SIGNET_PASSPHRASE = %q, %v; want ErrPromptNeeded", got, err)
+	}
+	if term.asked != 0 || errOut.Len() != 0 {
+		t.Fatalf("prompted for a NoPrompt request: %q", errOut.String())
+	}
+	_, err = newPassphraseFunc(p)(ctx, keystore.PassphraseRequest{Reason: "new keystore passphrase", Confirm: true, NoPrompt: true})
+	if !errors.Is(err, keystore.ErrPromptNeeded) || term.asked != 0 {
+		t.Fatalf("NoPrompt for a new passphrase: %v (asked %d times); want ErrPromptNeeded and no prompt", err, term.asked)
 	}
 }

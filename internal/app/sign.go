@@ -62,6 +62,7 @@ func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
 	if err := sameRepository(tags); err != nil {
 		return nil, err
 	}
+	d.prewarmKeys(ctx)
 	repo := tags[0].Context()
 	store, err := d.store(repo)
 	if err != nil {
@@ -132,6 +133,7 @@ func Push(ctx context.Context, d *Deps, req PushRequest) (*SignResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.prewarmKeys(ctx)
 	if err := checkMaySign(ctx, d, []string{req.Tag}, req.Key); err != nil {
 		return nil, err
 	}
@@ -140,6 +142,25 @@ func Push(ctx context.Context, d *Deps, req PushRequest) (*SignResult, error) {
 		return nil, err
 	}
 	return Sign(ctx, d, SignRequest{Tags: []string{req.Tag}, Key: req.Key, Descriptors: map[string]v1.Descriptor{req.Tag: desc}})
+}
+
+// prewarmKeys starts unlocking the keystore master key in the background,
+// so that its scrypt derivation (about a quarter of a second) runs on
+// another core while the command resolves tags and reads the trust data,
+// instead of after them. keystore.Store.Prewarm does nothing when no key
+// of the keystore is a software key or when the passphrase would need a
+// prompt (then the first key asks, as before), and a key needed meanwhile
+// waits for it: one derivation either way. Its error is dropped: the
+// first key tries again and reports it, from the foreground.
+func (d *Deps) prewarmKeys(ctx context.Context) {
+	if d.Keystore == nil {
+		return
+	}
+	ks, err := d.Keystore()
+	if err != nil || ks == nil {
+		return
+	}
+	go func() { _ = ks.Prewarm(ctx) }()
 }
 
 // withRepo turns "no trust data" into an actionable message.
