@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
@@ -256,4 +257,82 @@ func newStore() *memstore.Store { return &memstore.Store{} }
 func sha(data []byte) []byte {
 	sum := sha256.Sum256(data)
 	return sum[:]
+}
+
+// readLog is a View that records every file read from it.
+type readLog struct {
+	tuf.View
+	mu    sync.Mutex
+	reads []string
+}
+
+func (v *readLog) ReadFile(ctx context.Context, name string, maxSize int64) ([]byte, error) {
+	v.mu.Lock()
+	v.reads = append(v.reads, name)
+	v.mu.Unlock()
+	return v.View.ReadFile(ctx, name, maxSize)
+}
+
+func TestVerifyOfABinnedTagReadsEachFileItNeedsOnce(t *testing.T) {
+	f := newRepo(t)
+	addMany(t, f, 0, tuf.BinThreshold+200)
+	view, err := f.store.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged := &readLog{View: view}
+	tag := binTarget(tuf.BinThreshold + 7)
+	got, err := tuf.Verify(context.Background(), logged, tag.Name, tuf.WithTrustDir(t.TempDir()))
+	if err != nil || got.SHA256 != tag.SHA256 {
+		t.Fatalf("verify = %+v, %v", got, err)
+	}
+	// Trusted on first use: the first root, then the four top files
+	// read ahead and in parallel, then the one bin the tag falls in.
+	var bins []string
+	seen := map[string]int{}
+	for _, name := range logged.reads {
+		seen[name]++
+		if strings.Contains(name, "._bin-") {
+			bins = append(bins, name)
+		}
+	}
+	for name, n := range seen {
+		if n != 1 {
+			t.Errorf("%s read %d times", name, n)
+		}
+	}
+	if len(bins) != 1 || len(logged.reads) != 6 {
+		t.Fatalf("reads = %v, want 1.root.json, timestamp, snapshot, targets, _bins and one bin", logged.reads)
+	}
+}
+
+func TestSnapshotListsBinsByVersionOnly(t *testing.T) {
+	f := newRepo(t)
+	addMany(t, f, 0, tuf.BinThreshold+50)
+	files := f.store.Files()
+	var snap []byte
+	for name, data := range files {
+		if strings.HasSuffix(name, ".snapshot.json") {
+			snap = data
+		}
+	}
+	md, err := metadata.Snapshot().FromBytes(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bins := 0
+	for name, meta := range md.Signed.Meta {
+		switch {
+		case strings.HasPrefix(name, "_bin-"):
+			bins++
+			if meta.Length != 0 || len(meta.Hashes) != 0 || meta.Version < 1 {
+				t.Errorf("%s listed as %+v, want its version only", name, meta)
+			}
+		case meta.Length == 0 || len(meta.Hashes) == 0:
+			t.Errorf("%s listed without length and hash: %+v", name, meta)
+		}
+	}
+	if bins == 0 {
+		t.Fatal("snapshot lists no bins")
+	}
 }

@@ -136,7 +136,7 @@ func (r *Repo) publishStaged(ctx context.Context, c *Ceremony, keys Keyring) err
 		if old := c.Base.Roles[name]; old > 0 {
 			remove = append(remove, versioned(old, name))
 		}
-		r.snapshot.Signed.Meta[name+".json"] = metaFor(m.Signed.Version, data)
+		r.snapshot.Signed.Meta[name+".json"] = snapshotMeta(name, m.Signed.Version, data)
 		if name == metadata.TARGETS {
 			r.targets = m
 		} else {

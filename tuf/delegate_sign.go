@@ -213,7 +213,7 @@ func (r *Repo) publishTargetsRoles(ctx context.Context, keys Keyring, expires ti
 		if bump && old > 0 {
 			remove = append(remove, versioned(old, role))
 		}
-		r.snapshot.Signed.Meta[role+".json"] = metaFor(m.Signed.Version, data)
+		r.snapshot.Signed.Meta[role+".json"] = snapshotMeta(role, m.Signed.Version, data)
 	}
 	return remove, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
@@ -59,6 +60,13 @@ func (r *Repo) Publish(ctx context.Context, keys Keyring) error {
 func (r *Repo) publishWithSnapshot(ctx context.Context, keys Keyring, now time.Time, put map[string][]byte, remove []string) error {
 	exp := r.Expiries()
 	oldSnap := r.snapshot.Signed.Version
+	for name, meta := range r.snapshot.Signed.Meta {
+		// Bins listed with length and hash by an older signet shrink to
+		// their version at the next publish (snapshotMeta).
+		if role := strings.TrimSuffix(name, ".json"); role != binsRole && isBinRole(role) && meta != nil {
+			r.snapshot.Signed.Meta[name] = &metadata.MetaFiles{Version: meta.Version}
+		}
+	}
 	r.snapshot.Signed.Version++
 	r.snapshot.Signed.Expires = expiry(now, exp.Snapshot)
 	ids, threshold := r.RoleKeyIDs(metadata.SNAPSHOT)
@@ -102,6 +110,23 @@ func metaFor(version int64, data []byte) *metadata.MetaFiles {
 		Length:  int64(len(data)),
 		Hashes:  metadata.Hashes{"sha256": sum[:]},
 	}
+}
+
+// snapshotMeta describes a targets role for snapshot. A hash bin (not the
+// `_bins` role itself) is listed by version only: the snapshot of a large
+// repository lists hundreds of bins, and every verify parses it, so its
+// entries stay small (a third of the size with length and hash). A bin is
+// still bound to that version by its versioned file name and the version
+// inside it, and to the targets keys by its signature; what the hash would
+// add, pinning the exact bytes of a version, only matters against a holder
+// of the targets keys, who can sign any bin anyway. Optional in TUF
+// (https://theupdateframework.github.io/specification/latest/#file-formats-snapshot),
+// and what python-tuf's own repository writes.
+func snapshotMeta(role string, version int64, data []byte) *metadata.MetaFiles {
+	if role != binsRole && isBinRole(role) {
+		return &metadata.MetaFiles{Version: version}
+	}
+	return metaFor(version, data)
 }
 
 // signRoot signs a new root with a threshold of its own keys and, for a
