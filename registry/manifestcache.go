@@ -67,7 +67,8 @@ func (mc *manifestCache) last(tag name.Tag) (v1.Hash, []byte, bool) {
 
 // remember stores a manifest and that tag pointed at it, and drops the
 // manifest the tag pointed at before (one manifest per tag stays); failures
-// only mean the next read downloads the manifest again.
+// only mean the next read downloads the manifest again. Nothing is synced
+// to disk: a file a crash leaves short fails its digest check in last.
 func (mc *manifestCache) remember(tag name.Tag, d v1.Hash, b []byte) {
 	for _, sub := range []string{"tags", "sha256"} {
 		if err := os.MkdirAll(filepath.Join(mc.dir, sub), 0o700); err != nil {
@@ -75,10 +76,10 @@ func (mc *manifestCache) remember(tag name.Tag, d v1.Hash, b []byte) {
 		}
 	}
 	old, _ := os.ReadFile(mc.tagFile(tag))
-	if writeFileAtomic(filepath.Join(mc.dir, "sha256", d.Hex), b) != nil {
+	if writeFileAtomic(filepath.Join(mc.dir, "sha256", d.Hex), b, false) != nil {
 		return
 	}
-	if writeFileAtomic(mc.tagFile(tag), []byte(d.String())) != nil {
+	if writeFileAtomic(mc.tagFile(tag), []byte(d.String()), false) != nil {
 		return
 	}
 	if h, err := v1.NewHash(strings.TrimSpace(string(old))); err == nil && h != d && h.Algorithm == "sha256" {

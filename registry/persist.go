@@ -125,7 +125,7 @@ func (s *persistentServer) record(e journalEntry, b []byte) error {
 	if e.Op == "put" {
 		sum := sha256.Sum256(b)
 		e.Digest = "sha256:" + hex.EncodeToString(sum[:])
-		if err := writeFileAtomic(filepath.Join(s.dir, "manifests", hex.EncodeToString(sum[:])), b); err != nil {
+		if err := writeFileAtomic(filepath.Join(s.dir, "manifests", hex.EncodeToString(sum[:])), b, true); err != nil {
 			return err
 		}
 	}
@@ -205,13 +205,16 @@ func (s *persistentServer) apply(e journalEntry) error {
 	return nil
 }
 
-func writeFileAtomic(path string, b []byte) error {
+// writeFileAtomic writes b to path through a temporary file and a rename,
+// so a reader sees the old or the new content; durable also syncs it to
+// disk first (a cache, checked on read, does without).
+func writeFileAtomic(path string, b []byte, durable bool) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
 		return err
 	}
 	_, err = tmp.Write(b)
-	if err == nil {
+	if err == nil && durable {
 		err = tmp.Sync()
 	}
 	if err = errors.Join(err, tmp.Close()); err == nil {
