@@ -15,6 +15,7 @@ import (
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 	"github.com/theupdateframework/go-tuf/v2/metadata/config"
+	"github.com/theupdateframework/go-tuf/v2/metadata/trustedmetadata"
 	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
 )
 
@@ -135,7 +136,19 @@ func Verify(ctx context.Context, view View, target string, opts ...VerifyOption)
 	if err != nil {
 		return nil, err
 	}
-	res, err := clientUpdate(f, o, rootJSON, rootLabel, target)
+	if !tofu {
+		if res := memoLookup(o.trustDir, view, rootJSON, target, o.now().UTC()); res != nil {
+			return res, nil
+		}
+	}
+	if err := forgetMemo(o.trustDir); err != nil {
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("resetting remembered lookups: %w", err))
+	}
+	preCtx, cancel := context.WithCancel(ctx)
+	f.pre = startPrefetch(preCtx, view, target)
+	defer f.pre.wait()
+	defer cancel()
+	res, set, err := clientUpdate(f, o, rootJSON, rootLabel, target)
 	if err != nil {
 		if tofu {
 			// Trust is recorded on first use only when that use succeeds.
@@ -146,15 +159,16 @@ func Verify(ctx context.Context, view View, target string, opts ...VerifyOption)
 	if err := syncTrustDir(o.trustDir); err != nil {
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("saving trusted metadata: %w", err))
 	}
+	rememberLookup(o.trustDir, view, set, res)
 	res.TOFU = tofu
 	return res, nil
 }
 
 // clientUpdate runs the updater from rootJSON and looks target up.
-func clientUpdate(f *fetchView, o clientOptions, rootJSON []byte, rootLabel, target string) (*VerifiedTarget, error) {
+func clientUpdate(f *fetchView, o clientOptions, rootJSON []byte, rootLabel, target string) (*VerifiedTarget, *trustedmetadata.TrustedMetadata, error) {
 	cfg, err := config.New(fetchBaseURL, rootJSON)
 	if err != nil {
-		return nil, fmt.Errorf("configuring tuf updater: %w", err)
+		return nil, nil, fmt.Errorf("configuring tuf updater: %w", err)
 	}
 	cfg.Fetcher = f
 	cfg.LocalMetadataDir = o.trustDir
@@ -166,17 +180,17 @@ func clientUpdate(f *fetchView, o clientOptions, rootJSON []byte, rootLabel, tar
 
 	up, err := updater.New(cfg)
 	if err != nil {
-		return nil, clientRootError(err, rootLabel)
+		return nil, nil, clientRootError(err, rootLabel)
 	}
 	up.UnsafeSetRefTime(o.now().UTC())
 	tf, err := clientLookup(up, f, target)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	trusted := up.GetTrustedMetadataSet()
 	sum, ok := tf.Hashes["sha256"]
 	if !ok || len(sum) == 0 {
-		return nil, errkind.Mark(errkind.Verification, fmt.Errorf("tag %s is signed without a sha256 digest", target))
+		return nil, nil, errkind.Mark(errkind.Verification, fmt.Errorf("tag %s is signed without a sha256 digest", target))
 	}
 	res := &VerifiedTarget{
 		Name:        target,
@@ -194,7 +208,7 @@ func clientUpdate(f *fetchView, o clientOptions, rootJSON []byte, rootLabel, tar
 			res.MediaType = custom.MediaType
 		}
 	}
-	return res, nil
+	return res, &trusted, nil
 }
 
 // clientLookup refreshes the top-level metadata and looks target up.

@@ -20,7 +20,7 @@ func syncTrustDir(dir string) error {
 	for _, e := range entries {
 		path := filepath.Join(dir, e.Name())
 		switch {
-		case strings.HasPrefix(e.Name(), "tuf_tmp"):
+		case strings.HasPrefix(e.Name(), "tuf_tmp"), strings.HasPrefix(e.Name(), "memo-tmp"):
 			_ = os.Remove(path)
 		case e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".json"):
 			if err := syncPath(path); err != nil {

@@ -25,6 +25,7 @@ type fetchView struct {
 	ctx   context.Context
 	view  View
 	files map[string]bool
+	pre   *prefetch // files read ahead, or nil
 
 	lastName string // the last file asked for
 	lastData []byte // its content, or nil when it could not be read
@@ -74,9 +75,12 @@ func (f *fetchView) DownloadFile(urlPath string, maxLength int64, _ time.Duratio
 	// that a file longer than listed is a verification failure (tampered or
 	// mixed in) rather than a read error of the view.
 	limit := max(maxLength, fetchRoleMax(name))
-	data, err := f.view.ReadFile(f.ctx, name, limit)
-	if err != nil {
-		return nil, &fetchError{name: name, err: err}
+	data, ok := f.pre.get(name)
+	if !ok {
+		var err error
+		if data, err = f.view.ReadFile(f.ctx, name, limit); err != nil {
+			return nil, &fetchError{name: name, err: err}
+		}
 	}
 	if int64(len(data)) > limit {
 		return nil, &metadata.ErrDownloadLengthMismatch{Msg: fmt.Sprintf("%s is larger than the %d bytes allowed", name, limit)}
