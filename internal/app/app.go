@@ -111,8 +111,21 @@ func (s *registryStore) Load(ctx context.Context) (tuf.View, error) {
 	return withCache(registryView{m}, s.home), nil
 }
 
-// registryView maps the registry's conflict error to tuf's.
+// registryView maps the registry's conflict error to tuf's and names its
+// content by the manifest digest (tuf.IdentifiedView), which lets verify
+// remember its lookups.
 type registryView struct{ *registry.Metadata }
+
+// Identity is the digest of the manifest this view was read from (computed
+// from its bytes), or "" for trust data that does not exist yet.
+func (v registryView) Identity() string {
+	if d := v.Metadata.Digest(); d.Hex != "" {
+		return d.String()
+	}
+	return ""
+}
+
+var _ tuf.IdentifiedView = registryView{}
 
 func (v registryView) Publish(ctx context.Context, put map[string][]byte, remove []string) error {
 	err := v.Metadata.Publish(ctx, put, remove)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/keystore"
@@ -44,14 +45,28 @@ func Verify(ctx context.Context, d *Deps, req VerifyRequest) (*VerifyResult, err
 	if err != nil {
 		return nil, err
 	}
+	// What the tag points to now does not depend on the trust data: ask
+	// for it while the update runs, one round trip less.
+	resolveCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type resolved struct {
+		desc v1.Descriptor
+		err  error
+	}
+	now := make(chan resolved, 1)
+	go func() {
+		desc, err := d.Registry.Resolve(resolveCtx, tag)
+		now <- resolved{desc, err}
+	}()
 	vt, err := verifyTarget(ctx, d, tag, req.RootFile)
 	if err != nil {
 		return nil, err
 	}
-	desc, err := d.Registry.Resolve(ctx, tag)
-	if err != nil {
-		return nil, err // names the tag already
+	r := <-now
+	if r.err != nil {
+		return nil, r.err // names the tag already
 	}
+	desc := r.desc
 	if desc.Digest.Hex != vt.SHA256 || desc.Size != vt.Length {
 		return nil, errkind.Mark(errkind.Verification, fmt.Errorf(
 			"tag moved: %s points to %s but the signed digest is %s", tag, desc.Digest, vt.Digest()))
