@@ -45,11 +45,18 @@ func startPrefetch(ctx context.Context, view View, target string) *prefetch {
 	}
 	if name, ok := latest[binsRole]; ok {
 		p.start(ctx, view, name, func(data []byte) {
+			// Not verified yet: whatever it holds may only cost a wasted
+			// read, never a crash.
+			defer func() { _ = recover() }()
 			bins, err := metadata.Targets().FromBytes(data)
 			if err != nil || bins.Signed.Delegations == nil || bins.Signed.Delegations.SuccinctRoles == nil {
 				return
 			}
-			for _, bin := range bins.Signed.Delegations.SuccinctRoles.GetRolesForTarget(target) {
+			succinct := bins.Signed.Delegations.SuccinctRoles
+			if succinct.BitLength < 1 || succinct.BitLength > 32 {
+				return
+			}
+			for _, bin := range succinct.GetRolesForTarget(target) {
 				if name, ok := latest[bin.Name]; ok {
 					p.start(ctx, view, name, nil)
 				}
