@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -186,5 +187,84 @@ func TestPrewarmDoesNotDeriveWithoutSoftwareKeys(t *testing.T) {
 				t.Fatalf("derives=%d asks=%d NoPrompt requests=%d, want none", c.derives.Load(), c.asks.Load(), c.noPrompt.Load())
 			}
 		})
+	}
+}
+
+// blockedPrewarm starts Prewarm on a Store whose passphrase function holds
+// the background request until release is closed; it returns once that
+// request has arrived, and Prewarm's result on done.
+func blockedPrewarm(t *testing.T, home string) (s *Store, c *prewarmCounter, release chan struct{}, done chan error) {
+	t.Helper()
+	c = &prewarmCounter{}
+	arrived, release := make(chan struct{}), make(chan struct{})
+	s, err := Open(home,
+		WithKDFStrength(encrypted.Legacy),
+		WithDeriveHook(func() { c.derives.Add(1) }),
+		WithPassphrase(func(_ context.Context, r PassphraseRequest) ([]byte, error) {
+			if r.NoPrompt {
+				c.noPrompt.Add(1)
+				close(arrived)
+				<-release
+			}
+			c.asks.Add(1)
+			return []byte("pw"), nil
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	done = make(chan error, 1)
+	go func() { done <- s.Prewarm(context.Background()) }()
+	<-arrived
+	return s, c, release, done
+}
+
+func TestPrivateKeyWaitsForPrewarmInFlightAndReusesItsKey(t *testing.T) {
+	home, names := threeKeyHome(t)
+	s, c, release, done := blockedPrewarm(t, home)
+	got := make(chan error, 1)
+	go func() { _, err := s.PrivateKey(context.Background(), names[0]); got <- err }()
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("Prewarm: %v", err)
+	}
+	if err := <-got; err != nil {
+		t.Fatalf("PrivateKey: %v", err)
+	}
+	if c.derives.Load() != 1 || c.asks.Load() != 1 || c.noPrompt.Load() != 1 {
+		t.Fatalf("derives=%d asks=%d NoPrompt requests=%d, want 1, 1 and 1: PrivateKey must reuse the background unlock",
+			c.derives.Load(), c.asks.Load(), c.noPrompt.Load())
+	}
+}
+
+func TestCloseDoesNotWaitForPrewarmAndDropsItsKey(t *testing.T) {
+	home, names := threeKeyHome(t)
+	s, _, release, done := blockedPrewarm(t, home)
+	if err := s.Close(); err != nil { // returns although Prewarm is stuck
+		t.Fatal(err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("Prewarm: %v", err)
+	}
+	s.mu.Lock()
+	kept := s.master != nil
+	s.mu.Unlock()
+	if kept {
+		t.Fatal("a closed Store kept the master key Prewarm derived")
+	}
+	if _, err := s.PrivateKey(context.Background(), names[0]); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Fatalf("PrivateKey after Close: %v, want keystore is closed", err)
+	}
+}
+
+func TestPrivateKeyWaitingForPrewarmStopsWithItsContext(t *testing.T) {
+	home, names := threeKeyHome(t)
+	s, _, release, done := blockedPrewarm(t, home)
+	defer func() { close(release); <-done }()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.PrivateKey(ctx, names[0]); !errors.Is(err, context.Canceled) {
+		t.Fatalf("PrivateKey with a cancelled context while Prewarm is in flight: %v, want context.Canceled", err)
 	}
 }

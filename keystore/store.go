@@ -26,6 +26,10 @@ type Store struct {
 	mu     sync.Mutex
 	master []byte // nil until unlocked
 	closed bool
+	// unlocking is open while Prewarm derives the master key without
+	// holding mu (so that Close need not wait for it); masterKey waits for
+	// it to close before it derives itself.
+	unlocking chan struct{}
 }
 
 // Open opens the signet home at dir, creating it and its keys/, trust/ and
@@ -65,7 +69,8 @@ func (s *Store) CeremoniesDir() string { return filepath.Join(s.home, "ceremonie
 func (s *Store) keysDir() string { return filepath.Join(s.home, "keys") }
 
 // Close clears the master key from memory. The Store must not be used
-// afterwards.
+// afterwards. It does not wait for a Prewarm in flight, which drops the
+// key it derives.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -86,9 +91,23 @@ func (s *Store) HasPassphrase() (bool, error) {
 }
 
 // masterKey returns the master key, unlocking it (one passphrase request,
-// one scrypt derivation) on first use. With create, a keystore without a
-// master key gets a new one under a new passphrase. The caller holds s.mu.
+// one scrypt derivation) on first use; an unlock by Prewarm in flight is
+// waited for (s.mu is released meanwhile) and its key reused. With
+// create, a keystore without a master key gets a new one under a new
+// passphrase. The caller holds s.mu.
 func (s *Store) masterKey(ctx context.Context, create bool) ([]byte, error) {
+	for s.unlocking != nil && !s.closed {
+		done := s.unlocking
+		s.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+		s.mu.Lock()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
 	if s.closed {
 		return nil, errors.New("keystore is closed")
 	}
@@ -105,13 +124,18 @@ func (s *Store) masterKey(ctx context.Context, create bool) ([]byte, error) {
 	case err != nil:
 		return nil, err
 	}
-	return s.unlock(ctx, path, data, false)
+	m, err := s.decryptMaster(ctx, path, data, false)
+	if err != nil {
+		return nil, err
+	}
+	s.master = m
+	return m, nil
 }
 
-// unlock decrypts the master key file data read from path: one passphrase
-// request (with NoPrompt as given), one scrypt derivation. The caller
-// holds s.mu.
-func (s *Store) unlock(ctx context.Context, path string, data []byte, noPrompt bool) ([]byte, error) {
+// decryptMaster decrypts the master key file data read from path: one
+// passphrase request (with NoPrompt as given), one scrypt derivation. It
+// touches no state of s.
+func (s *Store) decryptMaster(ctx context.Context, path string, data []byte, noPrompt bool) ([]byte, error) {
 	m, err := s.opts.openWithPassphrase(ctx, PassphraseRequest{Reason: "unlock keystore", NoPrompt: noPrompt}, "keystore master key "+path, data)
 	if err != nil {
 		return nil, err
@@ -120,59 +144,7 @@ func (s *Store) unlock(ctx context.Context, path string, data []byte, noPrompt b
 		clear(m)
 		return nil, keyErr(fmt.Errorf("keystore master key %s is corrupt: wrong length", path))
 	}
-	s.master = m
 	return m, nil
-}
-
-// Prewarm unlocks the master key now, ahead of the first PrivateKey, so
-// that a command can run the scrypt derivation on another core while it
-// waits for the network. It does nothing when the key is unlocked already,
-// when the keystore holds no software key (its keys are on YubiKeys or
-// public only), or when the passphrase is not at hand without a prompt:
-// it asks with PassphraseRequest.NoPrompt, and a PassphraseFunc answering
-// ErrPromptNeeded leaves the prompt to the first PrivateKey, as without
-// Prewarm. It holds the Store's lock while it derives, so a PrivateKey
-// called meanwhile waits and reuses the key: one derivation either way. A
-// failure (a wrong passphrase) is returned but not remembered: the next
-// PrivateKey tries again and reports it.
-func (s *Store) Prewarm(ctx context.Context) error {
-	soft, err := s.hasSoftwareKey()
-	if err != nil || !soft {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed || s.master != nil {
-		return nil
-	}
-	path := filepath.Join(s.keysDir(), masterFile)
-	data, err := s.readPrivate(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	_, err = s.unlock(ctx, path, data, true)
-	if errors.Is(err, ErrPromptNeeded) {
-		return nil
-	}
-	return err
-}
-
-// hasSoftwareKey reports whether any key of the keystore is a software key,
-// the only kind the master key unseals.
-func (s *Store) hasSoftwareKey() (bool, error) {
-	all, err := s.List()
-	if err != nil {
-		return false, err
-	}
-	for _, k := range all {
-		if k.Kind == Software {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 func (s *Store) createMaster(ctx context.Context, path string) ([]byte, error) {
