@@ -40,7 +40,7 @@ func (r *Report) Goals() []Goal {
 		gs = append(gs, Goal{fmt.Sprintf("warm verify at %d tags makes at most 2 requests", hi), fmt.Sprintf("%d requests", x.Requests), x.Requests <= 2})
 	}
 	peer := func(tool string, factor float64, sign, verify bool) {
-		for _, op := range []struct{ mine, theirs, what string }{{OpSign, OpSign, "sign"}, {OpVerifyCold, OpVerify, "cold verify"}} {
+		for _, op := range []struct{ mine, theirs, what string }{{OpSign, OpSign, "sign"}, {OpVerifyCold, OpVerify, "cold verify"}, {OpVerifyWarm, OpVerify, "warm verify"}} {
 			if (op.mine == OpSign && !sign) || (op.mine != OpSign && !verify) {
 				continue
 			}
