@@ -86,10 +86,13 @@ re-reading the cached targets file.
   meanwhile; what grows is CPU: go-tuf parses the one bin the tag is in and
   encodes it again canonically to check its signature, and with 256 bins a
   bin holds about 400 tags at 100,000 (the snapshot lists bins by version
-  only, 8KB). That makes a cold verify at 100,000 tags about twice the
-  10-tag one. More bins do not help: at 1,024 bins the smaller bin is
-  outweighed by a manifest and snapshot four times as long (measured: more
-  CPU at 100,000 tags). A cold verify needs 7 requests (the tag, the
+  only, 8KB). The 10-tag figure is the noisiest of all (18 to 30ms on this
+  machine from run to run), so the ratio swings: measured apart with
+  ` + "`perf stat`" + `, 21 runs each on a quiet machine, a cold verify took 18.1ms at 10
+  tags and 39.2ms at 100,000 (2.2x; CPU 10.4 and 29.5ms). More bins do not
+  help: with ` + "`init --bins 1024`" + ` the smaller bin (18KB) is outweighed by a
+  manifest and a snapshot four times as long, and the same measurement gave
+  54.2ms (CPU 37.2ms) at 100,000 tags. A cold verify needs 7 requests (the tag, the
   manifest, timestamp, snapshot, targets, ` + "`_bins`" + `, one bin) against
   notation's 6.
 - **verify-warm**: the manifest is asked for with If-None-Match (a 304 when
