@@ -68,19 +68,29 @@ func viewIdentity(view View) string {
 	return ""
 }
 
-// memoTrusted hashes the trusted files of dir; ok is false when one is
-// missing or unreadable.
-func memoTrusted(dir string) (map[string]string, bool) {
-	out := make(map[string]string, len(memoTrustedFiles))
+// memoTrusted hashes the trusted files of dir and reads their versions;
+// ok is false when one is missing or unreadable.
+func memoTrusted(dir string) (sums map[string]string, versions map[string]int64, ok bool) {
+	sums = make(map[string]string, len(memoTrustedFiles))
+	versions = make(map[string]int64, len(memoTrustedFiles))
 	for _, name := range memoTrustedFiles {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
-			return nil, false
+			return nil, nil, false
 		}
 		sum := sha256.Sum256(data)
-		out[name] = hex.EncodeToString(sum[:])
+		sums[name] = hex.EncodeToString(sum[:])
+		var v struct {
+			Signed struct {
+				Version int64 `json:"version"`
+			} `json:"signed"`
+		}
+		if json.Unmarshal(data, &v) != nil {
+			return nil, nil, false
+		}
+		versions[name] = v.Signed.Version
 	}
-	return out, true
+	return sums, versions, true
 }
 
 // readMemo returns the memo of dir, or nil when there is none or it cannot
@@ -118,7 +128,7 @@ func memoLookup(dir string, view View, initialRoot []byte, target string, now ti
 	if vt == nil || vt.Name != target || vt.SHA256 == "" {
 		return nil
 	}
-	trusted, ok := memoTrusted(dir)
+	trusted, _, ok := memoTrusted(dir)
 	if !ok {
 		return nil
 	}
@@ -156,8 +166,16 @@ func rememberLookup(dir string, view View, set *trustedmetadata.TrustedMetadata,
 	if id == "" || set == nil || set.Root == nil || set.Timestamp == nil || set.Snapshot == nil {
 		return
 	}
-	trusted, ok := memoTrusted(dir)
+	trusted, versions, ok := memoTrusted(dir)
 	if !ok {
+		return
+	}
+	// Another verify with the same home may have moved the trusted files
+	// on since this update read them: a memo bound to those files would
+	// answer for this (older) view without the rollback check.
+	if versions["root.json"] != set.Root.Signed.Version ||
+		versions["timestamp.json"] != set.Timestamp.Signed.Version ||
+		versions["snapshot.json"] != set.Snapshot.Signed.Version {
 		return
 	}
 	expires := earliestExpiry(set)

@@ -201,3 +201,24 @@ func TestVerifyKeepsNoMemoForAViewWithoutIdentity(t *testing.T) {
 		t.Fatal("a memo was written for a view that cannot name its content")
 	}
 }
+
+func TestVerifyKeepsNoMemoOfAnUpdateThatAnotherVerifyOvertook(t *testing.T) {
+	fx := newClientFixture(t)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
+	older := identified(fx.publish())
+	fx.addTarget(metadata.TARGETS, "v2", testManifest())
+	newer := identified(fx.publish())
+
+	// One verify of the older view runs in its own directory and ends
+	// after another verify, sharing the home, trusted the newer view.
+	slow := clientOptions{trustDir: t.TempDir(), now: time.Now}
+	res, set, err := clientUpdate(newFetchView(context.Background(), older), slow, fx.rootJSON(1), "root", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	mustVerify(t, newer, "v1", WithTrustDir(dir), WithRoot(fx.rootJSON(1)))
+	rememberLookup(dir, older, set, res)
+
+	wantVerificationError(t, older, "v1", "rollback attack: remote timestamp version 1 is older than trusted version 2", WithTrustDir(dir))
+}
