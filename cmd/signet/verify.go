@@ -27,7 +27,12 @@ mix-and-match, untrusted signature, tag moved).
 
 The trusted root is --root FILE, else the one kept in the signet home (from
 init, trust pin or an earlier verify). With neither, the repository's first
-root is trusted on first use, which signet says on stderr: CI must pin.`,
+root is trusted on first use, which signet says on stderr: CI must pin.
+
+When R's trust data has not changed since the last verify of R:T in this
+signet home (same _tuf manifest, same trusted files, nothing expired),
+signet answers what that full update concluded without running it again:
+two requests, the manifest (304 Not Modified) and the tag.`,
 		Example: `  signet verify registry.example.com/team/app:v1
   signet verify --root root.json registry.example.com/team/app:v1 -o json`,
 		Args: exactArgs(1, "R:T"),
