@@ -90,9 +90,11 @@ func (r *Repo) delegatesTo(role string) bool {
 	return false
 }
 
-// isBinRole reports whether role is binsRole or one of its bins.
+// isBinRole reports whether role is binsRole, one of its bins or a bin of
+// a delegated role (bins_delegated.go).
 func isBinRole(role string) bool {
-	return role == binsRole || strings.HasPrefix(role, binPrefix+"-")
+	_, ok := binOwner(role)
+	return role == binsRole || ok
 }
 
 // ConvertToBins makes the repository put new tags into n hash bins (a power
@@ -171,7 +173,7 @@ func (r *Repo) loadBin(ctx context.Context, holder *metadata.Metadata[metadata.T
 		return nil, corrupt("%s has version %d", file, m.Signed.Version)
 	}
 	if err := holder.VerifyDelegate(bin, m); err != nil {
-		return nil, untrusted("%s is not signed by the targets keys", bin)
+		return nil, untrusted("%s is not signed by the keys its delegating role lists", bin)
 	}
 	r.delegated[bin] = m
 	return m, nil
@@ -292,7 +294,11 @@ func (r *Repo) binTargets(ctx context.Context) ([]Target, error) {
 // binKeys returns the keys and threshold that sign a bin or binsRole.
 func (r *Repo) binKeys(role string) ([]string, int, error) {
 	if role != binsRole {
-		if holder := r.binHolder(); holder != nil {
+		holder := r.binHolder()
+		if owner, ok := binOwner(role); ok && owner != binsRole {
+			holder = succinctHolder(r.delegated[owner])
+		}
+		if holder != nil {
 			s := holder.Signed.Delegations.SuccinctRoles
 			if s.IsDelegatedRole(role) {
 				ids := slices.Clone(s.KeyIDs)

@@ -242,8 +242,11 @@ func clientLookup(up *updater.Updater, f *fetchView, target string) (tf *metadat
 func clientSigningRole(roles map[string]*metadata.Metadata[metadata.TargetsType], target string, tf *metadata.TargetFiles) string {
 	for name, md := range roles {
 		if md != nil && md.Signed.Targets[target] == tf {
-			if isBinRole(name) {
-				return metadata.TARGETS // the targets role's own hash bins
+			if owner, ok := binOwner(name); ok {
+				if owner == binsRole {
+					return metadata.TARGETS // the targets role's own hash bins
+				}
+				return owner // a delegated role's own hash bins
 			}
 			return name
 		}
@@ -265,7 +268,8 @@ func clientNotFound(err error, target string) bool {
 		return false
 	}
 	role, ok = strings.CutSuffix(role, " not found in snapshot")
-	return ok && strings.HasPrefix(role, binPrefix+"-")
+	_, bin := binOwner(role)
+	return ok && bin
 }
 
 // clientInitialRoot picks the root the updater starts from: the trust

@@ -46,8 +46,12 @@ type Delegation struct {
 	// signature on the role's current metadata verifies: below Threshold,
 	// clients refuse every tag the role signs until more holders sign.
 	Signatures int `json:"signatures"`
-	// Targets is the number of tags the role signs.
+	// Targets is the number of tags the role signs, in its bins included.
 	Targets int `json:"targets"`
+	// Bins reports whether the role puts new tags into hash bins of its
+	// own (a terminating delegation of threshold one past BinThreshold
+	// tags; bins_delegated.go).
+	Bins bool `json:"bins,omitempty"`
 }
 
 // AddDelegation delegates the tags that match paths (shell globs such as
@@ -189,10 +193,15 @@ func (r *Repo) Delegations(ctx context.Context) ([]Delegation, error) {
 		m := r.delegated[dr.Name]
 		ids := slices.Clone(dr.KeyIDs)
 		sort.Strings(ids)
+		binned, err := r.delegatedBinTargets(ctx, dr.Name, m)
+		if err != nil {
+			return nil, err
+		}
 		out = append(out, Delegation{
 			Name: dr.Name, KeyIDs: ids, Threshold: dr.Threshold, Paths: slices.Clone(dr.Paths),
 			Terminating: dr.Terminating, Version: m.Signed.Version, Expires: m.Signed.Expires,
-			Signatures: r.validSignatures(dr.Name, m), Targets: len(m.Signed.Targets),
+			Signatures: r.validSignatures(dr.Name, m), Targets: len(m.Signed.Targets) + len(binned),
+			Bins: succinctHolder(m) != nil,
 		})
 	}
 	return out, nil

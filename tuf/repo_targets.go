@@ -192,6 +192,9 @@ func (r *Repo) AddTargets(ctx context.Context, role string, targets []Target) er
 	if m == nil {
 		return fmt.Errorf("no role %s", role)
 	}
+	if binned, err := r.addToDelegatedBins(ctx, role, m, targets); binned || err != nil {
+		return err
+	}
 	// A delegated role below its threshold that already signs exactly
 	// these targets is co-signed as it is: the same version gains the
 	// signatures at hand, so that signatures of other holders still count.
@@ -246,6 +249,9 @@ func (r *Repo) RemoveTargets(ctx context.Context, role string, names []string) (
 			return r.removeFromBins(ctx, missing)
 		}
 	}
+	if role != metadata.TARGETS && len(missing) > 0 {
+		return r.removeFromDelegatedBins(ctx, m, missing)
+	}
 	return missing, nil
 }
 
@@ -274,6 +280,14 @@ func (r *Repo) ListTargets(ctx context.Context) ([]Target, error) {
 			for name, f := range r.delegated[dr.Name].Signed.Targets {
 				out = append(out, targetFromFile(name, dr.Name, f))
 			}
+			if dr.Name == binsRole {
+				continue // its bins are the targets role's, listed below
+			}
+			binned, err := r.delegatedBinTargets(ctx, dr.Name, r.delegated[dr.Name])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, binned...)
 		}
 	}
 	binned, err := r.binTargets(ctx)
