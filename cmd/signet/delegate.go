@@ -25,7 +25,7 @@ delegation stops the search for the tags it matches. With --threshold N,
 N holders of the delegation's keys must each run 'signet sign' on the same
 tags before verify accepts them.`)
 	cmd.Example = `  signet key generate ci
-  signet delegate add registry.example.com/team/app ci-release --key ci --paths 'v*'
+  signet delegate add registry.example.com/team/app ci-release --key ci --paths 'v*' --terminating
   signet key export ci --private --online registry.example.com/team/app > ci.bundle
   signet delegate list registry.example.com/team/app
   signet delegate remove registry.example.com/team/app ci-release`
@@ -56,8 +56,12 @@ file, for a key that lives elsewhere. Both may be repeated.
 The targets key signs the change. When this machine also holds a private
 delegated key, it signs the new role's first (empty) metadata; otherwise
 tags that fall to the role fail verification until a holder runs 'signet
-sign'.`,
-		Example: `  signet delegate add registry.example.com/team/app ci-release --key ci --paths 'v*'
+sign'.
+
+A --terminating delegation with a threshold of 1 (a CI role) puts new tags
+into 256 hash bins of its own, signed by its own key, once it lists 128
+tags, so a CI push stays small however many tags it signed (docs/ci.md).`,
+		Example: `  signet delegate add registry.example.com/team/app ci-release --key ci --paths 'v*' --terminating
   signet delegate add registry.example.com/team/app releases \
       --public-key alice.pub --public-key bob.pub --threshold 2 --paths 'release-*' --terminating`,
 		Args: exactArgs(2, "the repository R and the delegation NAME"),
@@ -195,10 +199,14 @@ func writeDelegations(w io.Writer, res *app.DelegateListResult) error {
 		_, err := fmt.Fprintf(w, "%s has no delegations.\n", res.Repository)
 		return err
 	}
-	t := newTable("NAME", "PATHS", "THRESHOLD", "SIGNATURES", "KEYS", "TERMINATING", "EXPIRES")
+	t := newTable("NAME", "PATHS", "THRESHOLD", "SIGNATURES", "KEYS", "TERMINATING", "TAGS", "EXPIRES")
 	for _, dl := range res.Delegations {
+		tags := fmt.Sprint(dl.Targets)
+		if dl.Bins {
+			tags += " (in bins)"
+		}
 		t.Row(dl.Name, strings.Join(dl.Paths, ","), fmt.Sprint(dl.Threshold), fmt.Sprint(dl.Signatures),
-			delegationKeys(dl), fmt.Sprint(dl.Terminating), dl.Expires.UTC().Format("2006-01-02T15:04:05Z"))
+			delegationKeys(dl), fmt.Sprint(dl.Terminating), tags, dl.Expires.UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	return t.Write(w)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -89,6 +90,61 @@ func TestARepositoryCrossingTheBinThresholdKeepsEveryTagVerifyingForSignetAndTuf
 		ins, err := app.Inspect(ctx, pub.deps, repo)
 		if err != nil || len(ins.Targets) != tuf.BinThreshold+21 {
 			t.Fatalf("inspect: %d targets, %v", len(ins.Targets), err)
+		}
+	})
+}
+
+func TestACICrossingTheBinThresholdSignsIntoItsOwnBinsForSignetAndTufJS(t *testing.T) {
+	script := testenv.Need(t, tufjs.EnvVar)
+	eachRegistry(t, func(t *testing.T, host string) {
+		ctx := context.Background()
+		repo := uniqueRepo(t, host)
+		owner := initRepo(t, repo)
+		owner.generate("ci")
+		if _, err := app.DelegateAdd(ctx, owner.deps, app.DelegateAddRequest{Repository: repo, Name: "ci",
+			KeyRefs: []string{"ci"}, Paths: []string{"v*"}, Terminating: true}); err != nil {
+			t.Fatal(err)
+		}
+		push(t, owner, repo+":base")
+		// CI signs from an empty home with its bundle, one publish past
+		// the threshold, then one tag.
+		ci := ciRunner(t, exportBundle(t, owner, append([]string{"ci"}, onlineKeys(repo)...)...))
+		many := tagMany(t, repo+":base", repo, "v", 0, tuf.BinThreshold+5)
+		if _, err := app.Sign(ctx, ci.deps, app.SignRequest{Tags: many, Key: "ci"}); err != nil {
+			t.Fatalf("CI signing %d tags: %v", len(many), err)
+		}
+		one := tagMany(t, repo+":base", repo, "v", 5000, 5001)[0]
+		if _, err := app.Sign(ctx, ci.deps, app.SignRequest{Tags: []string{one}, Key: "ci"}); err != nil {
+			t.Fatal(err)
+		}
+		list, err := app.DelegateList(ctx, owner.deps, repo)
+		if err != nil || len(list.Delegations) != 1 || !list.Delegations[0].Bins || list.Delegations[0].Targets != tuf.BinThreshold+6 {
+			t.Fatalf("delegate list: %+v, %v", list, err)
+		}
+
+		rootJSON, err := os.ReadFile(rootFile(t, repo))
+		if err != nil {
+			t.Fatal(err)
+		}
+		consumer := newPerson(t)
+		path := strings.TrimPrefix(repo, host+"/")
+		for _, tag := range []string{many[0], many[len(many)-1], one} {
+			got, err := app.Verify(ctx, consumer.deps, app.VerifyRequest{Tag: tag, RootFile: rootFile(t, repo)})
+			if err != nil || got.Role != "ci" {
+				t.Fatalf("verify %s: %+v, %v", tag, got, err)
+			}
+			res, err := tufjs.Verify(ctx, host, path, "_tuf", rootJSON, tag[strings.LastIndex(tag, ":")+1:], tufjs.WithScript(script))
+			if err != nil || !res.OK || "sha256:"+res.SHA256 != got.Digest {
+				t.Fatalf("tuf-js %s: %+v %v", tag, res, err)
+			}
+			// Signed after the conversion: found in a bin of ci.
+			if tag == one && !slices.ContainsFunc(res.Fetched, func(f string) bool { return strings.Contains(f, "._ci_bin-") }) {
+				t.Fatalf("tuf-js found %s without reading a bin of ci: %v", tag, res.Fetched)
+			}
+		}
+		res, err := tufjs.Verify(ctx, host, path, "_tuf", rootJSON, "v9.9.9", tufjs.WithScript(script))
+		if err != nil || res.OK {
+			t.Fatalf("tuf-js found an unsigned tag: %+v %v", res, err)
 		}
 	})
 }

@@ -49,6 +49,8 @@ type DelegationInfo struct {
 	// metadata verify; below Threshold, clients refuse its tags.
 	Signatures int `json:"signatures"`
 	Targets    int `json:"targets"`
+	// Bins: the role signs new tags into hash bins of its own.
+	Bins bool `json:"bins,omitempty"`
 }
 
 // DelegateResult is what delegate add or remove did.
@@ -227,7 +229,7 @@ func delegationInfo(ctx context.Context, d *Deps, r *tuf.Repo, name string) (*De
 
 func toDelegationInfo(dl tuf.Delegation, names map[string]string) DelegationInfo {
 	info := DelegationInfo{Name: dl.Name, Threshold: dl.Threshold, Paths: dl.Paths, Terminating: dl.Terminating,
-		Version: dl.Version, Expires: dl.Expires, Signatures: dl.Signatures, Targets: dl.Targets}
+		Version: dl.Version, Expires: dl.Expires, Signatures: dl.Signatures, Targets: dl.Targets, Bins: dl.Bins}
 	for _, id := range dl.KeyIDs {
 		info.Keys = append(info.Keys, KeyInfo{KeyID: id, Name: names[id]})
 	}
