@@ -94,7 +94,7 @@ func TestDelegationTableNamesKeysPathsAndSaysWhenThereAreNone(t *testing.T) {
 	buf.Reset()
 	exp := time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)
 	err := writeDelegations(&buf, &app.DelegateListResult{Repository: "r.example/app", Delegations: []app.DelegationInfo{{
-		Name: "release", Paths: []string{"v*", "release-*"}, Threshold: 2, Signatures: 1, Expires: exp,
+		Name: "release", Paths: []string{"v*", "release-*"}, Threshold: 2, Signatures: 1, Expires: exp, Targets: 4000, Bins: true,
 		Keys: []app.KeyInfo{{KeyID: strings.Repeat("a", 64), Name: "alice"}, {KeyID: strings.Repeat("b", 64)}},
 	}}})
 	if err != nil {
@@ -104,7 +104,7 @@ func TestDelegationTableNamesKeysPathsAndSaysWhenThereAreNone(t *testing.T) {
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "NAME") {
 		t.Fatalf("table = %q", buf.String())
 	}
-	want := []string{"release", "v*,release-*", "2", "1", strings.Repeat("a", 16), "(alice),", strings.Repeat("b", 16), "false", "2027-01-02T03:04:05Z"}
+	want := []string{"release", "v*,release-*", "2", "1", strings.Repeat("a", 16), "(alice),", strings.Repeat("b", 16), "false", "4000", "(in", "bins)", "2027-01-02T03:04:05Z"}
 	if got := strings.Fields(lines[1]); !slices.Equal(got, want) {
 		t.Fatalf("row = %q, want %q", got, want)
 	}
