@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/signet-dev/signet/internal/bench"
@@ -98,6 +99,13 @@ func run(ctx context.Context, cfg config) error {
 		d.report.Fills = append(d.report.Fills, fill)
 		d.report.Sizes = append(d.report.Sizes, size)
 		last = fill
+		// The fill leaves the registry's storage with many dirty pages (a
+		// file per tag); flush them first, so that their writeback does
+		// not fall into the measurements of this size.
+		syscall.Sync()
+		if err := sleepCtx(ctx, settleAfterFill); err != nil {
+			return err
+		}
 		for _, t := range tools {
 			rs, err := t.measure(ctx, repo, size)
 			if err != nil {
@@ -280,4 +288,19 @@ func loadavg() string {
 		return ""
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// settleAfterFill is the pause between filling a repository (and flushing
+// the filesystem) and measuring it.
+const settleAfterFill = 3 * time.Second
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -15,7 +15,10 @@ against one local distribution registry on loopback in the same run.
   (both directions, HTTP headers included) of each command.
 - For each size N, a repository gets N tags pointing at one image (raw
   manifest PUTs), signed with ` + "`signet sign --from FILE`" + `; the section
-  *Filling the repositories* says what that cost.
+  *Filling the repositories* says what that cost. Then the driver flushes
+  the filesystem (sync) and waits 3s, so that the writeback of the fill (a
+  file per tag in the registry's storage) does not fall into the
+  measurements.
 - **sign**: sign one more tag (a new tag on an image already pushed):
   ` + "`signet sign R:T`" + ` from a publisher home whose software keys are
   encrypted under one passphrase (` + "`SIGNET_PASSPHRASE`" + `), so the time
