@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -14,7 +15,30 @@ func main() {
 	// No core dump may hold a PIN, a passphrase or a decrypted key
 	// (docs/security.md). Best effort: a refusal leaves the limit as it was.
 	_ = syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{Cur: 0, Max: 0})
+	tuneGC(os.Getenv)
 	os.Exit(run())
+}
+
+// gcMemoryLimit is the soft memory limit tuneGC sets: past it the
+// collector works harder again, whatever the GC percentage.
+const gcMemoryLimit = 256 << 20
+
+// tuneGC makes the garbage collector run less often: a signet command is
+// short and its garbage comes in bursts (a verify of a large repository
+// parses a snapshot and a bin of hundreds of tags, and collecting at the
+// default pace cost a quarter of its CPU), so the heap may grow to five
+// times the live heap before a collection instead of twice, within a soft
+// limit of 256 MiB, so that
+// a bulk sign of 100,000 tags stays at the memory it took before (about
+// 275 MB; 520 MB without the limit). GOGC or GOMEMLIMIT in the
+// environment win.
+func tuneGC(env func(string) string) {
+	if env("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if env("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(gcMemoryLimit)
+	}
 }
 
 // run runs signet in the real process environment and returns its exit code.
