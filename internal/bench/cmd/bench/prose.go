@@ -92,7 +92,9 @@ re-reading the cached targets file.
   only, 8KB). The 10-tag figure is the noisiest of all (18 to 30ms on this
   machine from run to run), so the ratio swings: measured apart with
   ` + "`perf stat`" + `, 21 runs each on a quiet machine, a cold verify took 18.1ms at 10
-  tags and 39.2ms at 100,000 (2.2x; CPU 10.4 and 29.5ms). More bins do not
+  tags and 39.2ms at 100,000 (2.2x; CPU 10.4 and 29.5ms), before signet
+  set ` + "`GOGC=400`" + ` (which took about a quarter off the CPU of a cold verify
+  at 100,000 tags, where collecting the parser's garbage had weighed most). More bins do not
   help: with ` + "`init --bins 1024`" + ` the smaller bin (18KB) is outweighed by a
   manifest and a snapshot four times as long, and the same measurement gave
   54.2ms (CPU 37.2ms) at 100,000 tags. A cold verify needs 7 requests (the tag, the
