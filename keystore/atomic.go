@@ -6,50 +6,16 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
+
+	"github.com/signet-dev/signet/internal/atomicfile"
 )
 
 // WriteFileAtomic writes data to path so that a reader sees either the old
-// file or the whole new one: it writes a temporary file in the same
-// directory with mode perm, syncs it, renames it over path and syncs the
-// directory. On failure the temporary file is removed.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(perm); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		// Some file systems cannot sync a directory; the rename is done.
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
+// file or the whole new one: a temporary file in the same directory with
+// mode perm, synced, renamed over path, and the directory synced
+// (internal/atomicfile). On failure the temporary file is removed.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return atomicfile.Write(path, data, perm, true)
 }
 
 // checkPrivate refuses a file or directory that group or others may read

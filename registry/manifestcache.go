@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/signet-dev/signet/internal/atomicfile"
 )
 
 // WithManifestCache keeps the metadata manifests Metadata reads in dir,
@@ -76,10 +78,10 @@ func (mc *manifestCache) remember(tag name.Tag, d v1.Hash, b []byte) {
 		}
 	}
 	old, _ := os.ReadFile(mc.tagFile(tag))
-	if writeFileAtomic(filepath.Join(mc.dir, "sha256", d.Hex), b, false) != nil {
+	if atomicfile.Write(filepath.Join(mc.dir, "sha256", d.Hex), b, 0o600, false) != nil {
 		return
 	}
-	if writeFileAtomic(mc.tagFile(tag), []byte(d.String()), false) != nil {
+	if atomicfile.Write(mc.tagFile(tag), []byte(d.String()), 0o600, false) != nil {
 		return
 	}
 	if h, err := v1.NewHash(strings.TrimSpace(string(old))); err == nil && h != d && h.Algorithm == "sha256" {

@@ -16,6 +16,8 @@ import (
 	"sync"
 
 	ggcr "github.com/google/go-containerregistry/pkg/registry"
+
+	"github.com/signet-dev/signet/internal/atomicfile"
 )
 
 // maxServedManifest bounds the manifests the embedded registry accepts.
@@ -125,7 +127,7 @@ func (s *persistentServer) record(e journalEntry, b []byte) error {
 	if e.Op == "put" {
 		sum := sha256.Sum256(b)
 		e.Digest = "sha256:" + hex.EncodeToString(sum[:])
-		if err := writeFileAtomic(filepath.Join(s.dir, "manifests", hex.EncodeToString(sum[:])), b, true); err != nil {
+		if err := atomicfile.Write(filepath.Join(s.dir, "manifests", hex.EncodeToString(sum[:])), b, 0o600, true); err != nil {
 			return err
 		}
 	}
@@ -203,27 +205,6 @@ func (s *persistentServer) apply(e journalEntry) error {
 		return fmt.Errorf("%s %s: status %d", e.Op, u, rec.status)
 	}
 	return nil
-}
-
-// writeFileAtomic writes b to path through a temporary file and a rename,
-// so a reader sees the old or the new content; durable also syncs it to
-// disk first (a cache, checked on read, does without).
-func writeFileAtomic(path string, b []byte, durable bool) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(b)
-	if err == nil && durable {
-		err = tmp.Sync()
-	}
-	if err = errors.Join(err, tmp.Close()); err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
 }
 
 // bufferWriter keeps a handler's whole response.

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/signet-dev/signet/internal/atomicfile"
 )
 
 // syncTrustDir makes the trust directory's metadata durable after an
@@ -20,7 +22,7 @@ func syncTrustDir(dir string) error {
 	for _, e := range entries {
 		path := filepath.Join(dir, e.Name())
 		switch {
-		case strings.HasPrefix(e.Name(), "tuf_tmp"), strings.HasPrefix(e.Name(), "memo-tmp"):
+		case strings.HasPrefix(e.Name(), "tuf_tmp"), atomicfile.IsTemp(e.Name()):
 			_ = os.Remove(path)
 		case e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".json"):
 			if err := syncPath(path); err != nil {

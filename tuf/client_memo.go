@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata/trustedmetadata"
+
+	"github.com/signet-dev/signet/internal/atomicfile"
 )
 
 // IdentifiedView is a View that can name its exact content: two views
@@ -193,15 +195,9 @@ func rememberLookup(dir string, view View, set *trustedmetadata.TrustedMetadata,
 	if err != nil || len(data) > memoMaxBytes {
 		return
 	}
-	tmp, err := os.CreateTemp(dir, "memo-tmp*")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), filepath.Join(dir, memoFile)) != nil {
-		_ = os.Remove(tmp.Name())
-	}
+	// Not synced: a memo a crash left short does not parse, and then the
+	// next verify runs the full update.
+	_ = atomicfile.Write(filepath.Join(dir, memoFile), data, 0o600, false)
 }
 
 // earliestExpiry is the first expiry among the metadata of set: root,

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/signet-dev/signet/internal/atomicfile"
 	"github.com/signet-dev/signet/tuf"
 )
 
@@ -79,8 +80,9 @@ func (v cachedView) ReadFile(ctx context.Context, name string, maxSize int64) ([
 		return nil, err
 	}
 	// The registry client checked the digest; a failed cache write only
-	// means the next verify downloads the file again.
-	writeCacheFile(path, data)
+	// means the next verify downloads the file again. Not synced: a file
+	// a crash left short fails the digest check above.
+	_ = atomicfile.Write(path, data, 0o600, false)
 	return data, nil
 }
 
@@ -97,24 +99,9 @@ func (v cachedView) Publish(ctx context.Context, put map[string][]byte, remove [
 	}
 	for _, data := range put {
 		sum := sha256.Sum256(data)
-		writeCacheFile(filepath.Join(v.dir, hex.EncodeToString(sum[:])), data)
+		_ = atomicfile.Write(filepath.Join(v.dir, hex.EncodeToString(sum[:])), data, 0o600, false)
 	}
 	return nil
 }
 
 var _ tuf.View = cachedView{}
-
-// writeCacheFile writes a cache file through a temporary file and a
-// rename, without syncing it to disk: every read checks the file against
-// its digest, so one that a crash left short is only fetched again.
-// Failures are ignored for the same reason.
-func writeCacheFile(path string, data []byte) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(data)
-	if cerr := tmp.Close(); werr != nil || cerr != nil || os.Rename(tmp.Name(), path) != nil {
-		_ = os.Remove(tmp.Name())
-	}
-}

@@ -8,7 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
+
+	"github.com/signet-dev/signet/internal/atomicfile"
 )
 
 // stateFormat is the version of the state file layout.
@@ -148,33 +149,14 @@ func loadState(path string) (*state, error) {
 	return &st, nil
 }
 
-// saveState writes the state atomically: a temporary file in the same
-// directory, synced, then renamed over the old one.
+// saveState writes the state atomically and durably (internal/atomicfile).
 func saveState(path string, st *state) error {
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".pivsim-*.tmp")
-	if err != nil {
-		return fmt.Errorf("writing state: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("writing state: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("writing state: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing state: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing state: %w", err)
+	if err := atomicfile.Write(path, append(b, '\n'), 0o600, true); err != nil {
+		return fmt.Errorf("saving card state: %w", err)
 	}
 	return nil
 }
