@@ -189,41 +189,53 @@ func (r *Repo) addToTargetsOrBins(ctx context.Context, targets []Target) error {
 		return err
 	}
 	if !binned {
-		fresh := 0
-		for _, t := range targets {
-			if _, ok := r.targets.Signed.Targets[t.Name]; !ok {
-				fresh++
-			}
-		}
-		if len(r.targets.Signed.Targets)+fresh <= BinThreshold {
+		if belowBinThreshold(r.targets, targets) {
 			return r.putTargets(metadata.TARGETS, r.targets, targets)
 		}
 		if err := r.ConvertToBins(DefaultBins); err != nil {
 			return err
 		}
 	}
-	holder := r.binHolder()
-	var top []Target
+	return r.putIntoBins(ctx, metadata.TARGETS, r.targets, r.binHolder(), targets)
+}
+
+// belowBinThreshold reports whether m, with targets added, lists at most
+// BinThreshold tags.
+func belowBinThreshold(m *metadata.Metadata[metadata.TargetsType], targets []Target) bool {
+	fresh := 0
+	for _, t := range targets {
+		if _, ok := m.Signed.Targets[t.Name]; !ok {
+			fresh++
+		}
+	}
+	return len(m.Signed.Targets)+fresh <= BinThreshold
+}
+
+// putIntoBins records targets signed by role, whose metadata is m and
+// whose bins holder delegates to: a tag m lists already is updated there,
+// any other goes into its bin.
+func (r *Repo) putIntoBins(ctx context.Context, role string, m, holder *metadata.Metadata[metadata.TargetsType], targets []Target) error {
+	var own []Target
 	byBin := map[string][]Target{}
 	for _, t := range targets {
-		if _, ok := r.targets.Signed.Targets[t.Name]; ok {
-			top = append(top, t)
+		if _, ok := m.Signed.Targets[t.Name]; ok {
+			own = append(own, t)
 			continue
 		}
 		bin := r.binFor(holder, t.Name)
 		byBin[bin] = append(byBin[bin], t)
 	}
-	if len(top) > 0 {
-		if err := r.putTargets(metadata.TARGETS, r.targets, top); err != nil {
+	if len(own) > 0 {
+		if err := r.putTargets(role, m, own); err != nil {
 			return err
 		}
 	}
 	for bin, ts := range byBin {
-		m, err := r.loadBin(ctx, holder, bin)
+		b, err := r.loadBin(ctx, holder, bin)
 		if err != nil {
 			return err
 		}
-		if err := r.putTargets(bin, m, ts); err != nil {
+		if err := r.putTargets(bin, b, ts); err != nil {
 			return err
 		}
 	}
@@ -243,10 +255,12 @@ func (r *Repo) putTargets(role string, m *metadata.Metadata[metadata.TargetsType
 	return nil
 }
 
-// removeFromBins removes names from the bins they belong to and returns
-// the names no bin listed.
-func (r *Repo) removeFromBins(ctx context.Context, names []string) ([]string, error) {
-	holder := r.binHolder()
+// removeFromBins removes names from the bins of holder and returns the
+// names no bin listed (all of them when holder is nil: no bins).
+func (r *Repo) removeFromBins(ctx context.Context, holder *metadata.Metadata[metadata.TargetsType], names []string) ([]string, error) {
+	if holder == nil {
+		return names, nil
+	}
 	var missing []string
 	for _, n := range names {
 		bin := r.binFor(holder, n)
@@ -264,17 +278,16 @@ func (r *Repo) removeFromBins(ctx context.Context, names []string) ([]string, er
 	return missing, nil
 }
 
-// binTargets returns the targets of every published bin, as signed by the
-// targets role.
-func (r *Repo) binTargets(ctx context.Context) ([]Target, error) {
-	holder := r.binHolder()
+// binTargets returns the targets of every published bin of holder (none
+// when holder is nil), as signed by role.
+func (r *Repo) binTargets(ctx context.Context, role string, holder *metadata.Metadata[metadata.TargetsType]) ([]Target, error) {
 	if holder == nil {
 		return nil, nil
 	}
 	var bins []string
 	for file := range r.snapshot.Signed.Meta {
-		if role := strings.TrimSuffix(file, ".json"); strings.HasPrefix(role, binPrefix+"-") {
-			bins = append(bins, role)
+		if bin := strings.TrimSuffix(file, ".json"); holder.Signed.Delegations.SuccinctRoles.IsDelegatedRole(bin) {
+			bins = append(bins, bin)
 		}
 	}
 	sort.Strings(bins)
@@ -285,7 +298,7 @@ func (r *Repo) binTargets(ctx context.Context) ([]Target, error) {
 			return nil, err
 		}
 		for name, f := range m.Signed.Targets {
-			out = append(out, targetFromFile(name, metadata.TARGETS, f))
+			out = append(out, targetFromFile(name, role, f))
 		}
 	}
 	return out, nil

@@ -3,7 +3,6 @@ package tuf
 import (
 	"context"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
@@ -82,13 +81,7 @@ func (r *Repo) addToDelegatedBins(ctx context.Context, role string, m *metadata.
 		if !r.delegationCanBin(role) {
 			return false, nil
 		}
-		fresh := 0
-		for _, t := range targets {
-			if _, ok := m.Signed.Targets[t.Name]; !ok {
-				fresh++
-			}
-		}
-		if len(m.Signed.Targets)+fresh <= BinThreshold {
+		if belowBinThreshold(m, targets) {
 			return false, nil
 		}
 		if err := r.convertDelegationToBins(role, m, DefaultBins); err != nil {
@@ -96,31 +89,7 @@ func (r *Repo) addToDelegatedBins(ctx context.Context, role string, m *metadata.
 		}
 		holder = m
 	}
-	var own []Target
-	byBin := map[string][]Target{}
-	for _, t := range targets {
-		if _, ok := m.Signed.Targets[t.Name]; ok {
-			own = append(own, t)
-			continue
-		}
-		bin := r.binFor(holder, t.Name)
-		byBin[bin] = append(byBin[bin], t)
-	}
-	if len(own) > 0 {
-		if err := r.putTargets(role, m, own); err != nil {
-			return false, err
-		}
-	}
-	for bin, ts := range byBin {
-		b, err := r.loadBin(ctx, holder, bin)
-		if err != nil {
-			return false, err
-		}
-		if err := r.putTargets(bin, b, ts); err != nil {
-			return false, err
-		}
-	}
-	return true, nil
+	return true, r.putIntoBins(ctx, role, m, holder, targets)
 }
 
 // convertDelegationToBins makes role delegate new tags to n bins of its
@@ -163,56 +132,4 @@ func (r *Repo) convertDelegationToBins(role string, m *metadata.Metadata[metadat
 	}
 	r.changed[role] = true
 	return nil
-}
-
-// removeFromDelegatedBins removes names from the bins of delegated role
-// role (loaded as m) and returns the names no bin listed.
-func (r *Repo) removeFromDelegatedBins(ctx context.Context, m *metadata.Metadata[metadata.TargetsType], names []string) ([]string, error) {
-	holder := succinctHolder(m)
-	if holder == nil {
-		return names, nil
-	}
-	var missing []string
-	for _, n := range names {
-		bin := r.binFor(holder, n)
-		b, err := r.loadBin(ctx, holder, bin)
-		if err != nil {
-			return nil, err
-		}
-		if _, ok := b.Signed.Targets[n]; !ok {
-			missing = append(missing, n)
-			continue
-		}
-		delete(b.Signed.Targets, n)
-		r.changed[bin] = true
-	}
-	return missing, nil
-}
-
-// delegatedBinTargets returns the targets in the published bins of
-// delegated role role (loaded as m), as signed by role.
-func (r *Repo) delegatedBinTargets(ctx context.Context, role string, m *metadata.Metadata[metadata.TargetsType]) ([]Target, error) {
-	holder := succinctHolder(m)
-	if holder == nil {
-		return nil, nil
-	}
-	var bins []string
-	for file := range r.snapshot.Signed.Meta {
-		bin := strings.TrimSuffix(file, ".json")
-		if holder.Signed.Delegations.SuccinctRoles.IsDelegatedRole(bin) {
-			bins = append(bins, bin)
-		}
-	}
-	sort.Strings(bins)
-	var out []Target
-	for _, bin := range bins {
-		b, err := r.loadBin(ctx, holder, bin)
-		if err != nil {
-			return nil, err
-		}
-		for name, f := range b.Signed.Targets {
-			out = append(out, targetFromFile(name, role, f))
-		}
-	}
-	return out, nil
 }

@@ -193,7 +193,7 @@ func (r *Repo) Delegations(ctx context.Context) ([]Delegation, error) {
 		m := r.delegated[dr.Name]
 		ids := slices.Clone(dr.KeyIDs)
 		sort.Strings(ids)
-		binned, err := r.delegatedBinTargets(ctx, dr.Name, m)
+		binned, err := r.binTargets(ctx, dr.Name, succinctHolder(m))
 		if err != nil {
 			return nil, err
 		}

@@ -63,7 +63,7 @@ func (r *Repo) publishWithSnapshot(ctx context.Context, keys Keyring, now time.T
 	for name, meta := range r.snapshot.Signed.Meta {
 		// Bins listed with length and hash by an older signet shrink to
 		// their version at the next publish (snapshotMeta).
-		if role := strings.TrimSuffix(name, ".json"); role != binsRole && isBinRole(role) && meta != nil {
+		if _, bin := binOwner(strings.TrimSuffix(name, ".json")); bin && meta != nil {
 			r.snapshot.Signed.Meta[name] = &metadata.MetaFiles{Version: meta.Version}
 		}
 	}
@@ -123,7 +123,7 @@ func metaFor(version int64, data []byte) *metadata.MetaFiles {
 // (https://theupdateframework.github.io/specification/latest/#file-formats-snapshot),
 // and what python-tuf's own repository writes.
 func snapshotMeta(role string, version int64, data []byte) *metadata.MetaFiles {
-	if role != binsRole && isBinRole(role) {
+	if _, bin := binOwner(role); bin {
 		return &metadata.MetaFiles{Version: version}
 	}
 	return metaFor(version, data)

@@ -246,11 +246,11 @@ func (r *Repo) RemoveTargets(ctx context.Context, role string, names []string) (
 		if binned, err := r.Binned(ctx); err != nil {
 			return nil, err
 		} else if binned {
-			return r.removeFromBins(ctx, missing)
+			return r.removeFromBins(ctx, r.binHolder(), missing)
 		}
 	}
 	if role != metadata.TARGETS && len(missing) > 0 {
-		return r.removeFromDelegatedBins(ctx, m, missing)
+		return r.removeFromBins(ctx, succinctHolder(m), missing)
 	}
 	return missing, nil
 }
@@ -283,14 +283,14 @@ func (r *Repo) ListTargets(ctx context.Context) ([]Target, error) {
 			if dr.Name == binsRole {
 				continue // its bins are the targets role's, listed below
 			}
-			binned, err := r.delegatedBinTargets(ctx, dr.Name, r.delegated[dr.Name])
+			binned, err := r.binTargets(ctx, dr.Name, succinctHolder(r.delegated[dr.Name]))
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, binned...)
 		}
 	}
-	binned, err := r.binTargets(ctx)
+	binned, err := r.binTargets(ctx, metadata.TARGETS, r.binHolder())
 	if err != nil {
 		return nil, err
 	}
