@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"time"
@@ -70,29 +71,32 @@ func viewIdentity(view View) string {
 	return ""
 }
 
-// memoTrusted hashes the trusted files of dir and reads their versions;
-// ok is false when one is missing or unreadable.
-func memoTrusted(dir string) (sums map[string]string, versions map[string]int64, ok bool) {
+// memoTrusted hashes the trusted files of dir; ok is false when one is
+// missing or unreadable. With versions, it also reads the version each
+// file holds (only writing a memo needs them).
+func memoTrusted(dir string, versions map[string]int64) (sums map[string]string, ok bool) {
 	sums = make(map[string]string, len(memoTrustedFiles))
-	versions = make(map[string]int64, len(memoTrustedFiles))
 	for _, name := range memoTrustedFiles {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
-			return nil, nil, false
+			return nil, false
 		}
 		sum := sha256.Sum256(data)
 		sums[name] = hex.EncodeToString(sum[:])
+		if versions == nil {
+			continue
+		}
 		var v struct {
 			Signed struct {
 				Version int64 `json:"version"`
 			} `json:"signed"`
 		}
 		if json.Unmarshal(data, &v) != nil {
-			return nil, nil, false
+			return nil, false
 		}
 		versions[name] = v.Signed.Version
 	}
-	return sums, versions, true
+	return sums, true
 }
 
 // readMemo returns the memo of dir, or nil when there is none or it cannot
@@ -130,14 +134,8 @@ func memoLookup(dir string, view View, initialRoot []byte, target string, now ti
 	if vt == nil || vt.Name != target || vt.SHA256 == "" {
 		return nil
 	}
-	trusted, _, ok := memoTrusted(dir)
-	if !ok {
+	if trusted, ok := memoTrusted(dir, nil); !ok || !maps.Equal(trusted, m.Trusted) {
 		return nil
-	}
-	for name, sum := range m.Trusted {
-		if trusted[name] != sum {
-			return nil
-		}
 	}
 	sum := sha256.Sum256(initialRoot)
 	if hex.EncodeToString(sum[:]) != m.Trusted["root.json"] {
@@ -168,7 +166,8 @@ func rememberLookup(dir string, view View, set *trustedmetadata.TrustedMetadata,
 	if id == "" || set == nil || set.Root == nil || set.Timestamp == nil || set.Snapshot == nil {
 		return
 	}
-	trusted, versions, ok := memoTrusted(dir)
+	versions := map[string]int64{}
+	trusted, ok := memoTrusted(dir, versions)
 	if !ok {
 		return
 	}
@@ -182,7 +181,7 @@ func rememberLookup(dir string, view View, set *trustedmetadata.TrustedMetadata,
 	}
 	expires := earliestExpiry(set)
 	m := readMemo(dir)
-	if m == nil || m.View != id || !sameHashes(m.Trusted, trusted) || len(m.Targets) >= memoMaxTargets {
+	if m == nil || m.View != id || !maps.Equal(m.Trusted, trusted) || len(m.Targets) >= memoMaxTargets {
 		m = &memo{View: id, Trusted: trusted, Expires: expires, Targets: map[string]*VerifiedTarget{}}
 	}
 	if expires.Before(m.Expires) {
@@ -219,16 +218,4 @@ func minTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-func sameHashes(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }

@@ -52,6 +52,18 @@ func (v *idView) readCount() int {
 	return v.reads
 }
 
+// verifiedOnce publishes a repository signing v1, as an identified view,
+// and verifies v1 once from a fresh trust directory, leaving a memo there.
+func verifiedOnce(t *testing.T) (*clientFixture, *idView, string) {
+	t.Helper()
+	fx := newClientFixture(t)
+	fx.addTarget(metadata.TARGETS, "v1", testManifest())
+	view := identified(fx.publish())
+	dir := t.TempDir()
+	mustVerify(t, view, "v1", WithTrustDir(dir))
+	return fx, view, dir
+}
+
 func TestVerifyAnswersARepeatedLookupInAnUnchangedViewWithoutReadingIt(t *testing.T) {
 	fx := newClientFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
@@ -75,11 +87,7 @@ func TestVerifyAnswersARepeatedLookupInAnUnchangedViewWithoutReadingIt(t *testin
 }
 
 func TestVerifyRunsTheFullUpdateForATagNotLookedUpYet(t *testing.T) {
-	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest())
-	view := identified(fx.publish())
-	dir := t.TempDir()
-	mustVerify(t, view, "v1", WithTrustDir(dir))
+	_, view, dir := verifiedOnce(t)
 	wantVerificationError(t, view, "v2", "tag v2 is not signed", WithTrustDir(dir))
 }
 
@@ -111,11 +119,7 @@ func TestVerifyDoesNotAnswerFromMemoryForAnOlderViewAfterANewerOne(t *testing.T)
 }
 
 func TestVerifyDoesNotAnswerFromMemoryAfterAFailedUpdateMovedTrustOn(t *testing.T) {
-	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest())
-	good := identified(fx.publish())
-	dir := t.TempDir()
-	mustVerify(t, good, "v1", WithTrustDir(dir))
+	fx, good, dir := verifiedOnce(t)
 
 	// A newer publish whose snapshot is tampered with: the update trusts
 	// and keeps its timestamp (version 2), then fails on the snapshot.
@@ -135,11 +139,7 @@ func TestVerifyDoesNotAnswerFromMemoryAfterAFailedUpdateMovedTrustOn(t *testing.
 }
 
 func TestVerifyIgnoresAMemoWhenTheTrustedFilesChanged(t *testing.T) {
-	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest())
-	view := identified(fx.publish())
-	dir := t.TempDir()
-	mustVerify(t, view, "v1", WithTrustDir(dir))
+	_, view, dir := verifiedOnce(t)
 
 	// Another verify with the same home moved the trusted timestamp on.
 	ts := filepath.Join(dir, "timestamp.json")
@@ -158,11 +158,7 @@ func TestVerifyIgnoresAMemoWhenTheTrustedFilesChanged(t *testing.T) {
 }
 
 func TestVerifyIgnoresACorruptMemo(t *testing.T) {
-	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest())
-	view := identified(fx.publish())
-	dir := t.TempDir()
-	mustVerify(t, view, "v1", WithTrustDir(dir))
+	_, view, dir := verifiedOnce(t)
 	if err := os.WriteFile(filepath.Join(dir, memoFile), []byte(`{"view":`), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -174,11 +170,7 @@ func TestVerifyIgnoresACorruptMemo(t *testing.T) {
 }
 
 func TestVerifyStartsFromANewerPinnedRootRatherThanTheMemo(t *testing.T) {
-	fx := newClientFixture(t)
-	fx.addTarget(metadata.TARGETS, "v1", testManifest())
-	view := identified(fx.publish())
-	dir := t.TempDir()
-	mustVerify(t, view, "v1", WithTrustDir(dir))
+	fx, view, dir := verifiedOnce(t)
 
 	// Root version 2 is pinned but the view never published it: only the
 	// full update notices that the pinned root does not sign this view's
