@@ -15,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/signet-dev/signet/internal/ctxsleep"
 	"github.com/signet-dev/signet/internal/errkind"
 )
 
@@ -119,7 +120,7 @@ func (m *Metadata) moveTag(ctx context.Context, cn *conn, manifest []byte, diges
 	// Two read-backs, a settle delay apart: a publisher stalled between
 	// its check and its put longer than one delay is caught by the second.
 	for range 2 {
-		if err := sleep(ctx, m.c.settleDelay(took)); err != nil {
+		if err := ctxsleep.Sleep(ctx, m.c.settleDelay(took)); err != nil {
 			return err
 		}
 		if _, err := m.checkCurrent(ctx, cn, "after", digest); err != nil {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/signet-dev/signet/internal/ctxsleep"
 )
 
 // RetryPolicy says how a request that failed for a reason that may pass
@@ -79,18 +81,6 @@ func (p RetryPolicy) ggcrBackoff() remote.Backoff {
 	return remote.Backoff{Duration: p.MinDelay, Factor: 2, Jitter: 1, Steps: min(p.Attempts, 3), Cap: p.MaxDelay}
 }
 
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // noRetryKey marks a request context whose requests the transport must
 // not repeat: Publish retries the tag move itself, after checking again.
 type noRetryKey struct{}
@@ -140,7 +130,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 		}
-		if err := sleep(req.Context(), wait); err != nil {
+		if err := ctxsleep.Sleep(req.Context(), wait); err != nil {
 			return nil, err
 		}
 	}
@@ -274,7 +264,7 @@ func (c *Client) retryOp(ctx context.Context, op func(attempt int) (again bool, 
 		if time.Now().Add(wait).After(deadline) {
 			return err
 		}
-		if serr := sleep(ctx, wait); serr != nil {
+		if serr := ctxsleep.Sleep(ctx, wait); serr != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
+	"github.com/signet-dev/signet/internal/ctxsleep"
 	"github.com/signet-dev/signet/internal/errkind"
 )
 
@@ -35,7 +36,7 @@ func PublishCeremony(ctx context.Context, store Store, c *Ceremony, keys Keyring
 	for attempt := 0; attempt < maxPublishAttempts; attempt++ {
 		if attempt > 0 {
 			// Publishers that collided spread out, as in Update.
-			if err := sleepCtx(ctx, updateBackoff(attempt, took)); err != nil {
+			if err := ctxsleep.Sleep(ctx, updateBackoff(attempt, took)); err != nil {
 				return nil, err
 			}
 		}

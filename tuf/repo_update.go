@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/signet-dev/signet/internal/ctxsleep"
 	"github.com/signet-dev/signet/internal/errkind"
 )
 
@@ -57,7 +58,7 @@ func Update(ctx context.Context, store Store, keys Keyring, change func(*Repo) e
 	var took time.Duration
 	for attempt := 1; attempt <= maxPublishAttempts; attempt++ {
 		if attempt > 1 {
-			if err := sleepCtx(ctx, updateBackoff(attempt-1, took)); err != nil {
+			if err := ctxsleep.Sleep(ctx, updateBackoff(attempt-1, took)); err != nil {
 				return nil, notPublished(ctx, last, attempt-1, lastErr)
 			}
 		}
@@ -118,17 +119,6 @@ func updateBackoff(n int, took time.Duration) time.Duration {
 	}
 	ceiling = min(ceiling, 16*took, retryMaxDelay)
 	return rand.N(ceiling + 1)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // NotPublishedError is Update's error when a change did not make it into

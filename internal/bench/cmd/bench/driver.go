@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet/internal/bench"
+	"github.com/signet-dev/signet/internal/ctxsleep"
 )
 
 // passphrase protects the benchmark's throwaway keys; it is no secret.
@@ -103,7 +104,7 @@ func run(ctx context.Context, cfg config) error {
 		// file per tag); flush them first, so that their writeback does
 		// not fall into the measurements of this size.
 		syscall.Sync()
-		if err := sleepCtx(ctx, settleAfterFill); err != nil {
+		if err := ctxsleep.Sleep(ctx, settleAfterFill); err != nil {
 			return err
 		}
 		for _, t := range tools {
@@ -293,14 +294,3 @@ func loadavg() string {
 // settleAfterFill is the pause between filling a repository (and flushing
 // the filesystem) and measuring it.
 const settleAfterFill = 3 * time.Second
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
