@@ -78,16 +78,20 @@ func (r *Repo) Binned(ctx context.Context) (bool, error) {
 }
 
 func (r *Repo) delegatesTo(role string) bool {
-	d := r.targets.Signed.Delegations
-	if d == nil {
-		return false
-	}
-	for _, dr := range d.Roles {
-		if dr.Name == role {
-			return true
+	_, ok := r.delegation(role)
+	return ok
+}
+
+// delegation returns the top-level targets role's delegation to role.
+func (r *Repo) delegation(role string) (metadata.DelegatedRole, bool) {
+	if d := r.targets.Signed.Delegations; d != nil {
+		for _, dr := range d.Roles {
+			if dr.Name == role {
+				return dr, true
+			}
 		}
 	}
-	return false
+	return metadata.DelegatedRole{}, false
 }
 
 // isBinRole reports whether role is binsRole, one of its bins or a bin of

@@ -60,16 +60,8 @@ func succinctHolder(m *metadata.Metadata[metadata.TargetsType]) *metadata.Metada
 // delegationCanBin reports whether delegated role role may get bins: a
 // terminating delegation of threshold one (see above).
 func (r *Repo) delegationCanBin(role string) bool {
-	d := r.targets.Signed.Delegations
-	if d == nil {
-		return false
-	}
-	for _, dr := range d.Roles {
-		if dr.Name == role {
-			return dr.Terminating && dr.Threshold == 1 && role != binsRole
-		}
-	}
-	return false
+	dr, ok := r.delegation(role)
+	return ok && dr.Terminating && dr.Threshold == 1 && role != binsRole
 }
 
 // addToDelegatedBins records targets signed by delegated role role, whose

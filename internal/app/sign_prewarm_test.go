@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -117,7 +116,7 @@ func TestSignAndPushWithSoftwareKeysDeriveOnceWithTheUnlockInBackground(t *testi
 }
 
 func TestSignWithAWrongPassphraseFailsAsWithoutTheBackgroundUnlock(t *testing.T) {
-	repo := uniqueRepo(t, testRegistry(t))
+	repo := uniqueRepo(t, ggcrHost(t))
 	pub := initRepo(t, repo)
 	pushUnsigned(t, pub, repo+":new")
 	before := metadataDigest(t, pub, repo)
@@ -144,7 +143,7 @@ func TestSignWithAWrongPassphraseFailsAsWithoutTheBackgroundUnlock(t *testing.T)
 func TestSignWithoutSoftwareKeysInTheKeystoreDerivesNoMasterKey(t *testing.T) {
 	for _, kind := range []string{"hardware", "public"} {
 		t.Run(kind, func(t *testing.T) {
-			repo := uniqueRepo(t, testRegistry(t))
+			repo := uniqueRepo(t, ggcrHost(t))
 			pub := initRepo(t, repo)
 			bundle := exportBundle(t, pub, repo+"/targets", repo+"/snapshot", repo+"/timestamp")
 			pushUnsigned(t, pub, repo+":ci")
@@ -189,17 +188,4 @@ func TestSignWithoutSoftwareKeysInTheKeystoreDerivesNoMasterKey(t *testing.T) {
 			}
 		})
 	}
-}
-
-// testRegistry serves a fresh in-process registry, for tests whose point
-// is not the registry's behaviour.
-func testRegistry(t *testing.T) string {
-	t.Helper()
-	h, err := registry.NewServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
 }
