@@ -28,6 +28,18 @@ type prewarmCounter struct {
 // cmd/signet does on a terminal without SIGNET_PASSPHRASE.
 func openCounted(t *testing.T, home, pass string, envOnly bool) (*Store, *prewarmCounter) {
 	t.Helper()
+	return openWithNoPrompt(t, home, pass, func() error {
+		if !envOnly {
+			return fmt.Errorf("no SIGNET_PASSPHRASE: %w", ErrPromptNeeded)
+		}
+		return nil
+	})
+}
+
+// openWithNoPrompt opens home with passphrase pass, counting; a NoPrompt
+// request first calls noPrompt, whose error is the answer.
+func openWithNoPrompt(t *testing.T, home, pass string, noPrompt func() error) (*Store, *prewarmCounter) {
+	t.Helper()
 	c := &prewarmCounter{}
 	s, err := Open(home,
 		WithKDFStrength(encrypted.Legacy),
@@ -35,8 +47,8 @@ func openCounted(t *testing.T, home, pass string, envOnly bool) (*Store, *prewar
 		WithPassphrase(func(_ context.Context, r PassphraseRequest) ([]byte, error) {
 			if r.NoPrompt {
 				c.noPrompt.Add(1)
-				if !envOnly {
-					return nil, fmt.Errorf("no SIGNET_PASSPHRASE: %w", ErrPromptNeeded)
+				if err := noPrompt(); err != nil {
+					return nil, err
 				}
 			}
 			c.asks.Add(1)
@@ -195,24 +207,12 @@ func TestPrewarmDoesNotDeriveWithoutSoftwareKeys(t *testing.T) {
 // request has arrived, and Prewarm's result on done.
 func blockedPrewarm(t *testing.T, home string) (s *Store, c *prewarmCounter, release chan struct{}, done chan error) {
 	t.Helper()
-	c = &prewarmCounter{}
 	arrived, release := make(chan struct{}), make(chan struct{})
-	s, err := Open(home,
-		WithKDFStrength(encrypted.Legacy),
-		WithDeriveHook(func() { c.derives.Add(1) }),
-		WithPassphrase(func(_ context.Context, r PassphraseRequest) ([]byte, error) {
-			if r.NoPrompt {
-				c.noPrompt.Add(1)
-				close(arrived)
-				<-release
-			}
-			c.asks.Add(1)
-			return []byte("pw"), nil
-		}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s, c = openWithNoPrompt(t, home, "pw", func() error {
+		close(arrived)
+		<-release
+		return nil
+	})
 	done = make(chan error, 1)
 	go func() { done <- s.Prewarm(context.Background()) }()
 	<-arrived
