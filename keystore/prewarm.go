@@ -20,6 +20,9 @@ import (
 // passphrase) is returned but not remembered: the next PrivateKey tries
 // again and reports it.
 func (s *Store) Prewarm(ctx context.Context) error {
+	if s.unlockedOrUnlocking() {
+		return nil // push calls it, then sign again: no second listing
+	}
 	soft, err := s.hasSoftwareKey()
 	if err != nil || !soft {
 		return err
@@ -59,6 +62,14 @@ func (s *Store) Prewarm(ctx context.Context) error {
 		s.master = m
 	}
 	return nil
+}
+
+// unlockedOrUnlocking reports whether the store is closed, unlocked, or
+// being unlocked.
+func (s *Store) unlockedOrUnlocking() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed || s.master != nil || s.unlocking != nil
 }
 
 // hasSoftwareKey reports whether any key of the keystore is a software key,
