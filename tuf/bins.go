@@ -59,11 +59,7 @@ func binBits(n int) (int, error) {
 // binHolder returns the loaded metadata of binsRole, or nil when the
 // repository has no bins.
 func (r *Repo) binHolder() *metadata.Metadata[metadata.TargetsType] {
-	m := r.delegated[binsRole]
-	if m == nil || m.Signed.Delegations == nil || m.Signed.Delegations.SuccinctRoles == nil {
-		return nil
-	}
-	return m
+	return succinctHolder(r.delegated[binsRole])
 }
 
 // Binned reports whether the repository puts new tags into hash bins.

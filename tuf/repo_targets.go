@@ -242,17 +242,17 @@ func (r *Repo) RemoveTargets(ctx context.Context, role string, names []string) (
 	if removed {
 		r.changed[role] = true
 	}
-	if role == metadata.TARGETS && len(missing) > 0 {
-		if binned, err := r.Binned(ctx); err != nil {
+	if len(missing) == 0 {
+		return nil, nil
+	}
+	holder := succinctHolder(m) // a delegation's own bins
+	if role == metadata.TARGETS {
+		if _, err := r.Binned(ctx); err != nil { // loads binsRole
 			return nil, err
-		} else if binned {
-			return r.removeFromBins(ctx, r.binHolder(), missing)
 		}
+		holder = r.binHolder()
 	}
-	if role != metadata.TARGETS && len(missing) > 0 {
-		return r.removeFromBins(ctx, succinctHolder(m), missing)
-	}
-	return missing, nil
+	return r.removeFromBins(ctx, holder, missing)
 }
 
 func (r *Repo) loadDelegatedIfAny(ctx context.Context, role string) error {
@@ -280,21 +280,17 @@ func (r *Repo) ListTargets(ctx context.Context) ([]Target, error) {
 			for name, f := range r.delegated[dr.Name].Signed.Targets {
 				out = append(out, targetFromFile(name, dr.Name, f))
 			}
-			if dr.Name == binsRole {
-				continue // its bins are the targets role's, listed below
+			signer := dr.Name
+			if signer == binsRole {
+				signer = metadata.TARGETS // the targets role's own bins
 			}
-			binned, err := r.binTargets(ctx, dr.Name, succinctHolder(r.delegated[dr.Name]))
+			binned, err := r.binTargets(ctx, signer, succinctHolder(r.delegated[dr.Name]))
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, binned...)
 		}
 	}
-	binned, err := r.binTargets(ctx, metadata.TARGETS, r.binHolder())
-	if err != nil {
-		return nil, err
-	}
-	out = append(out, binned...)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Name != out[j].Name {
 			return out[i].Name < out[j].Name
