@@ -237,3 +237,15 @@ func (r *Resolver) envBundle(ctx context.Context) (*keystore.Bundle, error) {
 	}
 	return r.bundle(ctx, EnvKey, []byte(data))
 }
+
+// BundleRoot returns the trusted root.json of repository (a repository
+// name such as "registry.example.com/team/app") carried by the SIGNET_KEY
+// bundle, or nil when there is no bundle or it carries none. Opening the
+// bundle asks for its passphrase.
+func (r *Resolver) BundleRoot(ctx context.Context, repository string) ([]byte, error) {
+	b, err := r.envBundle(ctx)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	return b.Roots[repository], nil
+}
