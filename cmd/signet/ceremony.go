@@ -128,7 +128,7 @@ type ceremonyPublishOptions struct {
 
 func newCeremonyPublishCmd(f *factory, runF func(*ceremonyPublishOptions) error) *cobra.Command {
 	opts := &ceremonyPublishOptions{f: f}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "publish FILE",
 		Short: "Publish a staged ceremony once every threshold is met",
 		Long: `Publish the metadata of the ceremony in FILE, with a new snapshot and
@@ -146,6 +146,8 @@ role the ceremony replaces): stage the change again.`,
 			return runCeremonyPublish(cmd.Context(), opts)
 		},
 	}
+	addTrustedRootFlag(cmd, f)
+	return cmd
 }
 
 func runCeremonyPublish(ctx context.Context, opts *ceremonyPublishOptions) error {

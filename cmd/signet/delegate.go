@@ -85,6 +85,7 @@ tags, so a CI push stays small however many tags it signed (docs/ci.md).`,
 	fl.StringArrayVar(&opts.req.Paths, "paths", nil, "tag `GLOB` the delegation covers, such as 'v*' (repeatable; default '*')")
 	fl.IntVar(&opts.req.Threshold, "threshold", 1, "how many of the keys must sign")
 	fl.BoolVar(&opts.req.Terminating, "terminating", false, "clients look no further for the tags this delegation matches")
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 
@@ -130,6 +131,7 @@ the tags to restore them.`,
 			return runDelegateRemove(cmd.Context(), opts)
 		},
 	}
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 
@@ -176,6 +178,7 @@ paths and expiry. Needs no key.`,
 			return runDelegateList(cmd.Context(), opts)
 		},
 	}
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 

@@ -34,6 +34,7 @@ each, and every role with its keys, threshold and expiry, like
 			return runInspect(cmd.Context(), opts)
 		},
 	}
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 

@@ -42,6 +42,7 @@ whose paths match the tag.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.req.Key, "key", "", "signing key `REF` (yubikey, yubikey:SERIAL/SLOT, file:PATH, env:VAR or a keystore name)")
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 

@@ -35,6 +35,7 @@ on a terminal; --yes (or --no-input) skips it.`,
 	}
 	cmd.Flags().BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().StringVar(&opts.req.Key, "key", "", "signing key `REF` of the role that signed the tag")
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 

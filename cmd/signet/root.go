@@ -23,6 +23,10 @@ type globalOptions struct {
 	// MetadataRepo is --metadata-repo: the repository whose _tuf tag holds
 	// the trust data, when it is not the image's own (DESIGN.md §2).
 	MetadataRepo string
+
+	// Root is --root of the commands that read trust data (not a global
+	// flag): the trusted root.json to start from.
+	Root string
 }
 
 // JSON reports whether -o json was asked for.

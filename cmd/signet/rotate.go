@@ -67,6 +67,7 @@ recovery from leaked and lost keys.`,
 	fl.StringArrayVar(&opts.req.RemoveKeys, "remove-key", nil, "key ID, ID prefix or key `NAME` to remove (repeatable)")
 	fl.IntVar(&opts.req.Threshold, "threshold", 0, "how many of the role's keys must sign (default: unchanged)")
 	fl.StringVar(&opts.req.Stage, "stage", "", "write a ceremony to `FILE` instead of publishing, for keys held elsewhere")
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 

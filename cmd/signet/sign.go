@@ -55,6 +55,7 @@ pipeline that publishes many tags signs them at once.`,
 	}
 	cmd.Flags().StringVar(&opts.req.Key, "key", "", "signing key `REF` (yubikey, yubikey:SERIAL/SLOT, file:PATH, env:VAR or a keystore name)")
 	cmd.Flags().StringVar(&opts.from, "from", "", "read tags to sign from `FILE`, one R:T a line (- for stdin)")
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 

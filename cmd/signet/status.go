@@ -34,6 +34,7 @@ timestamp, and says what to run. Exits 1 when anything has expired.`,
 			return runStatus(cmd.Context(), opts)
 		},
 	}
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 
@@ -56,7 +57,7 @@ func renderStatus(f *factory, res *app.StatusResult) error {
 		}
 	} else {
 		c := newColors(f.IOStreams, f.Env)
-		advice := res.Expired+res.Expiring > 0
+		advice := res.Expired+res.Expiring+res.FastForwarded > 0
 		header := []string{"ROLE", "VERSION", "EXPIRES", "STATE"}
 		if advice {
 			header = append(header, "TO DO")
@@ -67,7 +68,7 @@ func renderStatus(f *factory, res *app.StatusResult) error {
 			switch r.State {
 			case "expiring":
 				state = c.Yellow(r.State + " in " + roughDuration(r.Left))
-			case "expired":
+			case "expired", "fast-forwarded":
 				state = c.Red(r.State)
 			}
 			row := []string{r.Role, fmt.Sprint(r.Version), r.Expires.UTC().Format("2006-01-02T15:04:05Z"), state}
@@ -79,6 +80,9 @@ func renderStatus(f *factory, res *app.StatusResult) error {
 		if err := t.Write(f.IOStreams.Out); err != nil {
 			return err
 		}
+	}
+	if res.FastForwarded > 0 {
+		return errkind.Mark(errkind.Verification, fmt.Errorf("%d role(s) of %s have an absurd version (fast-forwarded by a stolen key?): rotate their keys, see docs/rotation.md", res.FastForwarded, res.Repository))
 	}
 	if res.Expired > 0 {
 		return errkind.Mark(errkind.Verification, fmt.Errorf("%d role(s) of %s expired", res.Expired, res.Repository))

@@ -164,13 +164,18 @@ func CeremonyPublish(ctx context.Context, d *Deps, file string) (*CeremonyPublis
 	if err != nil {
 		return nil, err
 	}
-	r, err := tuf.PublishCeremony(ctx, store, c, d.keyring(repo, res), d.repoOptions()...)
+	t, err := d.trustFor(ctx, repo, mustTrust)
+	if err != nil {
+		return nil, err
+	}
+	r, err := tuf.PublishCeremony(ctx, store, c, d.keyring(repo, res), t.opts...)
 	if err != nil {
 		if errors.Is(err, tuf.ErrBaseMoved) {
 			return nil, fmt.Errorf("publishing %s: %w", file, err)
 		}
 		return nil, withRepo(err, repo)
 	}
+	d.keepTrust(ctx, repo, t, r)
 	return &CeremonyPublishResult{Repository: repo.Name(), RootVersion: r.Root().Signed.Version, Published: c.Proposed()}, nil
 }
 

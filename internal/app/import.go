@@ -105,7 +105,7 @@ func Import(ctx context.Context, d *Deps, req ImportRequest) (*ImportResult, err
 	}
 	// Refuse early, before the registry is asked about every tag, when R
 	// has no trust data or no such role.
-	current, err := tuf.Open(ctx, store, d.repoOptions()...)
+	current, _, err := d.open(ctx, repo, store, mustTrust)
 	if err != nil {
 		return nil, withRepo(err, repo)
 	}
@@ -257,12 +257,12 @@ func publishImport(ctx context.Context, d *Deps, repo name.Repository, store tuf
 			return err
 		}
 	}
-	_, err = tuf.Update(ctx, store, d.keyring(repo, res, key), func(r *tuf.Repo) error {
+	_, err = d.update(ctx, repo, store, d.keyring(repo, res, key), func(r *tuf.Repo) error {
 		if err := checkImportRole(r, role, names); err != nil {
 			return err
 		}
 		return r.AddTargets(ctx, role, targets)
-	}, d.repoOptions()...)
+	})
 	return err
 }
 

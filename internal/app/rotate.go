@@ -84,7 +84,7 @@ func Rotate(ctx context.Context, d *Deps, req RotateRequest) (*RotateResult, err
 	if req.Stage != "" {
 		return stageRotation(ctx, d, repo, store, kr, change, req)
 	}
-	r, err := tuf.Update(ctx, store, kr, change, d.repoOptions()...)
+	r, err := d.update(ctx, repo, store, kr, change)
 	if err != nil {
 		return nil, rotateError(d, repo, req.Role, withRepo(err, repo))
 	}
@@ -173,7 +173,7 @@ func isHex(s string) bool {
 // stageRotation applies the change and writes it as a ceremony file.
 func stageRotation(ctx context.Context, d *Deps, repo name.Repository, store tuf.Store, kr tuf.Keyring, change func(*tuf.Repo) error, req RotateRequest) (*RotateResult, error) {
 	rec := &recordingStore{Store: store}
-	r, err := tuf.Open(ctx, rec, d.repoOptions()...)
+	r, _, err := d.open(ctx, repo, rec, mustTrust)
 	if err != nil {
 		return nil, withRepo(err, repo)
 	}

@@ -94,7 +94,7 @@ func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
 	kr := d.keyring(repo, res, key)
 
 	var role string
-	pub, err := tuf.Update(ctx, store, kr, func(r *tuf.Repo) error {
+	pub, err := d.update(ctx, repo, store, kr, func(r *tuf.Repo) error {
 		keyID := ""
 		if key != nil {
 			keyID = key.ID
@@ -104,7 +104,7 @@ func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
 			return err
 		}
 		return r.AddTargets(ctx, role, targets)
-	}, d.repoOptions()...)
+	})
 	if err != nil {
 		return nil, withRepo(err, repo)
 	}
@@ -165,10 +165,22 @@ func (d *Deps) prewarmKeys(ctx context.Context) {
 
 // withRepo turns "no trust data" into an actionable message.
 func withRepo(err error, repo name.Repository) error {
+	var gone *tuf.WithheldError
+	if errors.As(err, &gone) {
+		return withheld(repo, gone.RootVersion)
+	}
 	if errors.Is(err, tuf.ErrNoRepository) {
 		return errkind.Mark(errkind.Input, fmt.Errorf("%s has no trust data: run signet init %s first", repo.Name(), repo.Name()))
 	}
 	return err
+}
+
+// withheld is the error for a repository whose trust data is gone although
+// this machine trusts a root of it: deleted, or withheld by the registry.
+func withheld(repo name.Repository, rootVersion int64) error {
+	return errkind.Mark(errkind.Verification, fmt.Errorf(
+		"this machine trusts root version %d of %s; its trust data is gone or withheld by the registry (if the owners deleted it on purpose, signet trust forget %s)",
+		rootVersion, repo.Name(), repo.Name()))
 }
 
 // resolveParallel bounds how many tags a bulk sign resolves at once.

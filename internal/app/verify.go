@@ -87,7 +87,9 @@ func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (
 	if err != nil {
 		return nil, err
 	}
-	opts := []tuf.VerifyOption{tuf.WithTrustDir(trustDir), tuf.WithVerifyClock(d.now)}
+	opts := []tuf.VerifyOption{tuf.WithTrustDir(trustDir), tuf.WithVerifyClock(d.now), tuf.OnDiscardedRoot(func(v int64) {
+		d.notice("discarded root version %d kept for %s: it does not descend from --root %s", v, repo.Name(), rootFile)
+	})}
 	var root []byte
 	if rootFile != "" {
 		if root, err = readRootFile(rootFile); err != nil {
@@ -108,6 +110,9 @@ func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (
 		return nil, err
 	}
 	if len(view.Files()) == 0 {
+		if v := trustedVersion(root, trustDir); v > 0 {
+			return nil, withheld(repo, v)
+		}
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s has no trust data: it was never signed with signet", repo.Name()))
 	}
 	vt, err := tuf.Verify(ctx, view, tag.TagStr(), opts...)
@@ -134,6 +139,18 @@ func readRootFile(path string) ([]byte, error) {
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading root: %s is larger than %d bytes", path, maxRootFile))
 	}
 	return data, nil
+}
+
+// trustedVersion is the version of the root a verify starts from: the
+// pinned one or the trust directory's, whichever is newer; 0 for none.
+func trustedVersion(pinned []byte, trustDir string) int64 {
+	v, _ := tuf.TrustedRootVersion(trustDir)
+	if len(pinned) > 0 {
+		if p, err := tuf.TrustedRootVersionOf(pinned); err == nil && p > v {
+			v = p
+		}
+	}
+	return v
 }
 
 // PullRequest is `signet pull R:T --to oci:DIR`.
