@@ -59,9 +59,9 @@ type InspectResult struct {
 	// Pinned is false when no root of the repository is trusted on this
 	// machine: what is shown then starts from the registry's own first
 	// root and was verified against nothing this machine trusts.
-	Pinned     bool          `json:"pinned"`
-	Targets    []tuf.Target  `json:"targets"`
-	Roles      []RoleSummary `json:"roles"`
+	Pinned  bool          `json:"pinned"`
+	Targets []tuf.Target  `json:"targets"`
+	Roles   []RoleSummary `json:"roles"`
 }
 
 // Inspect lists the signed tags with the role that signed each, and every
@@ -213,9 +213,9 @@ type StatusResult struct {
 	// FastForwarded counts roles whose version is absurd (above
 	// tuf.AbsurdVersion): the mark of a stolen online key.
 	FastForwarded int          `json:"fastForwarded,omitempty"`
-	Roles      []RoleStatus `json:"roles"`
-	Expired    int          `json:"expired"`
-	Expiring   int          `json:"expiring"`
+	Roles         []RoleStatus `json:"roles"`
+	Expired       int          `json:"expired"`
+	Expiring      int          `json:"expiring"`
 }
 
 // Status reports every role's expiry, warning DESIGN.md §1's windows ahead.

@@ -334,4 +334,3 @@ func hasNotice(p *person, words string) bool {
 	}
 	return false
 }
-
