@@ -27,7 +27,7 @@ type testKeyring struct {
 
 func newKeyring() *testKeyring { return &testKeyring{signers: map[string]signature.Signer{}} }
 
-func (k *testKeyring) add(t *testing.T) *metadata.Key {
+func (k *testKeyring) add(t testing.TB) *metadata.Key {
 	t.Helper()
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -61,7 +61,7 @@ type fixture struct {
 	root, targets, snapshot, tstamp *metadata.Key
 }
 
-func newRepo(t *testing.T, opts ...tuf.RepoOption) *fixture {
+func newRepo(t testing.TB, opts ...tuf.RepoOption) *fixture {
 	t.Helper()
 	f := &fixture{store: &memstore.Store{}, keys: newKeyring()}
 	f.root, f.targets, f.snapshot, f.tstamp = f.keys.add(t), f.keys.add(t), f.keys.add(t), f.keys.add(t)

@@ -12,12 +12,13 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/memstore"
 	"github.com/signet-dev/signet/tuf"
 )
 
 // trusted returns the fixture's root version v as the store holds it: what
 // a machine that ran init (or pinned it) trusts.
-func (f *fixture) trusted(t *testing.T, v int) []byte {
+func (f *fixture) trusted(t testing.TB, v int) []byte {
 	t.Helper()
 	data, ok := f.store.Files()[strconv.Itoa(v)+".root.json"]
 	if !ok {
@@ -203,4 +204,43 @@ func sameFiles(a, b map[string][]byte) bool {
 		}
 	}
 	return true
+}
+
+// FuzzTrustedOpen feeds the trusted-path loader hostile files in place of
+// the store's newest root, timestamp, snapshot or targets: Open never
+// panics, fails with exit 1 or 2 (or the store's own kind), and when it
+// succeeds the root it ends on was reached from the trusted one.
+func FuzzTrustedOpen(f *testing.F) {
+	fx := newRepo(f)
+	trusted := fx.trusted(f, 1)
+	base := fx.store.Files()
+	names := []string{"2.root.json", "timestamp.json", "1.snapshot.json", "1.targets.json"}
+	for i, n := range names {
+		f.Add(uint8(i), base[n])
+	}
+	f.Add(uint8(0), base["1.root.json"])
+	f.Add(uint8(1), []byte(`{"signed":{"_type":"timestamp","version":9223372036854775807,"meta":{"snapshot.json":{"version":-1}}},"signatures":[]}`))
+	f.Add(uint8(2), []byte(`{"signed":{"_type":"snapshot","meta":{}},"signatures":[{"keyid":"","sig":""}]}`))
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		files := map[string][]byte{}
+		for k, v := range base {
+			files[k] = v
+		}
+		files[names[int(which)%len(names)]] = data
+		store := &memstore.Store{}
+		store.Set(files)
+		r, err := tuf.Open(context.Background(), store, tuf.WithTrustedRoot(trusted))
+		if err != nil {
+			if k := errkind.Of(err); k != errkind.Input && k != errkind.Verification {
+				t.Fatalf("error of kind %d: %v", k, err)
+			}
+			return
+		}
+		if v := r.Root().Signed.Version; v < 1 || v > 2 {
+			t.Fatalf("opened at root version %d", v)
+		}
+		if r.Root().Signed.Version == 2 && r.Root().VerifyDelegate(metadata.ROOT, r.Root()) != nil {
+			t.Fatal("opened on a root that is not signed by its own keys")
+		}
+	})
 }

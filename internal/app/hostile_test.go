@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -333,4 +334,132 @@ func hasNotice(p *person, words string) bool {
 		}
 	}
 	return false
+}
+
+// TestARepositoryWithTwoThousandRootsIsRefusedQuicklyByEveryCommand is
+// issue 13's seventh attack: a registry lists 2,000 root versions. Every
+// command refuses by the file names, before reading a single new root.
+func TestARepositoryWithTwoThousandRootsIsRefusedQuicklyByEveryCommand(t *testing.T) {
+	host := testenv.Need(t, "SIGNET_TEST_REGISTRY")
+	ctx := context.Background()
+	repo := uniqueRepo(t, host)
+	pub := initRepo(t, repo)
+	push(t, pub, repo+":v1")
+	real := rootFile(t, repo)
+	republish(t, repo, func(files map[string][]byte) (map[string][]byte, []string) {
+		put := map[string][]byte{}
+		for v := 2; v <= 2000; v++ { // one blob: the registry stores it once
+			put[strconv.Itoa(v)+".root.json"] = files["1.root.json"]
+		}
+		return put, nil
+	})
+	before := currentDigest(t, tufTag(t, repo))
+	consumer := newPerson(t)
+	commands := map[string]func() error{
+		"verify": func() error {
+			_, err := app.Verify(ctx, consumer.deps, app.VerifyRequest{Tag: repo + ":v1", RootFile: real})
+			return err
+		},
+		"sign": func() error {
+			_, err := app.Sign(ctx, pub.deps, app.SignRequest{Tags: []string{repo + ":v1"}})
+			return err
+		},
+		"status": func() error {
+			_, err := app.Status(ctx, pub.deps, repo)
+			return err
+		},
+		"inspect (nothing pinned)": func() error {
+			_, err := app.Inspect(ctx, newPerson(t).deps, repo)
+			return err
+		},
+		"refresh": func() error {
+			_, err := app.Refresh(ctx, pub.deps, repo)
+			return err
+		},
+	}
+	for name, run := range commands {
+		start := time.Now()
+		err := run()
+		t.Logf("%s refused 2,000 roots in %v", name, time.Since(start).Round(time.Millisecond))
+		wantFail(t, err, errkind.Verification, "endless data attack", "more than 256")
+	}
+	if now := currentDigest(t, tufTag(t, repo)); now != before {
+		t.Fatal("a command published on top of 2,000 roots")
+	}
+}
+
+// TestAFastForwardedTimestampIsRefusedThenRecoveredByRotatingItsKey is
+// issue 13's sixth attack: a thief of the timestamp key publishes the
+// largest version. status flags it, refresh refuses to overflow, rotating
+// the key restarts the versions and pinned consumers verify again.
+func TestAFastForwardedTimestampIsRefusedThenRecoveredByRotatingItsKey(t *testing.T) {
+	eachRegistry(t, func(t *testing.T, host string) {
+		ctx := context.Background()
+		repo := uniqueRepo(t, host)
+		pub := initRepo(t, repo)
+		push(t, pub, repo+":v1")
+		root := rootFile(t, repo)
+		consumer := newPerson(t)
+		if _, err := app.Verify(ctx, consumer.deps, app.VerifyRequest{Tag: repo + ":v1", RootFile: root}); err != nil {
+			t.Fatal(err)
+		}
+
+		// The thief signs timestamp version 2^63-1 with the stolen key.
+		ks, err := pub.deps.Keystore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		priv, err := ks.PrivateKey(ctx, repo+"/timestamp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := signature.LoadSigner(priv, crypto.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		republish(t, repo, func(files map[string][]byte) (map[string][]byte, []string) {
+			ts, err := metadata.Timestamp().FromBytes(files["timestamp.json"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts.Signed.Version = math.MaxInt64
+			return map[string][]byte{"timestamp.json": sign(t, ts, s)}, nil
+		})
+		if _, err := app.Verify(ctx, consumer.deps, app.VerifyRequest{Tag: repo + ":v1", RootFile: root}); err != nil {
+			t.Fatalf("the fast-forwarded timestamp is validly signed: %v", err)
+		}
+
+		st, err := app.Status(ctx, pub.deps, repo)
+		if err != nil || st.FastForwarded != 1 {
+			t.Fatalf("status = %+v, %v: want the timestamp flagged", st, err)
+		}
+		before := currentDigest(t, tufTag(t, repo))
+		_, err = app.Refresh(ctx, pub.deps, repo)
+		wantFail(t, err, errkind.Verification, "timestamp version was fast-forwarded to 9223372036854775807: rotate the timestamp key, see docs/rotation.md")
+		if currentDigest(t, tufTag(t, repo)) != before {
+			t.Fatal("refresh published an overflowed version")
+		}
+
+		pub.generate("ts-2")
+		pub.generate("snap-2")
+		if _, err := app.Rotate(ctx, pub.deps, app.RotateRequest{Repository: repo, Role: "snapshot,timestamp", AddKeys: []string{"snap-2", "ts-2"}}); err != nil {
+			t.Fatalf("rotating the online keys: %v", err)
+		}
+		st, err = app.Status(ctx, pub.deps, repo)
+		if err != nil || st.FastForwarded != 0 {
+			t.Fatalf("status after the rotation = %+v, %v", st, err)
+		}
+		for _, r := range st.Roles {
+			if (r.Role == "timestamp" || r.Role == "snapshot") && (r.Version < 1 || r.Version > 2) {
+				t.Fatalf("%s version %d after the rotation, want it restarted", r.Role, r.Version)
+			}
+		}
+		if _, err := app.Verify(ctx, consumer.deps, app.VerifyRequest{Tag: repo + ":v1", RootFile: root}); err != nil {
+			t.Fatalf("pinned consumer after the rotation: %v", err)
+		}
+		push(t, pub, repo+":v2")
+		if _, err := app.Verify(ctx, consumer.deps, app.VerifyRequest{Tag: repo + ":v2", RootFile: root}); err != nil {
+			t.Fatalf("pinned consumer, next push: %v", err)
+		}
+	})
 }
