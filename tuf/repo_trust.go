@@ -307,3 +307,14 @@ func (r *Repo) SameRootAt(ctx context.Context, v int64, rootJSON []byte) bool {
 	same, err := sameSigned(stored, other)
 	return err == nil && same
 }
+
+// SameSignedRoot reports whether rootJSON is root metadata whose signed
+// content is root's.
+func SameSignedRoot(rootJSON []byte, root *metadata.Metadata[metadata.RootType]) bool {
+	other, err := metadata.Root().FromBytes(rootJSON)
+	if err != nil || root == nil {
+		return false
+	}
+	same, err := sameSigned(other, root)
+	return err == nil && same
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
@@ -96,6 +97,9 @@ func CeremonySign(ctx context.Context, d *Deps, req CeremonySignRequest) (*Cerem
 	repo, err := registry.ParseRepository(c.Repository)
 	if err != nil {
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("staged ceremony: %w", err))
+	}
+	if err := d.checkCeremonyBase(repo, c); err != nil {
+		return nil, err
 	}
 	res, err := d.Resolver()
 	if err != nil {
@@ -329,4 +333,29 @@ func (d *Deps) keyInfos() map[string]keystore.KeyInfo {
 		out[k.KeyID] = k
 	}
 	return out
+}
+
+// checkCeremonyBase compares the root a ceremony was staged on with the
+// root this machine trusts for the repository, when it trusts one: a key
+// signs no proposal built on a root it does not know. The same version
+// must be the same root; a newer trusted root makes the ceremony stale. An
+// older trusted root cannot be checked offline: the signer compares the
+// fingerprints that ceremony status prints.
+func (d *Deps) checkCeremonyBase(repo name.Repository, c *tuf.Ceremony) error {
+	trusted, err := d.homeRoot(repo)
+	if err != nil || trusted == nil {
+		return err
+	}
+	v, err := tuf.TrustedRootVersionOf(trusted)
+	if err != nil {
+		return err
+	}
+	base := c.BaseRoot()
+	switch {
+	case v > base.Signed.Version:
+		return errkind.Mark(errkind.Input, fmt.Errorf("%w: this machine trusts root version %d of %s, the ceremony was staged on version %d: stage the change again", tuf.ErrBaseMoved, v, repo.Name(), base.Signed.Version))
+	case v == base.Signed.Version && !tuf.SameSignedRoot(trusted, base):
+		return errkind.Mark(errkind.Verification, fmt.Errorf("forged trust data: the ceremony's base root version %d is not the root this machine trusts for %s; refusing to sign it", v, repo.Name()))
+	}
+	return nil
 }

@@ -463,3 +463,23 @@ func TestAFastForwardedTimestampIsRefusedThenRecoveredByRotatingItsKey(t *testin
 		}
 	})
 }
+
+// TestACeremonySignerRefusesAProposalOnARootItDoesNotTrust: a key signs
+// no proposal staged on a root other than the one its machine trusts.
+func TestACeremonySignerRefusesAProposalOnARootItDoesNotTrust(t *testing.T) {
+	host := testenv.Need(t, "SIGNET_TEST_REGISTRY")
+	ctx := context.Background()
+	repo := uniqueRepo(t, host)
+	pub := initRepo(t, repo)
+	stage := filepath.Join(t.TempDir(), "ceremony.json")
+	if _, err := app.Rotate(ctx, pub.deps, app.RotateRequest{Repository: repo, Role: "root", Stage: stage}); err != nil {
+		t.Fatal(err)
+	}
+	other := uniqueRepo(t, host)
+	initRepo(t, other)
+	signer := newPerson(t)
+	signer.generate("root")
+	pin(t, signer, repo, rootFile(t, other)) // this machine trusts another root of R
+	_, err := app.CeremonySign(ctx, signer.deps, app.CeremonySignRequest{File: stage, Key: "root"})
+	wantFail(t, err, errkind.Verification, "forged trust data", "is not the root this machine trusts")
+}
