@@ -148,5 +148,5 @@ func (p *prompter) Confirm(prompt, want string) (bool, error) {
 }
 
 func (p *prompter) Notice(format string, args ...any) {
-	fmt.Fprintf(p.errOut, "signet: "+format+"\n", args...)
+	fprintf(p.errOut, "signet: "+format+"\n", args...)
 }
