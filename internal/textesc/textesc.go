@@ -6,9 +6,11 @@
 //
 // String escapes C0 controls (0x00–0x1f, tab and newline included), DEL
 // (0x7f), the C1 controls U+0080–U+009F (CSI U+009B among them) and every
-// byte that is not valid UTF-8, and doubles the backslash, so the escape
-// is reversible (Unescape) and drops nothing. Everything else, printable
-// Unicode included, is kept as it is.
+// byte that is not valid UTF-8, each into its own visible sequence, so
+// nothing is dropped. Everything else, printable Unicode included, is kept
+// as it is. The backslash is kept too: errors often quote with %q, which
+// escapes already, and doubling its backslashes would make them
+// unreadable; so the escape is reversible for text without backslashes.
 package textesc
 
 import (
@@ -16,9 +18,9 @@ import (
 	"unicode/utf8"
 )
 
-// String returns s with every control character, invalid UTF-8 byte and
-// backslash escaped: \t, \n, \r, \\, \xHH for other bytes below 0x80 and
-// for invalid bytes, \u00HH for the C1 controls. It returns s itself when
+// String returns s with every control character and invalid UTF-8 byte
+// escaped: \t, \n, \r, \xHH for other bytes below 0x80 and for invalid
+// bytes, \u00HH for the C1 controls. It returns s itself when
 // nothing needs escaping.
 func String(s string) string {
 	i := 0
@@ -64,14 +66,12 @@ func String(s string) string {
 	return b.String()
 }
 
-func needsEscape(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }
+func needsEscape(r rune) bool { return r < 0x20 || r == 0x7f }
 
 func isC1(r rune) bool { return r >= 0x80 && r <= 0x9f }
 
 func writeASCII(b *strings.Builder, c byte) {
 	switch {
-	case c == '\\':
-		b.WriteString(`\\`)
 	case c == '\t':
 		b.WriteString(`\t`)
 	case c == '\n':
