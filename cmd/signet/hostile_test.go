@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -31,11 +32,13 @@ var terminalBytes = []byte{0x1b, 0x07, 0x9b, 0x0d}
 //	hostile drip VAR TARGET   forwards to TARGET, sending answer bodies one
 //	                          byte every two seconds
 //	hostile liehead VAR TARGET
-//	                          forwards to TARGET, but answers HEAD of a
-//	                          manifest with a size and digest of its own
+//	                          forwards to TARGET, but answers HEAD of an
+//	                          image tag with a size and digest of its own
 //	hostile text VAR          sets VAR to hostileText and VAR_GLOB to a tag
 //	                          pattern holding it (valid UTF-8, brackets
 //	                          closed); no server
+//	hostile name VAR          sets VAR to a repository name no other run
+//	                          used (the real registry is shared); no server
 func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
 		ts.Fatalf("usage: hostile 403|drip|liehead|text VAR [TARGET]")
@@ -45,6 +48,9 @@ func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
 	case mode == "text":
 		ts.Setenv(args[1], hostileText)
 		ts.Setenv(args[1]+"_GLOB", strings.ToValidUTF8(hostileText, "")+"]")
+		return
+	case mode == "name":
+		ts.Setenv(args[1], fmt.Sprintf("hostile/r%d", time.Now().UnixNano()))
 		return
 	case mode == "403":
 		h = http.HandlerFunc(forbidHostile)
@@ -61,7 +67,8 @@ func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
 	case mode == "liehead":
 		p := proxyTo(args[2])
 		p.ModifyResponse = func(resp *http.Response) error {
-			if resp.Request.Method == http.MethodHead && strings.Contains(resp.Request.URL.Path, "/manifests/") {
+			path := resp.Request.URL.Path
+			if resp.Request.Method == http.MethodHead && strings.Contains(path, "/manifests/") && !strings.HasSuffix(path, "/_tuf") {
 				resp.Header.Set("Docker-Content-Digest", "sha256:"+strings.Repeat("0", 64))
 				resp.Header.Set("Content-Length", "2")
 				resp.ContentLength = 2

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -77,5 +78,11 @@ func timeoutError(f *factory, err error) error {
 	if !errors.As(f.timedOut(), &cause) {
 		return err // not expired, or interrupted
 	}
-	return errkind.Mark(errkind.Registry, fmt.Errorf("%w: %s", cause, err.Error()))
+	msg := err.Error()
+	if !strings.Contains(msg, cause.Error()) {
+		msg = cause.Error() + ": " + msg
+	}
+	// A new error: a kind marked below (input, key) must not win over
+	// the deadline's.
+	return errkind.Mark(errkind.Registry, errors.New(msg))
 }
