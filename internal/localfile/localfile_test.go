@@ -1,0 +1,37 @@
+package localfile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/signet-dev/signet/internal/errkind"
+)
+
+func TestReadIsBoundedAndReadPrivateWantsMode600(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f")
+	if err := os.WriteFile(p, []byte("0123456789"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := Read(p, 10); err != nil || string(b) != "0123456789" {
+		t.Fatalf("Read at the limit = %q, %v", b, err)
+	}
+	if _, err := Read(p, 9); !errors.Is(err, ErrTooLarge) || errkind.Of(err) != errkind.Input {
+		t.Fatalf("Read over the limit = %v, want ErrTooLarge", err)
+	}
+	_, err := ReadPrivate(p, 10)
+	if !errors.Is(err, ErrNotPrivate) || errkind.Of(err) != errkind.Key {
+		t.Fatalf("ReadPrivate(0644) = %v, want ErrNotPrivate (key)", err)
+	}
+	if err := os.Chmod(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := ReadPrivate(p, 10); err != nil || len(b) != 10 {
+		t.Fatalf("ReadPrivate(0600) = %q, %v", b, err)
+	}
+	if _, err := Read(filepath.Join(dir, "missing"), 10); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Read(missing) = %v", err)
+	}
+}
