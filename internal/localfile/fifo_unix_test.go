@@ -16,11 +16,8 @@ func TestReadRefusesAFIFOWithoutWaitingForAWriter(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skip("no FIFOs here:", err)
 	}
-	for name, read := range map[string]func(string, int64) ([]byte, error){"Read": Read, "ReadPrivate": ReadPrivate} {
-		_, err := read(fifo, 1<<10)
-		if !errors.Is(err, ErrNotRegular) || errkind.Of(err) != errkind.Input {
-			t.Errorf("%s(FIFO) = %v, want ErrNotRegular (input)", name, err)
-		}
+	if _, err := Read(fifo, 1<<10); !errors.Is(err, ErrNotRegular) || errkind.Of(err) != errkind.Input {
+		t.Errorf("Read(FIFO) = %v, want ErrNotRegular (input)", err)
 	}
 	if _, err := Read(t.TempDir(), 10); !errors.Is(err, ErrNotRegular) {
 		t.Errorf("Read(directory) = %v, want ErrNotRegular", err)

@@ -23,7 +23,7 @@ var (
 	// ErrTooLarge is returned by Read for a file over its limit, marked
 	// errkind.Input.
 	ErrTooLarge = errors.New("too large")
-	// ErrNotPrivate is returned by ReadPrivate for a file that group or
+	// ErrNotPrivate is returned by CheckPrivate for a file that group or
 	// others may access, marked errkind.Key.
 	ErrNotPrivate = errors.New("accessible by group or others")
 )
@@ -86,21 +86,16 @@ func tooLarge(path string, max int64) error {
 	return errkind.Mark(errkind.Input, fmt.Errorf("%s is %w: more than %d bytes", path, ErrTooLarge, max))
 }
 
-// ReadPrivate is Read for a file that holds a secret: a file that group
-// or others may read or write is refused, saying to chmod 600 it, as the
-// keystore refuses its own files.
-func ReadPrivate(path string, max int64) ([]byte, error) {
-	f, err := Open(path)
+// CheckPrivate refuses a file holding a secret that group or others may
+// read or write, saying to chmod 600 it, as the keystore refuses its own
+// files. Call it after Read, once the content shows it is a secret.
+func CheckPrivate(path string) error {
+	st, err := os.Stat(path)
 	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, errkind.Mark(errkind.Input, err)
+		return errkind.Mark(errkind.Input, err)
 	}
 	if perm := st.Mode().Perm(); perm&0o077 != 0 {
-		return nil, errkind.Mark(errkind.Key, fmt.Errorf("%s is %w (mode %04o): run chmod 600 %s", path, ErrNotPrivate, perm, path))
+		return errkind.Mark(errkind.Key, fmt.Errorf("%s is %w (mode %04o): run chmod 600 %s", path, ErrNotPrivate, perm, path))
 	}
-	return readOpen(f, path, max)
+	return nil
 }

@@ -4,12 +4,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/signet-dev/signet/internal/errkind"
 )
 
-func TestReadIsBoundedAndReadPrivateWantsMode600(t *testing.T) {
+func TestReadIsBoundedAndCheckPrivateWantsMode600(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "f")
 	if err := os.WriteFile(p, []byte("0123456789"), 0o644); err != nil {
@@ -21,15 +22,15 @@ func TestReadIsBoundedAndReadPrivateWantsMode600(t *testing.T) {
 	if _, err := Read(p, 9); !errors.Is(err, ErrTooLarge) || errkind.Of(err) != errkind.Input {
 		t.Fatalf("Read over the limit = %v, want ErrTooLarge", err)
 	}
-	_, err := ReadPrivate(p, 10)
-	if !errors.Is(err, ErrNotPrivate) || errkind.Of(err) != errkind.Key {
-		t.Fatalf("ReadPrivate(0644) = %v, want ErrNotPrivate (key)", err)
+	err := CheckPrivate(p)
+	if !errors.Is(err, ErrNotPrivate) || errkind.Of(err) != errkind.Key || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("CheckPrivate(0644) = %v, want ErrNotPrivate (key) saying chmod 600", err)
 	}
 	if err := os.Chmod(p, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := ReadPrivate(p, 10); err != nil || len(b) != 10 {
-		t.Fatalf("ReadPrivate(0600) = %q, %v", b, err)
+	if err := CheckPrivate(p); err != nil {
+		t.Fatalf("CheckPrivate(0600) = %v", err)
 	}
 	if _, err := Read(filepath.Join(dir, "missing"), 10); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("Read(missing) = %v", err)
