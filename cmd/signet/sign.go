@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/app"
-	"github.com/signet-dev/signet/internal/errkind"
 )
 
 // maxTagsFile bounds a --from file of tags to sign.
@@ -38,7 +34,7 @@ pipeline that publishes many tags signs them at once.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.req.Tags = args
 			if opts.from != "" {
-				tags, err := readTags(f.IOStreams.In, opts.from)
+				tags, err := readTags(cmd.Context(), f.IOStreams, opts.from)
 				if err != nil {
 					return err
 				}
@@ -71,27 +67,18 @@ func runSign(ctx context.Context, opts *signOptions) error {
 }
 
 // readTags reads one tag reference a line, skipping blanks and # comments.
-func readTags(stdin io.Reader, path string) ([]string, error) {
-	r := stdin
-	if path != "-" {
-		file, err := os.Open(path)
-		if err != nil {
-			return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading tags: %w", err))
-		}
-		defer file.Close()
-		r = file
+func readTags(ctx context.Context, ios *iostreams, path string) ([]string, error) {
+	data, err := readInput(ctx, ios, path, maxTagsFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading tags: %w", err)
 	}
 	var tags []string
-	sc := bufio.NewScanner(io.LimitReader(r, maxTagsFile))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for line := range strings.Lines(string(data)) {
+		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		tags = append(tags, line)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading tags: %w", err))
 	}
 	return tags, nil
 }

@@ -3,6 +3,10 @@
 // as signet reads a registry's answers: only regular files are opened, so
 // a FIFO or a device never blocks a command in open or read where Ctrl-C
 // cannot reach it, and every whole-file read is bounded before it starts.
+//
+// Errors are not marked with an errkind but for CheckPrivate's (a key
+// problem): unmarked they count as bad input, and a caller such as the
+// keystore marks them as its own.
 package localfile
 
 import (
@@ -18,10 +22,9 @@ import (
 // Errors of the package; test for them with errors.Is.
 var (
 	// ErrNotRegular is returned for a path that is not a regular file (a
-	// FIFO, a device, a socket, a directory), marked errkind.Input.
+	// FIFO, a device, a socket, a directory).
 	ErrNotRegular = errors.New("not a regular file")
-	// ErrTooLarge is returned by Read for a file over its limit, marked
-	// errkind.Input.
+	// ErrTooLarge is returned by Read for a file over its limit.
 	ErrTooLarge = errors.New("too large")
 	// ErrNotPrivate is returned by CheckPrivate for a file that group or
 	// others may access, marked errkind.Key.
@@ -34,27 +37,37 @@ var (
 func Open(path string) (*os.File, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, errkind.Mark(errkind.Input, err)
+		return nil, readErr(path, err)
 	}
 	if !st.Mode().IsRegular() {
 		return nil, notRegular(path, st)
 	}
 	f, err := openNonBlocking(path)
 	if err != nil {
-		return nil, errkind.Mark(errkind.Input, err)
+		return nil, readErr(path, err)
 	}
 	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
 		f.Close()
 		if err != nil {
-			return nil, errkind.Mark(errkind.Input, err)
+			return nil, readErr(path, err)
 		}
 		return nil, notRegular(path, st)
 	}
 	return f, nil
 }
 
+// readErr says which file could not be read, once: "reading PATH: no
+// such file or directory" (errors.Is still finds fs.ErrNotExist).
+func readErr(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("reading %s: %w", path, err)
+}
+
 func notRegular(path string, st fs.FileInfo) error {
-	return errkind.Mark(errkind.Input, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, st.Mode().Type()))
+	return fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, st.Mode().Type())
 }
 
 // Read reads the whole regular file path, at most max bytes; a larger
@@ -74,7 +87,7 @@ func readOpen(f *os.File, path string, max int64) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading %s: %w", path, err))
+		return nil, readErr(path, err)
 	}
 	if int64(len(data)) > max {
 		return nil, tooLarge(path, max)
@@ -83,7 +96,7 @@ func readOpen(f *os.File, path string, max int64) ([]byte, error) {
 }
 
 func tooLarge(path string, max int64) error {
-	return errkind.Mark(errkind.Input, fmt.Errorf("%s is %w: more than %d bytes", path, ErrTooLarge, max))
+	return fmt.Errorf("%s is %w: more than %d bytes", path, ErrTooLarge, max)
 }
 
 // CheckPrivate refuses a file holding a secret that group or others may
@@ -92,7 +105,7 @@ func tooLarge(path string, max int64) error {
 func CheckPrivate(path string) error {
 	st, err := os.Stat(path)
 	if err != nil {
-		return errkind.Mark(errkind.Input, err)
+		return err
 	}
 	if perm := st.Mode().Perm(); perm&0o077 != 0 {
 		return errkind.Mark(errkind.Key, fmt.Errorf("%s is %w (mode %04o): run chmod 600 %s", path, ErrNotPrivate, perm, path))
