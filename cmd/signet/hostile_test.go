@@ -34,9 +34,10 @@ var terminalBytes = []byte{0x1b, 0x07, 0x9b, 0x0d}
 //	hostile liehead VAR TARGET
 //	                          forwards to TARGET, but answers HEAD of an
 //	                          image tag with a size and digest of its own
-//	hostile text VAR          sets VAR to hostileText and VAR_GLOB to a tag
+//	hostile text VAR          sets VAR to hostileText, VAR_GLOB to a tag
 //	                          pattern holding it (valid UTF-8, brackets
-//	                          closed); no server
+//	                          closed) and VAR_TAG to a Notary tag name
+//	                          holding CSI and DEL; no server
 //	hostile name VAR          sets VAR to a repository name no other run
 //	                          used (the real registry is shared); no server
 func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
@@ -48,6 +49,9 @@ func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
 	case mode == "text":
 		ts.Setenv(args[1], hostileText)
 		ts.Setenv(args[1]+"_GLOB", strings.ToValidUTF8(hostileText, "")+"]")
+		// Notary's canonical JSON writes strings raw and refuses C0
+		// controls; C1 CSI and DEL go through.
+		ts.Setenv(args[1]+"_TAG", "\u009b2K\u009b1Gimported OK\u009b8m\x7f")
 		return
 	case mode == "name":
 		ts.Setenv(args[1], fmt.Sprintf("hostile/r%d", time.Now().UnixNano()))
