@@ -131,12 +131,14 @@ func WithRequestTimeout(d time.Duration) Option {
 	}
 }
 
-// TransferRate is the slowest a request may move data: once Grace has
-// passed since it started, a request fails as soon as fewer than
-// BytesPerSecond bytes a second (request and answer bodies together) have
-// moved on average. It is the overall deadline of every request: one of n
-// bytes has at most max(Grace, n/BytesPerSecond), so a registry that
-// sends a byte now and then to defeat the request timeout still fails.
+// TransferRate is the slowest a registry may send an answer's body: once
+// Grace has passed since the answer came, the request fails as soon as
+// fewer than BytesPerSecond bytes a second of the body have arrived on
+// average. With the request timeout, which bounds the wait for the
+// answer, it makes the overall deadline of every request: an answer of n
+// bytes takes at most max(Grace, n/BytesPerSecond) to arrive, so a
+// registry that sends a byte now and then to defeat the request timeout
+// still fails.
 type TransferRate struct {
 	BytesPerSecond int64
 	Grace          time.Duration

@@ -15,9 +15,9 @@ import (
 
 // guardTransport sits under ggcr's authentication. It refuses plain HTTP
 // to registries that were not allowed it, fails a request when nothing
-// moves for timeout or when, grace after it started, fewer than minRate
-// bytes a second moved on average, and bounds every manifest response to
-// maxManifest bytes before it is read.
+// moves for timeout or when, grace after the answer came, its body moved
+// fewer than minRate bytes a second on average, and bounds every manifest
+// response to maxManifest bytes before it is read.
 type guardTransport struct {
 	next        http.RoundTripper
 	insecure    bool
@@ -89,6 +89,7 @@ func (t *guardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	resp.Body = &watchedBody{rc: resp.Body, w: w, limit: limit, host: req.URL.Host, closeStops: true}
+	w.answered()
 	return resp, nil
 }
 
@@ -120,15 +121,25 @@ type watchdog struct {
 func (w *watchdog) arm() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.start = time.Now()
 	w.timer = time.AfterFunc(w.timeout, func() { w.cancel(w.cause) })
-	if w.rate.BytesPerSecond > 0 {
-		w.rateTimer = time.AfterFunc(w.rate.Grace, w.checkRate)
+}
+
+// answered starts the rate check of the answer's body: the answer came,
+// so what moves from now on is the registry's doing. (Until it comes,
+// timeout bounds the wait: nothing kicks the watchdog then.)
+func (w *watchdog) answered() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done || w.rate.BytesPerSecond <= 0 {
+		return
 	}
+	w.start = time.Now()
+	w.moved = 0
+	w.rateTimer = time.AfterFunc(w.rate.Grace, w.checkRate)
 }
 
 // checkRate cancels the request when less than rate moved on average
-// since it started, and checks again a second later otherwise.
+// since the answer came, and checks again a second later otherwise.
 func (w *watchdog) checkRate() {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -52,8 +52,8 @@ Secrets come from the environment or a no-echo prompt, never from flags:
   SIGNET_KEY                CI: an encrypted bundle from 'key export --private'
 
 Every command gives up after --timeout (default 5m; SIGNET_TIMEOUT), and
-each registry request fails when it gets no answer for 60s or moves less
-than 4 KiB/s on average after 30s.
+each registry request fails when it gets no answer for 60s, or when its
+answer arrives slower than 4 KiB/s on average after 30s.
 
 Exit codes: 0 success, 1 verification failed or a check found a problem,
 2 bad usage or input, 3 key, PIN or hardware problem, 4 registry or network
