@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -71,5 +72,38 @@ func TestInterruptDuringASlowDripRegistryExits130(t *testing.T) {
 	_ = cmd.Wait()
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted || !strings.Contains(stderr.String(), "signet: interrupted") {
 		t.Fatalf("after SIGINT: exit %d, stderr %q; want %d and 'signet: interrupted'", code, stderr.String(), exitInterrupted)
+	}
+}
+
+// TestInterruptWhileReadingStdinExits130: `trust pin --root -` waiting on
+// a standard input nobody writes to ends when the command is interrupted.
+func TestInterruptWhileReadingStdinExits130(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ios, _, errOut := testIO(nil)
+	ios.In = pr
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- runWith(ctx, []string{"trust", "pin", "127.0.0.1:5000/team/app", "--root", "-"},
+			mapEnv(map[string]string{"SIGNET_HOME": t.TempDir()}), ios)
+	}()
+	cancel()
+	if code := <-done; code != exitInterrupted || !strings.Contains(errOut.String(), "interrupted") {
+		t.Fatalf("exit %d, stderr %q; want %d", code, errOut.String(), exitInterrupted)
+	}
+}
+
+// TestTimeoutEndsACommandWithExit4SayingSo: a command that outlives
+// --timeout exits 4, saying it gave up, not 130.
+func TestTimeoutEndsACommandWithExit4SayingSo(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ios, _, errOut := testIO(nil)
+	ios.In = pr
+	code := runWith(context.Background(), []string{"--timeout", "10ms", "trust", "pin", "127.0.0.1:5000/team/app", "--root", "-"},
+		mapEnv(map[string]string{"SIGNET_HOME": t.TempDir()}), ios)
+	if code != 4 || !strings.HasPrefix(errOut.String(), "signet: gave up after 10ms (--timeout)") {
+		t.Fatalf("exit %d, stderr %q; want 4 and 'gave up after 10ms (--timeout)'", code, errOut.String())
 	}
 }
