@@ -75,35 +75,34 @@ func TestInterruptDuringASlowDripRegistryExits130(t *testing.T) {
 	}
 }
 
-// TestInterruptWhileReadingStdinExits130: `trust pin --root -` waiting on
-// a standard input nobody writes to ends when the command is interrupted.
-func TestInterruptWhileReadingStdinExits130(t *testing.T) {
+// runWithSilentStdin runs signet in process with a standard input that
+// nobody writes to, and returns its exit code and stderr.
+func runWithSilentStdin(t *testing.T, ctx context.Context, args ...string) (int, string) {
+	t.Helper()
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	ios, _, errOut := testIO(nil)
 	ios.In = pr
+	code := runWith(ctx, args, mapEnv(map[string]string{"SIGNET_HOME": t.TempDir()}), ios)
+	return code, errOut.String()
+}
+
+// TestInterruptWhileReadingStdinExits130: `trust pin --root -` waiting on
+// a standard input nobody writes to ends when the command is interrupted.
+func TestInterruptWhileReadingStdinExits130(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- runWith(ctx, []string{"trust", "pin", "127.0.0.1:5000/team/app", "--root", "-"},
-			mapEnv(map[string]string{"SIGNET_HOME": t.TempDir()}), ios)
-	}()
-	cancel()
-	if code := <-done; code != exitInterrupted || !strings.Contains(errOut.String(), "interrupted") {
-		t.Fatalf("exit %d, stderr %q; want %d", code, errOut.String(), exitInterrupted)
+	go cancel()
+	code, errOut := runWithSilentStdin(t, ctx, "trust", "pin", "127.0.0.1:5000/team/app", "--root", "-")
+	if code != exitInterrupted || !strings.Contains(errOut, "interrupted") {
+		t.Fatalf("exit %d, stderr %q; want %d", code, errOut, exitInterrupted)
 	}
 }
 
 // TestTimeoutEndsACommandWithExit4SayingSo: a command that outlives
 // --timeout exits 4, saying it gave up, not 130.
 func TestTimeoutEndsACommandWithExit4SayingSo(t *testing.T) {
-	pr, pw := io.Pipe()
-	defer pw.Close()
-	ios, _, errOut := testIO(nil)
-	ios.In = pr
-	code := runWith(context.Background(), []string{"--timeout", "10ms", "trust", "pin", "127.0.0.1:5000/team/app", "--root", "-"},
-		mapEnv(map[string]string{"SIGNET_HOME": t.TempDir()}), ios)
-	if code != 4 || !strings.HasPrefix(errOut.String(), "signet: gave up after 10ms (--timeout)") {
-		t.Fatalf("exit %d, stderr %q; want 4 and 'gave up after 10ms (--timeout)'", code, errOut.String())
+	code, errOut := runWithSilentStdin(t, context.Background(), "--timeout", "10ms", "trust", "pin", "127.0.0.1:5000/team/app", "--root", "-")
+	if code != 4 || !strings.HasPrefix(errOut, "signet: gave up after 10ms (--timeout)") {
+		t.Fatalf("exit %d, stderr %q; want 4 and 'gave up after 10ms (--timeout)'", code, errOut)
 	}
 }
