@@ -3,11 +3,11 @@ package keystore
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 
 	"github.com/signet-dev/signet/internal/atomicfile"
+	"github.com/signet-dev/signet/internal/localfile"
 )
 
 // WriteFileAtomic writes data to path so that a reader sees either the old
@@ -45,19 +45,8 @@ func mkdirPrivate(dir string) error {
 	return checkPrivate(dir)
 }
 
-// readLimited reads a whole file of at most max bytes.
+// readLimited reads a whole regular file of at most max bytes
+// (internal/localfile).
 func readLimited(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
-	}
-	return data, nil
+	return localfile.Read(path, max)
 }

@@ -15,9 +15,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/localfile"
 )
 
 // RefNameAnnotation names a manifest in an OCI layout's index.json.
@@ -31,27 +31,31 @@ type source struct {
 
 var digestSuffix = regexp.MustCompile(`:sha256:[0-9a-f]{64}$`)
 
-// openSource opens SOURCE: "oci:DIR[:REF]" or "tar:FILE".
-func openSource(src string) (source, error) {
+// openSource opens SOURCE: "oci:DIR[:REF]" or "tar:FILE". The JSON files
+// read whole (a layout's index.json and the manifest chosen, a tarball's
+// manifest.json and configs) are bounded by limit.
+func openSource(src string, limit int64) (source, error) {
 	if dir, ok := strings.CutPrefix(src, "oci:"); ok {
-		return openLayout(dir)
+		return openLayout(dir, limit)
 	}
 	if file, ok := strings.CutPrefix(src, "tar:"); ok {
-		img, err := tarball.ImageFromPath(file, nil)
-		if err != nil && strings.Contains(err.Error(), "manifest.json") {
+		img, err := openTarball(file, limit)
+		switch {
+		case err == nil:
+			return source{img: img}, nil
+		case errors.Is(err, ErrTooLarge), errors.Is(err, localfile.ErrNotRegular), errors.Is(err, fs.ErrNotExist):
+			return source{}, err // they name the file
+		case strings.Contains(err.Error(), "manifest.json"):
 			return source{}, fmt.Errorf("%s is not a docker save tarball (for an OCI layout tarball, extract it and use oci:DIR): %w", file, err)
 		}
-		if err != nil {
-			return source{}, fmt.Errorf("reading %s: %w", file, err)
-		}
-		return source{img: img}, nil
+		return source{}, fmt.Errorf("reading %s: %w", file, err)
 	}
 	return source{}, fmt.Errorf("image source %q: use oci:DIR[:REF] or tar:FILE", src)
 }
 
 // openLayout opens "DIR[:REF]": DIR itself when it is a directory, else
 // DIR:REF with REF a ref name of index.json or a sha256 digest.
-func openLayout(spec string) (source, error) {
+func openLayout(spec string, limit int64) (source, error) {
 	dir, ref := spec, ""
 	if st, err := os.Stat(spec); err != nil || !st.IsDir() {
 		if loc := digestSuffix.FindStringIndex(spec); loc != nil {
@@ -59,6 +63,9 @@ func openLayout(spec string) (source, error) {
 		} else if i := strings.LastIndex(spec, ":"); i > 0 {
 			dir, ref = spec[:i], spec[i+1:]
 		}
+	}
+	if err := checkLayoutFile(dir, "index.json", limit); err != nil {
+		return source{}, err
 	}
 	ii, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
@@ -85,6 +92,11 @@ func openLayout(spec string) (source, error) {
 		return source{}, fmt.Errorf("OCI layout %s has %d manifests named %q", dir, len(found), ref)
 	}
 	d := found[0]
+	if d.Digest.Algorithm == "sha256" {
+		if err := checkLayoutFile(dir, filepath.Join("blobs", "sha256", d.Digest.Hex), limit); err != nil {
+			return source{}, err
+		}
+	}
 	switch {
 	case d.MediaType.IsIndex():
 		child, err := ii.ImageIndex(d.Digest)
@@ -100,6 +112,24 @@ func openLayout(spec string) (source, error) {
 		return source{img: img}, nil
 	}
 	return source{}, fmt.Errorf("OCI layout %s: %s has media type %q, not an image or an index", dir, d.Digest, d.MediaType)
+}
+
+// checkLayoutFile refuses file of the OCI layout dir when it is not a
+// regular file or is larger than limit: ggcr reads it whole. A missing
+// file is left for ggcr to report.
+func checkLayoutFile(dir, file string, limit int64) error {
+	f, err := localfile.Open(filepath.Join(dir, file))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > limit {
+		return errkind.Mark(errkind.Input, fmt.Errorf("%w: %s in OCI layout %s is %d bytes, more than the limit of %d", ErrTooLarge, file, dir, st.Size(), limit))
+	}
+	return nil
 }
 
 // descriptor describes what s pushes: its manifest's digest, size and
@@ -145,7 +175,7 @@ func (c *Client) PushImage(ctx context.Context, src string, dst name.Tag, progre
 }
 
 func (c *Client) pushImage(ctx context.Context, src string, dst name.Tag, progress chan<- v1.Update, started *bool) (v1.Descriptor, error) {
-	s, err := openSource(src)
+	s, err := openSource(src, c.opts.maxManifest)
 	if err != nil {
 		return v1.Descriptor{}, errkind.Mark(errkind.Input, err)
 	}

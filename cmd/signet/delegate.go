@@ -102,7 +102,7 @@ func runDelegateAdd(ctx context.Context, opts *delegateAddOptions) error {
 		return writeJSON(opts.f.IOStreams.Out, res)
 	}
 	dl := res.Delegation
-	fmt.Fprintf(opts.f.IOStreams.Out, "Delegated %s of %s to %s (%d of %s)\n",
+	fprintf(opts.f.IOStreams.Out, "Delegated %s of %s to %s (%d of %s)\n",
 		strings.Join(dl.Paths, ","), res.Repository, dl.Name, dl.Threshold, delegationKeys(dl))
 	return nil
 }
@@ -147,7 +147,7 @@ func runDelegateRemove(ctx context.Context, opts *delegateRemoveOptions) error {
 	if opts.f.Global.JSON() {
 		return writeJSON(opts.f.IOStreams.Out, res)
 	}
-	fmt.Fprintf(opts.f.IOStreams.Out, "Removed delegation %s from %s\n", res.Delegation.Name, res.Repository)
+	fprintf(opts.f.IOStreams.Out, "Removed delegation %s from %s\n", res.Delegation.Name, res.Repository)
 	if len(res.Unsigned) > 0 {
 		notice(opts.f.IOStreams, "these tags are no longer signed: %s", strings.Join(res.Unsigned, " "))
 	}
@@ -199,7 +199,7 @@ func runDelegateList(ctx context.Context, opts *delegateListOptions) error {
 
 func writeDelegations(w io.Writer, res *app.DelegateListResult) error {
 	if len(res.Delegations) == 0 {
-		_, err := fmt.Fprintf(w, "%s has no delegations.\n", res.Repository)
+		_, err := fprintf(w, "%s has no delegations.\n", res.Repository)
 		return err
 	}
 	t := newTable("NAME", "PATHS", "THRESHOLD", "SIGNATURES", "KEYS", "TERMINATING", "TAGS", "EXPIRES")

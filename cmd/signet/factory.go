@@ -52,6 +52,10 @@ type factory struct {
 	store *keystore.Store
 	// closeHardware releases the YubiKeys the command opened.
 	closeHardware func()
+	// cancelTimeout releases the --timeout context; timedOut returns its
+	// cause once it expired (timeout.go).
+	cancelTimeout func()
+	timedOut      func() error
 }
 
 func newFactory(ios *iostreams, env func(string) string) *factory {
@@ -189,6 +193,9 @@ func newPassphraseFunc(p Prompter) keystore.PassphraseFunc {
 // close releases what the command opened: the keystore's master key is
 // cleared from memory.
 func (f *factory) close() {
+	if f.cancelTimeout != nil {
+		f.cancelTimeout()
+	}
 	if f.closeHardware != nil {
 		f.closeHardware()
 	}

@@ -59,7 +59,7 @@ func runWith(ctx context.Context, args []string, env func(string) string, ios *i
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
-	err := root.ExecuteContext(ctx)
+	err := timeoutError(f, root.ExecuteContext(ctx))
 	f.close()
 	code, line := exitCode(ctx, err)
 	if line != "" {

@@ -132,6 +132,9 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"card":    cmdCard,
 		"sleep":   cmdSleep,
 		"tufjs":   cmdTufjs,
+		// hostile_test.go
+		"hostile":   cmdHostile,
+		"nocontrol": cmdNoControl,
 	}
 }
 

@@ -89,7 +89,7 @@ func (p *prompter) Secret(s secretSpec) ([]byte, error) {
 		}
 		return nil, errkind.Mark(errkind.Key, fmt.Errorf("%s required: %s", s.What, hint))
 	}
-	fmt.Fprintf(p.errOut, "%s: ", s.Prompt)
+	fprintf(p.errOut, "%s: ", s.Prompt)
 	v, err := p.term.ReadSecret()
 	fmt.Fprintln(p.errOut)
 	if err != nil {
@@ -99,7 +99,7 @@ func (p *prompter) Secret(s secretSpec) ([]byte, error) {
 		return nil, errkind.Mark(errkind.Key, fmt.Errorf("empty %s", s.What))
 	}
 	if s.Confirm {
-		fmt.Fprintf(p.errOut, "%s (again): ", s.Prompt)
+		fprintf(p.errOut, "%s (again): ", s.Prompt)
 		again, err := p.term.ReadSecret()
 		fmt.Fprintln(p.errOut)
 		if err != nil {
@@ -139,7 +139,7 @@ func (p *prompter) Confirm(prompt, want string) (bool, error) {
 	if p.term == nil || p.noInput {
 		return false, errkind.Mark(errkind.Input, errors.New("confirmation required: pass --yes or run in a terminal"))
 	}
-	fmt.Fprint(p.errOut, prompt)
+	fprintf(p.errOut, "%s", prompt)
 	got, err := p.term.ReadLine()
 	if err != nil {
 		return false, errkind.Mark(errkind.Input, fmt.Errorf("reading confirmation: %w", err))
@@ -148,5 +148,5 @@ func (p *prompter) Confirm(prompt, want string) (bool, error) {
 }
 
 func (p *prompter) Notice(format string, args ...any) {
-	fmt.Fprintf(p.errOut, "signet: "+format+"\n", args...)
+	fprintf(p.errOut, "signet: "+format+"\n", args...)
 }

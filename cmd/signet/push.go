@@ -91,7 +91,7 @@ func showProgress(ios *iostreams, ch <-chan v1.Update, done <-chan struct{}) {
 			if u.Total <= 0 {
 				continue
 			}
-			fmt.Fprintf(ios.ErrOut, "\rUploading %3d%% (%s / %s)", u.Complete*100/u.Total, humanBytes(u.Complete), humanBytes(u.Total))
+			fprintf(ios.ErrOut, "\rUploading %3d%% (%s / %s)", u.Complete*100/u.Total, humanBytes(u.Complete), humanBytes(u.Total))
 			shown = true
 		case <-done:
 			return
@@ -118,7 +118,7 @@ func renderSigned(f *factory, verb string, res *app.SignResult) error {
 		return writeJSON(f.IOStreams.Out, res)
 	}
 	for _, s := range res.Signed {
-		fmt.Fprintf(f.IOStreams.Out, "%s %s %s (role %s)\n", verb, s.Tag, s.Digest, s.Role)
+		fprintf(f.IOStreams.Out, "%s %s %s (role %s)\n", verb, s.Tag, s.Digest, s.Role)
 	}
 	return nil
 }

@@ -61,6 +61,6 @@ func runRevoke(ctx context.Context, opts *revokeOptions) error {
 	if f.Global.JSON() {
 		return writeJSON(f.IOStreams.Out, res)
 	}
-	fmt.Fprintf(f.IOStreams.Out, "Revoked %s %s (role %s)\n", res.Tag, res.Digest, res.Role)
+	fprintf(f.IOStreams.Out, "Revoked %s %s (role %s)\n", res.Tag, res.Digest, res.Role)
 	return nil
 }

@@ -94,10 +94,10 @@ func runRotate(ctx context.Context, opts *rotateOptions) error {
 		keys = append(keys, s)
 	}
 	if res.Staged == "" {
-		fmt.Fprintf(out, "Rotated %s of %s: %d of %s (root version %d)\n", res.Role, res.Repository, res.Threshold, strings.Join(keys, ", "), res.RootVersion)
+		fprintf(out, "Rotated %s of %s: %d of %s (root version %d)\n", res.Role, res.Repository, res.Threshold, strings.Join(keys, ", "), res.RootVersion)
 		return nil
 	}
-	fmt.Fprintf(out, "Staged %s of %s: %d of %s, in %s\n\n", res.Role, res.Repository, res.Threshold, strings.Join(keys, ", "), res.Staged)
+	fprintf(out, "Staged %s of %s: %d of %s, in %s\n\n", res.Role, res.Repository, res.Threshold, strings.Join(keys, ", "), res.Staged)
 	if err := writeCeremonyStatus(out, res.Ceremony); err != nil {
 		return err
 	}

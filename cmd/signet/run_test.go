@@ -163,7 +163,8 @@ func TestRegistryServeServesUntilCancelled(t *testing.T) {
 	ios := &iostreams{In: strings.NewReader(""), Out: &out, ErrOut: pw}
 	done := make(chan int, 1)
 	go func() {
-		done <- runWith(ctx, []string{"registry", "serve", "--addr", "127.0.0.1:0"}, mapEnv(nil), ios)
+		// --timeout does not apply to a server: it serves until cancelled.
+		done <- runWith(ctx, []string{"--timeout", "1ms", "registry", "serve", "--addr", "127.0.0.1:0"}, mapEnv(nil), ios)
 		pw.Close()
 	}()
 	lines := bufio.NewScanner(pr)

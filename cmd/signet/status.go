@@ -64,18 +64,19 @@ func renderStatus(f *factory, res *app.StatusResult) error {
 		}
 		t := newTable(header...)
 		for _, r := range res.Roles {
-			state := c.Green(r.State)
+			state, paint := r.State, c.Green
 			switch r.State {
 			case "expiring":
-				state = c.Yellow(r.State + " in " + roughDuration(r.Left))
+				state, paint = r.State+" in "+roughDuration(r.Left), c.Yellow
 			case "expired", "fast-forwarded":
-				state = c.Red(r.State)
+				paint = c.Red
 			}
 			row := []string{r.Role, fmt.Sprint(r.Version), r.Expires.UTC().Format("2006-01-02T15:04:05Z"), state}
 			if advice {
 				row = append(row, r.Advice)
 			}
 			t.Row(row...)
+			t.Paint(3, paint)
 		}
 		if err := t.Write(f.IOStreams.Out); err != nil {
 			return err

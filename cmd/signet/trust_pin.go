@@ -48,12 +48,12 @@ Get the file from a trusted channel, for example the repository's owner or
 	return cmd
 }
 
-func runTrustPin(_ context.Context, opts *trustPinOptions) error {
+func runTrustPin(ctx context.Context, opts *trustPinOptions) error {
 	repo, err := trustRepository(opts.Repository)
 	if err != nil {
 		return err
 	}
-	data, err := readInput(opts.IO, opts.Root, 10<<20)
+	data, err := readInput(ctx, opts.IO, opts.Root, 10<<20)
 	if err != nil {
 		return err
 	}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/localfile"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/piv"
 	"github.com/signet-dev/signet/signer"
@@ -119,7 +119,7 @@ func (f *factory) attestationRoots() (*piv.Roots, error) {
 	if file == "" {
 		return roots, nil
 	}
-	data, err := readLimited(file, 1<<20)
+	data, err := localfile.Read(file, 1<<20)
 	if err != nil {
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s: %w", envAttestationCA, err))
 	}
@@ -128,24 +128,6 @@ func (f *factory) attestationRoots() (*piv.Roots, error) {
 	}
 	f.Prompter().Notice("%s is set: also trusting the attestation roots in %s (for tests only)", envAttestationCA, file)
 	return roots, nil
-}
-
-func readLimited(path string, max int64) ([]byte, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
-	}
-	buf := make([]byte, st.Size())
-	_, err = fh.ReadAt(buf, 0)
-	return buf, err
 }
 
 // serialFlag is --serial: a YubiKey serial number, 0 for "the only one".

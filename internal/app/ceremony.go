@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/localfile"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/tuf"
@@ -185,14 +185,9 @@ func CeremonyPublish(ctx context.Context, d *Deps, file string) (*CeremonyPublis
 
 // readCeremony reads and checks a staged ceremony file, size-bounded.
 func readCeremony(file string) (*tuf.Ceremony, error) {
-	f, err := os.Open(file)
+	data, err := localfile.Read(file, tuf.MaxCeremonySize)
 	if err != nil {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading the ceremony: %w", err))
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, tuf.MaxCeremonySize+1))
-	if err != nil {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading the ceremony: %w", err))
+		return nil, fmt.Errorf("reading the ceremony: %w", err)
 	}
 	c, err := tuf.ParseCeremony(data)
 	if err != nil {

@@ -6,14 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/localfile"
 	"github.com/signet-dev/signet/internal/pemcert"
 	"github.com/signet-dev/signet/notary"
 	"github.com/signet-dev/signet/registry"
@@ -268,14 +267,9 @@ func publishImport(ctx context.Context, d *Deps, repo name.Repository, store tuf
 
 // readCerts reads every certificate of a PEM file.
 func readCerts(path string) ([]*x509.Certificate, error) {
-	f, err := os.Open(path)
+	b, err := localfile.Read(path, maxPEMFile)
 	if err != nil {
-		return nil, errkind.Mark(errkind.Input, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxPEMFile))
-	if err != nil {
-		return nil, errkind.Mark(errkind.Input, err)
+		return nil, err
 	}
 	certs, err := pemcert.Parse(b)
 	if err != nil {

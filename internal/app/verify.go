@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/localfile"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/tuf"
 )
@@ -69,7 +68,7 @@ func Verify(ctx context.Context, d *Deps, req VerifyRequest) (*VerifyResult, err
 	desc := r.desc
 	if desc.Digest.Hex != vt.SHA256 || desc.Size != vt.Length {
 		return nil, errkind.Mark(errkind.Verification, fmt.Errorf(
-			"tag moved: %s points to %s but the signed digest is %s", tag, desc.Digest, vt.Digest()))
+			"tag moved: %s points to %s (%d bytes) but the signed digest is %s (%d bytes)", tag, desc.Digest, desc.Size, vt.Digest(), vt.Length))
 	}
 	return &VerifyResult{Tag: tag.String(), Digest: vt.Digest(), Size: vt.Length, MediaType: vt.MediaType,
 		Role: vt.Role, RootVersion: vt.RootVersion, TOFU: vt.TOFU}, nil
@@ -126,19 +125,7 @@ func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (
 }
 
 func readRootFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading root: %w", err))
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxRootFile+1))
-	if err != nil {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading root: %w", err))
-	}
-	if len(data) > maxRootFile {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading root: %s is larger than %d bytes", path, maxRootFile))
-	}
-	return data, nil
+	return localfile.Read(path, maxRootFile)
 }
 
 // trustedVersion is the version of the root a verify starts from: the
