@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(gcc libc6-dev pkg-config libpcsclite-dev)
 pkgs=("${build_pkgs[@]}" pcscd vsmartcard-vpcd docker-registry
-      yubico-piv-tool yubikey-manager opensc apache2-utils)
+      yubico-piv-tool yubikey-manager opensc apache2-utils ca-certificates)
 [ "${1:-}" = build ] && pkgs=("${build_pkgs[@]}")
 missing=()
 for p in "${pkgs[@]}"; do
