@@ -19,13 +19,14 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 }
 
 // checkPrivate refuses a file or directory that group or others may read
-// or write, saying how to fix it.
+// or write, saying how to fix it. Where modes say nothing of who may read a
+// file (Windows: see modes_windows.go), it only checks that path exists.
 func checkPrivate(path string) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		return err
 	}
-	if st.Mode().Perm()&0o077 == 0 {
+	if !modesArePrivacy || st.Mode().Perm()&0o077 == 0 {
 		return nil
 	}
 	want := "600"

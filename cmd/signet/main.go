@@ -13,8 +13,8 @@ import (
 
 func main() {
 	// No core dump may hold a PIN, a passphrase or a decrypted key
-	// (docs/security.md). Best effort: a refusal leaves the limit as it was.
-	_ = syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{Cur: 0, Max: 0})
+	// (docs/security.md).
+	disableCoreDumps()
 	tuneGC(os.Getenv)
 	os.Exit(run())
 }

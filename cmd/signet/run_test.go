@@ -111,7 +111,7 @@ func TestVersionPrefersLinkTimeVersionOverBuildInfo(t *testing.T) {
 	if err := runVersion(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(out.String(), "signet v1.2.3 (0123456789ab+dirty) go1.26.0 ") {
+	if !strings.HasPrefix(out.String(), "signet v1.2.3 (0123456789ab+dirty) go1.26.0 ") || !strings.HasSuffix(out.String(), " YubiKey support\n") {
 		t.Fatalf("version line = %q", out.String())
 	}
 }

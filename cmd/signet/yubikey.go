@@ -41,6 +41,10 @@ from SIGNET_PIN or a no-echo prompt; the PUK from SIGNET_PUK or a prompt.
 signet never retries a wrong PIN, and will not use SIGNET_PIN when only one
 try is left.
 
+YubiKeys need a build with YubiKey support ('signet version' says whether
+this one has it); a static build (CGO_ENABLED=0) exits 3 on every yubikey
+command (docs/install.md).
+
 SIGNET_TEST_ATTESTATION_CA names a PEM file of extra attestation roots, for
 tests with the virtual YubiKey only; signet says so whenever it is set.`)
 	cmd.Example = `  signet yubikey list
