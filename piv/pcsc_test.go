@@ -252,6 +252,71 @@ func TestWrongPINSaysTriesLeftAndIsNeverRetried(t *testing.T) {
 	}
 }
 
+// signOnce opens the card with pin, signs one message with the key of
+// setup and closes the card, as one signet command does.
+func (c *card) signOnce(t *testing.T, res *piv.SetupResult, pin *pinCounter) error {
+	t.Helper()
+	yk := c.open(t, pin)
+	defer yk.Close()
+	s, err := yk.Signer(context.Background(), piv.SlotSignature, res.Public, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.SignMessage(strings.NewReader("m"))
+	return err
+}
+
+// wantKeptVerified checks that the card kept the last command's PIN
+// verification, as a YubiKey 5 does across connections; without it the
+// tests below would prove nothing.
+func (c *card) wantKeptVerified(t *testing.T) {
+	t.Helper()
+	yk := c.open(t, nil)
+	defer yk.Close()
+	if n, err := yk.PINRetries(context.Background()); err != nil || n != -1 {
+		t.Fatalf("PIN retries %d, %v; want -1: the card should keep the PIN verified across connections, as a YubiKey 5 does", n, err)
+	}
+}
+
+func TestWrongPINFailsThoughTheCardKeptTheLastCommandsPINVerified(t *testing.T) {
+	c := needCard(t)
+	res := c.setup(t)
+	if err := c.signOnce(t, res, &pinCounter{pin: testPIN}); err != nil {
+		t.Fatal(err)
+	}
+	c.wantKeptVerified(t)
+	c.resetCounters(t)
+	err := c.signOnce(t, res, &pinCounter{pin: "999999", fromEnv: true})
+	wantErr(t, err, piv.ErrWrongPIN, errkind.Key, "2 tries left")
+	if _, sigs, _, failures := c.counters(t); failures != 1 || sigs != 0 {
+		t.Fatalf("%d PIN failures, %d signatures; want 1 try spent and no signature", failures, sigs)
+	}
+}
+
+func TestEachCommandVerifiesThePINOnceItself(t *testing.T) {
+	c := needCard(t)
+	res := c.setup(t)
+	if err := c.signOnce(t, res, &pinCounter{pin: testPIN}); err != nil {
+		t.Fatal(err)
+	}
+	c.wantKeptVerified(t)
+	c.resetCounters(t)
+	pin := &pinCounter{pin: testPIN}
+	yk := c.open(t, pin)
+	s, err := yk.Signer(context.Background(), piv.SlotSignature, res.Public, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := s.SignMessage(strings.NewReader("m")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, sigs, verifications, _ := c.counters(t); verifications != 1 || sigs != 2 || pin.calls != 1 {
+		t.Fatalf("%d PIN verifications, %d signatures, PIN asked %d times; want 1, 2, 1", verifications, sigs, pin.calls)
+	}
+}
+
 func TestBlockedPINSaysHowToUnblockAndUnblockRestoresIt(t *testing.T) {
 	c := needCard(t)
 	res := c.setup(t)
