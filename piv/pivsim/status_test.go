@@ -1,6 +1,10 @@
 package pivsim
 
-import "testing"
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+)
 
 // The security status (PIN verified, management key authenticated) lasts
 // as on a YubiKey 5: across a new connection that selects PIV again, and
@@ -81,4 +85,44 @@ func TestVerifyWithP1FFForgetsThePINVerification(t *testing.T) {
 	if n := c.Counters(); n.PINFailures != 0 {
 		t.Errorf("resetting the verification counted %d PIN failures", n.PINFailures)
 	}
+}
+
+func TestKeepPowerKeepsTheStatusAcrossPowerEventsButNotResetRemovalOrFactoryReset(t *testing.T) {
+	c := verifiedAndAuthenticated(t)
+	srv := httptest.NewServer(NewControlHandler(NewReader(c, "127.0.0.1:1", nil)))
+	defer srv.Close()
+	cl := NewClient(srv.URL)
+	ctx := context.Background()
+	if err := cl.KeepPower(ctx, 12345678, true); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := cl.Status(ctx, 12345678); err != nil || !st.KeepPower {
+		t.Fatalf("status %+v, %v; want keep_power", st, err)
+	}
+	c.PowerOff()
+	c.PowerOn()
+	ok(t, c, selectPIV)
+	expectSW(t, c, emptyVerify, swOK)
+	ok(t, c, needsMgmtAuth)
+
+	c.WarmReset()
+	wantForgotten(t, c, 0x63c3)
+
+	authDefault(t, c)
+	verifyPIN(t, c, "123456")
+	if err := cl.Remove(ctx, 12345678); err != nil {
+		t.Fatal(err)
+	}
+	wantForgotten(t, c, 0x63c3)
+
+	if err := cl.FactoryReset(ctx, 12345678); err != nil {
+		t.Fatal(err)
+	}
+	if c.PowerKept() {
+		t.Fatal("factory reset left KeepPower on")
+	}
+	verifyPIN(t, c, "123456")
+	c.PowerOff()
+	c.PowerOn()
+	expectSW(t, c, emptyVerify, 0x63c3)
 }
