@@ -266,6 +266,16 @@ func (c *card) signOnce(t *testing.T, res *piv.SetupResult, pin *pinCounter) err
 	return err
 }
 
+// keepPower makes the card ignore pcscd's power-off (about a second after
+// the last program closed it), so that it keeps a verified PIN from one
+// YubiKey to the next whatever the timing.
+func (c *card) keepPower(t *testing.T) {
+	t.Helper()
+	if err := c.env.Client.KeepPower(context.Background(), c.serial, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // wantKeptVerified checks that the card kept the last command's PIN
 // verification, as a YubiKey 5 does across connections; without it the
 // tests below would prove nothing.
@@ -281,6 +291,7 @@ func (c *card) wantKeptVerified(t *testing.T) {
 func TestWrongPINFailsThoughTheCardKeptTheLastCommandsPINVerified(t *testing.T) {
 	c := needCard(t)
 	res := c.setup(t)
+	c.keepPower(t)
 	if err := c.signOnce(t, res, &pinCounter{pin: testPIN}); err != nil {
 		t.Fatal(err)
 	}
@@ -296,6 +307,7 @@ func TestWrongPINFailsThoughTheCardKeptTheLastCommandsPINVerified(t *testing.T) 
 func TestEachCommandVerifiesThePINOnceItself(t *testing.T) {
 	c := needCard(t)
 	res := c.setup(t)
+	c.keepPower(t)
 	if err := c.signOnce(t, res, &pinCounter{pin: testPIN}); err != nil {
 		t.Fatal(err)
 	}
