@@ -69,7 +69,8 @@ func Verify(ctx context.Context, d *Deps, req VerifyRequest) (*VerifyResult, err
 	desc := r.desc
 	if desc.Digest.Hex != vt.SHA256 || desc.Size != vt.Length {
 		return nil, errkind.Mark(errkind.Verification, fmt.Errorf(
-			"tag moved: %s points to %s but the signed digest is %s", tag, desc.Digest, vt.Digest()))
+			"tag moved: %s points to %s but the signed digest is %s (a push publishes the trust data just before it moves the tag: if one is under way, verify again in a moment)",
+			tag, desc.Digest, vt.Digest()))
 	}
 	return &VerifyResult{Tag: tag.String(), Digest: vt.Digest(), Size: vt.Length, MediaType: vt.MediaType,
 		Role: vt.Role, RootVersion: vt.RootVersion, TOFU: vt.TOFU}, nil
