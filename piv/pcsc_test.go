@@ -266,37 +266,33 @@ func (c *card) signOnce(t *testing.T, res *piv.SetupResult, pin *pinCounter) err
 	return err
 }
 
-// keepPower makes the card ignore pcscd's power-off (about a second after
-// the last program closed it), so that it keeps a verified PIN from one
-// YubiKey to the next whatever the timing.
-func (c *card) keepPower(t *testing.T) {
+// rememberingCard sets up a card, keeps it powered (pcscd would power it
+// down about a second after the last program closed it), signs once with
+// the right PIN as one command does, and checks that the card kept that
+// PIN verified, as a YubiKey 5 does across connections; without that the
+// tests below would prove nothing. Counters start from zero.
+func rememberingCard(t *testing.T) (*card, *piv.SetupResult) {
 	t.Helper()
+	c := needCard(t)
+	res := c.setup(t)
 	if err := c.env.Client.KeepPower(context.Background(), c.serial, true); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// wantKeptVerified checks that the card kept the last command's PIN
-// verification, as a YubiKey 5 does across connections; without it the
-// tests below would prove nothing.
-func (c *card) wantKeptVerified(t *testing.T) {
-	t.Helper()
-	yk := c.open(t, nil)
-	defer yk.Close()
-	if n, err := yk.PINRetries(context.Background()); err != nil || n != -1 {
-		t.Fatalf("PIN retries %d, %v; want -1: the card should keep the PIN verified across connections, as a YubiKey 5 does", n, err)
-	}
-}
-
-func TestWrongPINFailsThoughTheCardKeptTheLastCommandsPINVerified(t *testing.T) {
-	c := needCard(t)
-	res := c.setup(t)
-	c.keepPower(t)
 	if err := c.signOnce(t, res, &pinCounter{pin: testPIN}); err != nil {
 		t.Fatal(err)
 	}
-	c.wantKeptVerified(t)
+	yk := c.open(t, nil)
+	n, err := yk.PINRetries(context.Background())
+	yk.Close()
+	if err != nil || n != -1 {
+		t.Fatalf("PIN retries %d, %v; want -1: the card should keep the PIN verified across connections, as a YubiKey 5 does", n, err)
+	}
 	c.resetCounters(t)
+	return c, res
+}
+
+func TestWrongPINFailsThoughTheCardKeptTheLastCommandsPINVerified(t *testing.T) {
+	c, res := rememberingCard(t)
 	err := c.signOnce(t, res, &pinCounter{pin: "999999", fromEnv: true})
 	wantErr(t, err, piv.ErrWrongPIN, errkind.Key, "2 tries left")
 	if _, sigs, _, failures := c.counters(t); failures != 1 || sigs != 0 {
@@ -305,14 +301,7 @@ func TestWrongPINFailsThoughTheCardKeptTheLastCommandsPINVerified(t *testing.T) 
 }
 
 func TestEachCommandVerifiesThePINOnceItself(t *testing.T) {
-	c := needCard(t)
-	res := c.setup(t)
-	c.keepPower(t)
-	if err := c.signOnce(t, res, &pinCounter{pin: testPIN}); err != nil {
-		t.Fatal(err)
-	}
-	c.wantKeptVerified(t)
-	c.resetCounters(t)
+	c, res := rememberingCard(t)
 	pin := &pinCounter{pin: testPIN}
 	yk := c.open(t, pin)
 	s, err := yk.Signer(context.Background(), piv.SlotSignature, res.Public, "")
