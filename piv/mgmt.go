@@ -30,7 +30,7 @@ func (y *YubiKey) managementKey(ctx context.Context, c card, cfg SetupConfig) (m
 	mk, err = c.ProtectedManagementKey(pin.Value)
 	if err != nil {
 		if n, ok := authRetries(err); ok {
-			y.pin, y.pinErr = nil, y.wrongPINErr(n)
+			y.pin, y.pinErr, y.verified = nil, y.wrongPINErr(n), false
 			return nil, false, y.pinErr
 		}
 		return nil, false, y.cardErr("reading PIN-protected data", err)

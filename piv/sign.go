@@ -157,6 +157,7 @@ func (s *cardSigner) sign(ctx context.Context, digest []byte) ([]byte, error) {
 				return newErr(errkind.Key, ErrNotTouched,
 					"the YubiKey %d was not touched: touch it when it blinks after the notice, and run the command again", y.serial)
 			}
+			y.verified = false
 			return keyErr("YubiKey %d refused to sign with slot %s: the PIN is not verified", y.serial, s.slot)
 		}
 		return y.cardErr("signing with slot "+s.slot.String(), err)

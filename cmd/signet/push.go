@@ -21,10 +21,16 @@ func newPushCmd(f *factory, runF func(*pushOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "push SOURCE R:T [--key REF]",
 		Short: "Push an image and sign its tag",
-		Long: `Push an image to R:T, then sign the tag by the digest just pushed, in one
-publish of the trust data. SOURCE is an OCI image layout (oci:DIR, or
-oci:DIR:REF to pick one image by its ref name or digest) or a tarball
-(tar:FILE, as written by docker save or as an OCI archive).
+		Long: `Push an image to R:T and sign the tag by its digest, in one publish of
+the trust data. SOURCE is an OCI image layout (oci:DIR, or oci:DIR:REF to
+pick one image by its ref name or digest) or a tarball (tar:FILE, as
+written by docker save or as an OCI archive).
+
+A failed push never moves a tag: signet signs first (trust data, key,
+passphrase, PIN and touch are all checked before anything is uploaded),
+then uploads the image by digest, publishes the trust data, and moves
+R:T last. Between the publish and the tag move, verify R:T says "tag
+moved"; pull already gets the signed image.
 
 The key (--key, default: the repository's targets key in the keystore)
 picks the role: the targets role, or the delegation that holds the key and

@@ -68,7 +68,8 @@ func Verify(ctx context.Context, d *Deps, req VerifyRequest) (*VerifyResult, err
 	desc := r.desc
 	if desc.Digest.Hex != vt.SHA256 || desc.Size != vt.Length {
 		return nil, errkind.Mark(errkind.Verification, fmt.Errorf(
-			"tag moved: %s points to %s (%d bytes) but the signed digest is %s (%d bytes)", tag, desc.Digest, desc.Size, vt.Digest(), vt.Length))
+			"tag moved: %s points to %s (%d bytes) but the signed digest is %s (%d bytes) (a push publishes the trust data just before it moves the tag: if one is under way, verify again in a moment)",
+			tag, desc.Digest, desc.Size, vt.Digest(), vt.Length))
 	}
 	return &VerifyResult{Tag: tag.String(), Digest: vt.Digest(), Size: vt.Length, MediaType: vt.MediaType,
 		Role: vt.Role, RootVersion: vt.RootVersion, TOFU: vt.TOFU}, nil
