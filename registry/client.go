@@ -148,12 +148,12 @@ func New(opts ...Option) (*Client, error) {
 		}
 	}
 	c := &Client{opts: o}
-	c.base = &retryTransport{policy: o.retry, next: &guardTransport{
+	c.base = &retryTransport{policy: o.retry, next: &timedTransport{next: &guardTransport{
 		next:        o.transport,
 		insecure:    o.insecure,
 		timeout:     o.timeout,
 		maxManifest: o.maxManifest,
-	}}
+	}}}
 	return c, nil
 }
 

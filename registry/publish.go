@@ -19,19 +19,26 @@ import (
 	"github.com/signet-dev/signet/internal/errkind"
 )
 
-// Bounds of the wait between moving the metadata tag and reading it back.
+// Bounds of the wait between moving the metadata tag and reading it back
+// (docs/storage.md, "The window that remains").
 const (
 	// DefaultSettleDelay is the least wait (WithSettleDelay).
-	DefaultSettleDelay = 150 * time.Millisecond
-	maxSettle          = 10 * time.Second
+	DefaultSettleDelay = 50 * time.Millisecond
+	// settleFactor times the slowest request of a publish is its wait.
+	settleFactor = 3
+	// MaxSettleDelay is the most a publish waits, however slow the
+	// registry was.
+	MaxSettleDelay = 10 * time.Second
 )
 
 // WithSettleDelay sets the least time Publish waits after moving the
 // metadata tag before it reads the tag back to confirm that no other
-// publisher overwrote it, and again before a second read-back (default
-// DefaultSettleDelay). It waits longer
-// when the registry is slow: three times as long as its own check and put
-// took. Zero leaves only that.
+// publisher overwrote it (default DefaultSettleDelay). The wait is
+// otherwise sized from the registry: three times the slowest request that
+// reading the Metadata and publishing it made, plus jitter, at most
+// MaxSettleDelay. Zero leaves only that, which suits tests with one
+// publisher; a smaller floor than the default makes a lost update likelier
+// when another publisher's process stalls between its check and its put.
 func WithSettleDelay(d time.Duration) Option {
 	return func(o *options) error {
 		if d < 0 {
@@ -50,7 +57,7 @@ func WithSettleDelay(d time.Duration) Option {
 // tag, which is the commit point. It fails with an error wrapping
 // ErrConflict (errkind.Registry) when, just before the tag is moved, it no
 // longer points to this Metadata's manifest (or exists, for an empty
-// Metadata), or when, read back a settle delay after the move
+// Metadata), or when, read back once a settle delay after the move
 // (WithSettleDelay), it points to something else: another publisher may
 // have overwritten this change, so read the tag again and redo it. The
 // Metadata itself does not change. Requests that fail for a reason that
@@ -58,6 +65,7 @@ func WithSettleDelay(d time.Duration) Option {
 // the artifact as it was.
 func (m *Metadata) Publish(ctx context.Context, put map[string][]byte, remove []string) error {
 	what := "publishing trust data " + m.tag.String()
+	ctx = withLatencies(ctx, m.lat)
 	files, blobs, err := m.next(put, remove)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -88,17 +96,16 @@ func (m *Metadata) Publish(ctx context.Context, put map[string][]byte, remove []
 }
 
 // moveTag puts manifest (of digest) on the tag if the tag still points to
-// this Metadata's manifest, waits, and reads the tag back, twice.
+// this Metadata's manifest, waits, and reads the tag back once.
 // Registries have no compare-and-swap: another publisher that checked the
-// tag before our put may put its manifest after it. The waits before the
-// read-backs (settleDelay) let such a put land first, so that a read-back
-// sees it and the caller redoes its change (docs/storage.md). A put that fails
-// for a reason that may pass is tried again, each time after checking the
-// tag again: a put whose answer was lost may have moved it already.
+// tag before our put may put its manifest after it. The wait before the
+// read-back (settleDelay) lets such a put land first, so that the
+// read-back sees it and the caller redoes its change (docs/storage.md). A
+// put that fails for a reason that may pass is tried again, each time
+// after checking the tag again: a put whose answer was lost may have moved
+// it already.
 func (m *Metadata) moveTag(ctx context.Context, cn *conn, manifest []byte, digest v1.Hash) error {
-	var took time.Duration
 	err := m.c.retryOp(ctx, func(attempt int) (bool, error) {
-		start := time.Now()
 		ok := []v1.Hash{m.digest}
 		if attempt > 1 {
 			ok = append(ok, digest)
@@ -108,7 +115,6 @@ func (m *Metadata) moveTag(ctx context.Context, cn *conn, manifest []byte, diges
 			return false, err
 		}
 		err = cn.putManifest(withoutRetry(ctx), m.tag.TagStr(), types.OCIManifestSchema1, manifest)
-		took = time.Since(start)
 		if err != nil {
 			return transientError(err), cn.fail("moving "+m.tag.String(), err)
 		}
@@ -117,25 +123,23 @@ func (m *Metadata) moveTag(ctx context.Context, cn *conn, manifest []byte, diges
 	if err != nil {
 		return err
 	}
-	// Two read-backs, a settle delay apart: a publisher stalled between
-	// its check and its put longer than one delay is caught by the second.
-	for range 2 {
-		if err := ctxsleep.Sleep(ctx, m.c.settleDelay(took)); err != nil {
-			return err
-		}
-		if _, err := m.checkCurrent(ctx, cn, "after", digest); err != nil {
-			return err
-		}
+	// One read-back at the end of the window: a put that lands at any
+	// time before it replaced ours and is seen.
+	if err := ctxsleep.Sleep(ctx, m.c.settleDelay(m.lat.max())); err != nil {
+		return err
 	}
-	return nil
+	_, err = m.checkCurrent(ctx, cn, "after", digest)
+	return err
 }
 
-// settleDelay is how long to wait after a put that took took (from the
-// check before it to its answer) before reading the tag back: three times
-// that, at least the client's settle delay, plus jitter, at most maxSettle.
-func (c *Client) settleDelay(took time.Duration) time.Duration {
-	d := max(3*took, c.opts.settle)
-	return min(d+rand.N(took+1), maxSettle)
+// settleDelay is how long to wait after the move before reading the tag
+// back, when the slowest request of this publish took slowest: three
+// times that, at least the client's settle delay, plus jitter up to
+// slowest (so that publishers that collided read back apart), at most
+// MaxSettleDelay.
+func (c *Client) settleDelay(slowest time.Duration) time.Duration {
+	d := max(settleFactor*slowest, c.opts.settle)
+	return min(d+rand.N(slowest+1), MaxSettleDelay)
 }
 
 // maxParallelUploads bounds the blob uploads of one publish in flight.
