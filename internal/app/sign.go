@@ -150,17 +150,20 @@ func Push(ctx context.Context, d *Deps, req PushRequest) (*SignResult, error) {
 // instead of after them. keystore.Store.Prewarm does nothing when no key
 // of the keystore is a software key or when the passphrase would need a
 // prompt (then the first key asks, as before), and a key needed meanwhile
-// waits for it: one derivation either way. Its error is dropped: the
-// first key tries again and reports it, from the foreground.
+// waits for it: one derivation either way. The SIGNET_KEY bundle of a CI
+// job is opened the same way (signer.Resolver.Prewarm). Their errors are
+// dropped: the first key tries again and reports it, from the foreground.
 func (d *Deps) prewarmKeys(ctx context.Context) {
-	if d.Keystore == nil {
-		return
+	if d.Keystore != nil {
+		if ks, err := d.Keystore(); err == nil && ks != nil {
+			go func() { _ = ks.Prewarm(ctx) }()
+		}
 	}
-	ks, err := d.Keystore()
-	if err != nil || ks == nil {
-		return
+	if d.Resolver != nil {
+		if res, err := d.Resolver(); err == nil && res != nil {
+			go func() { _ = res.Prewarm(ctx) }()
+		}
 	}
-	go func() { _ = ks.Prewarm(ctx) }()
 }
 
 // withRepo turns "no trust data" into an actionable message.
