@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -85,18 +86,50 @@ func (m *Metadata) Publish(ctx context.Context, put map[string][]byte, remove []
 		// A manifest that was read has its config blob already.
 		blobs[emptyConfigDigest] = emptyConfig
 	}
-	if err := cn.uploadAll(ctx, blobs); err != nil {
+	sessions := cn.takeSessions(ctx, len(blobs))
+	var early chan checked
+	if len(sessions) == len(blobs) {
+		// The uploads are one round trip each, in parallel: the check
+		// of the tag goes alongside them and still comes just before
+		// the move.
+		early = make(chan checked, 1)
+		go func() {
+			now, err := m.checkCurrent(ctx, cn, "before", m.digest)
+			early <- checked{now, err, time.Now()}
+		}()
+	}
+	if err := cn.uploadAll(ctx, blobs, sessions); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 
-	if err := m.moveTag(ctx, cn, manifest, digest); err != nil {
+	if err := m.moveTag(ctx, cn, manifest, digest, early); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
 
+// checked is the answer of a check of the tag made alongside the uploads.
+type checked struct {
+	now v1.Hash
+	err error
+	at  time.Time
+}
+
+// earlyCheck returns the check made alongside the uploads, for the first
+// attempt of the move, if there was one and it is fresh: answered no
+// longer ago than the slowest request of this publish (an upload that
+// was retried makes it stale, and the move checks again).
+func (m *Metadata) earlyCheck(early <-chan checked, attempt int) (checked, bool) {
+	if early == nil || attempt > 1 {
+		return checked{}, false
+	}
+	c := <-early
+	return c, time.Since(c.at) <= m.lat.max()
+}
+
 // moveTag puts manifest (of digest) on the tag if the tag still points to
-// this Metadata's manifest, waits, and reads the tag back once.
+// this Metadata's manifest (checked alongside the uploads, from early, or
+// now), waits, and reads the tag back once.
 // Registries have no compare-and-swap: another publisher that checked the
 // tag before our put may put its manifest after it. The wait before the
 // read-back (settleDelay) lets such a put land first, so that the
@@ -104,13 +137,19 @@ func (m *Metadata) Publish(ctx context.Context, put map[string][]byte, remove []
 // put that fails for a reason that may pass is tried again, each time
 // after checking the tag again: a put whose answer was lost may have moved
 // it already.
-func (m *Metadata) moveTag(ctx context.Context, cn *conn, manifest []byte, digest v1.Hash) error {
+func (m *Metadata) moveTag(ctx context.Context, cn *conn, manifest []byte, digest v1.Hash, early <-chan checked) error {
 	err := m.c.retryOp(ctx, func(attempt int) (bool, error) {
 		ok := []v1.Hash{m.digest}
 		if attempt > 1 {
 			ok = append(ok, digest)
 		}
-		now, err := m.checkCurrent(ctx, cn, "before", ok...)
+		var now v1.Hash
+		var err error
+		if c, fresh := m.earlyCheck(early, attempt); fresh {
+			now, err = c.now, c.err
+		} else {
+			now, err = m.checkCurrent(ctx, cn, "before", ok...)
+		}
 		if err != nil || now == digest {
 			return false, err
 		}
@@ -147,19 +186,24 @@ const maxParallelUploads = 4
 
 // uploadAll uploads blobs, a few at a time, so that the time between
 // reading the tag and moving it (when another publisher can get in
-// between) stays short. It does not ask first whether the registry has a
+// between) stays short; a blob has one of sessions (PrepareUploads) to go
+// into, while they last. It does not ask first whether the registry has a
 // blob: next already left out those the current manifest lists, so such a
 // HEAD would almost always answer 404 and cost a round trip per file, and
 // uploading content the registry has is harmless.
-func (cn *conn) uploadAll(ctx context.Context, blobs map[v1.Hash][]byte) error {
+func (cn *conn) uploadAll(ctx context.Context, blobs map[v1.Hash][]byte, sessions []*url.URL) error {
 	hashes := slices.SortedFunc(maps.Keys(blobs), compareHash)
 	errs := make([]error, len(hashes))
-	sem := make(chan struct{}, maxParallelUploads)
+	sem := make(chan struct{}, max(maxParallelUploads, len(sessions)))
 	var wg sync.WaitGroup
 	for i, h := range hashes {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			if i < len(sessions) && cn.finishUpload(ctx, sessions[i], h, blobs[h]) == nil {
+				return
+			}
+			// Without a session, or with one that failed: as usual.
 			if err := cn.putBlob(ctx, h, blobs[h]); err != nil {
 				errs[i] = cn.fail("uploading "+h.String(), err)
 			}

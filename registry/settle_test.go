@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -69,5 +70,54 @@ func TestPublishReadsTheTagBackOnceAfterThreeTimesItsSlowestRequest(t *testing.T
 	}
 	if waited := readBacks[0].Sub(moved); waited < settleFactor*hold {
 		t.Errorf("read back %s after the move, want at least %d x %s", waited, settleFactor, hold)
+	}
+}
+
+// TestPreparedUploadSessionsAreUsedByThePublish opens three sessions
+// ahead, then publishes three files: the publish opens none itself, and
+// one session that fails is replaced by a fresh upload.
+func TestPreparedUploadSessionsAreUsedByThePublish(t *testing.T) {
+	for _, failOne := range []bool{false, true} {
+		var armed atomic.Bool // fail the next PUT of an upload
+		host, seen := serveScripted(t, func(n int, kind string, w http.ResponseWriter, r *http.Request) bool {
+			if kind == "PUT uploads" && armed.CompareAndSwap(true, false) {
+				http.Error(w, "injected", http.StatusInternalServerError)
+				return true
+			}
+			return false
+		})
+		ctx := context.Background()
+		c := newClient(t, fastRetry, WithSettleDelay(0))
+		tag := MetadataRef(uniqueRepo(t, host))
+		if err := loadEmpty(t, c, tag).Publish(ctx, map[string][]byte{"1.root.json": []byte("r")}, nil); err != nil {
+			t.Fatal(err)
+		}
+		m, err := c.Metadata(ctx, tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := seen.count("POST uploads")
+		c.PrepareUploads(ctx, tag.Context(), 3)
+		armed.Store(failOne)
+		put := map[string][]byte{"timestamp.json": []byte("t"), "2.snapshot.json": []byte("s"), "2.targets.json": []byte("g")}
+		if err := m.Publish(ctx, put, nil); err != nil {
+			t.Fatalf("publish with prepared sessions (one failing: %v): %v", failOne, err)
+		}
+		want := 3
+		if failOne {
+			want = 4
+		}
+		if got := seen.count("POST uploads") - before; got != want {
+			t.Errorf("one failing: %v: %d upload sessions opened, want %d", failOne, got, want)
+		}
+		after, err := c.Metadata(ctx, tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for fn, b := range put {
+			if got, err := after.ReadFile(ctx, fn, 0); err != nil || string(got) != string(b) {
+				t.Errorf("%s after the publish: %q, %v", fn, got, err)
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -94,6 +95,7 @@ func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
 	kr := d.keyring(repo, res, key)
 
 	var role string
+	var prepare sync.Once
 	pub, err := tuf.Update(ctx, store, kr, func(r *tuf.Repo) error {
 		keyID := ""
 		if key != nil {
@@ -103,7 +105,11 @@ func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
 		if role, err = r.RoleFor(ctx, keyID, names); err != nil {
 			return err
 		}
-		return r.AddTargets(ctx, role, targets)
+		if err := r.AddTargets(ctx, role, targets); err != nil {
+			return err
+		}
+		prepare.Do(func() { d.prepareUploads(ctx, repo) })
+		return nil
 	}, d.repoOptions()...)
 	if err != nil {
 		return nil, withRepo(err, repo)
@@ -163,6 +169,20 @@ func (d *Deps) prewarmKeys(ctx context.Context) {
 		if res, err := d.Resolver(); err == nil && res != nil {
 			go func() { _ = res.Prewarm(ctx) }()
 		}
+	}
+}
+
+// uploadsPerSign is what a sign publishes: the file of the role that lists
+// the tags (targets, a delegation or a bin), the snapshot and the timestamp.
+const uploadsPerSign = 3
+
+// prepareUploads opens the upload sessions of the coming publish in the
+// background, once the change is known to apply, while the keys unlock
+// and sign: the publish then uploads in one round trip, alongside its
+// check of the tag (registry.Client.PrepareUploads).
+func (d *Deps) prepareUploads(ctx context.Context, repo name.Repository) {
+	if tag, err := d.metadataTag(repo); err == nil {
+		d.Registry.PrepareUploads(ctx, tag.Context(), uploadsPerSign)
 	}
 }
 
