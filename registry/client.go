@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -30,8 +31,10 @@ type Client struct {
 	opts options
 	base http.RoundTripper // guarded, bounded, timed; below ggcr's auth
 
-	mu    sync.Mutex
-	conns map[string]*conn // by repository name
+	mu        sync.Mutex
+	conns     map[string]*conn         // by repository name
+	sessions  map[string][]*url.URL    // open upload sessions (PrepareUploads), by repository name
+	preparing map[string]chan struct{} // closed once PrepareUploads opened its sessions
 }
 
 type options struct {
@@ -181,13 +184,13 @@ func New(opts ...Option) (*Client, error) {
 		}
 	}
 	c := &Client{opts: o}
-	c.base = &retryTransport{policy: o.retry, next: &guardTransport{
+	c.base = &retryTransport{policy: o.retry, next: &timedTransport{next: &guardTransport{
 		next:        o.transport,
 		insecure:    o.insecure,
 		timeout:     o.timeout,
 		minRate:     o.minRate,
 		maxManifest: o.maxManifest,
-	}}
+	}}}
 	return c, nil
 }
 

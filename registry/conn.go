@@ -269,19 +269,33 @@ func (cn *conn) putBlob(ctx context.Context, h v1.Hash, b []byte) error {
 // uploadBlob uploads b as blob h in one request after the upload session
 // is opened.
 func (cn *conn) uploadBlob(ctx context.Context, h v1.Hash, b []byte) error {
-	resp, err := cn.do(ctx, http.MethodPost, cn.url("blobs", "uploads/"), nil, nil, http.StatusAccepted)
+	loc, err := cn.startUpload(ctx)
 	if err != nil {
 		return err
+	}
+	return cn.finishUpload(ctx, loc, h, b)
+}
+
+// startUpload opens an upload session and returns where to put the blob.
+func (cn *conn) startUpload(ctx context.Context) (*url.URL, error) {
+	resp, err := cn.do(ctx, http.MethodPost, cn.url("blobs", "uploads/"), nil, nil, http.StatusAccepted)
+	if err != nil {
+		return nil, err
 	}
 	resp.Body.Close()
 	loc, err := resp.Location()
 	if err != nil {
-		return fmt.Errorf("starting upload of %s: %w", h, err)
+		return nil, fmt.Errorf("starting an upload: %w", err)
 	}
+	return loc, nil
+}
+
+// finishUpload uploads b as blob h into the session at loc, in one request.
+func (cn *conn) finishUpload(ctx context.Context, loc *url.URL, h v1.Hash, b []byte) error {
 	q := loc.Query()
 	q.Set("digest", h.String())
 	loc.RawQuery = q.Encode()
-	resp, err = cn.do(ctx, http.MethodPut, loc.String(), b,
+	resp, err := cn.do(ctx, http.MethodPut, loc.String(), b,
 		http.Header{"Content-Type": {"application/octet-stream"}}, http.StatusCreated)
 	if err != nil {
 		return err

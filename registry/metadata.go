@@ -41,6 +41,9 @@ type Metadata struct {
 	digest v1.Hash // zero when the tag did not exist
 	files  map[string]v1.Descriptor
 	cn     *conn // pull connection, nil for an empty Metadata
+	// lat has the slowest request of reading this view and publishing
+	// it, which sizes the settle of Publish.
+	lat *latencies
 }
 
 // Metadata reads the metadata artifact at tag (MetadataRef(R) by default,
@@ -58,9 +61,12 @@ func (c *Client) Metadata(ctx context.Context, tag name.Tag) (*Metadata, error) 
 	if err != nil {
 		return nil, fmt.Errorf("reading trust data %s: %w", tag, err)
 	}
-	b, d, err := cn.getTagManifest(ctx, tag)
+	lat := &latencies{}
+	b, d, err := cn.getTagManifest(withLatencies(ctx, lat), tag)
 	if isNotFound(err) {
-		return c.EmptyMetadata(tag), errkind.Mark(errkind.Input, fmt.Errorf("reading %s: %w", tag, ErrNoMetadata))
+		m := c.EmptyMetadata(tag)
+		m.lat = lat
+		return m, errkind.Mark(errkind.Input, fmt.Errorf("reading %s: %w", tag, ErrNoMetadata))
 	}
 	if err != nil {
 		return nil, cn.fail("reading trust data "+tag.String(), err)
@@ -69,14 +75,14 @@ func (c *Client) Metadata(ctx context.Context, tag name.Tag) (*Metadata, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &Metadata{c: c, tag: tag, digest: d.Digest, files: files, cn: cn}, nil
+	return &Metadata{c: c, tag: tag, digest: d.Digest, files: files, cn: cn, lat: lat}, nil
 }
 
 // EmptyMetadata returns a Metadata with no files for tag, the same as
 // Client.Metadata returns with ErrNoMetadata: publishing it creates the
 // tag, and fails with ErrConflict if the tag exists by then.
 func (c *Client) EmptyMetadata(tag name.Tag) *Metadata {
-	return &Metadata{c: c, tag: tag, files: map[string]v1.Descriptor{}}
+	return &Metadata{c: c, tag: tag, files: map[string]v1.Descriptor{}, lat: &latencies{}}
 }
 
 // artifact is the JSON of the metadata manifest, in the field order signet
@@ -201,7 +207,7 @@ func (m *Metadata) ReadFile(ctx context.Context, name string, maxSize int64) ([]
 	if d.Size > limit {
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading %s from %s: %w: %d bytes, more than the limit of %d", name, m.tag, ErrTooLarge, d.Size, limit))
 	}
-	b, err := m.cn.getBlob(ctx, d)
+	b, err := m.cn.getBlob(withLatencies(ctx, m.lat), d)
 	if err != nil {
 		return nil, m.cn.fail(fmt.Sprintf("reading %s from %s", name, m.tag), err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -19,19 +20,26 @@ import (
 	"github.com/signet-dev/signet/internal/errkind"
 )
 
-// Bounds of the wait between moving the metadata tag and reading it back.
+// Bounds of the wait between moving the metadata tag and reading it back
+// (docs/storage.md, "The window that remains").
 const (
 	// DefaultSettleDelay is the least wait (WithSettleDelay).
-	DefaultSettleDelay = 150 * time.Millisecond
-	maxSettle          = 10 * time.Second
+	DefaultSettleDelay = 50 * time.Millisecond
+	// settleFactor times the slowest request of a publish is its wait.
+	settleFactor = 3
+	// MaxSettleDelay is the most a publish waits, however slow the
+	// registry was.
+	MaxSettleDelay = 10 * time.Second
 )
 
 // WithSettleDelay sets the least time Publish waits after moving the
 // metadata tag before it reads the tag back to confirm that no other
-// publisher overwrote it, and again before a second read-back (default
-// DefaultSettleDelay). It waits longer
-// when the registry is slow: three times as long as its own check and put
-// took. Zero leaves only that.
+// publisher overwrote it (default DefaultSettleDelay). The wait is
+// otherwise sized from the registry: three times the slowest request that
+// reading the Metadata and publishing it made, plus jitter, at most
+// MaxSettleDelay. Zero leaves only that, which suits tests with one
+// publisher; a smaller floor than the default makes a lost update likelier
+// when another publisher's process stalls between its check and its put.
 func WithSettleDelay(d time.Duration) Option {
 	return func(o *options) error {
 		if d < 0 {
@@ -50,7 +58,7 @@ func WithSettleDelay(d time.Duration) Option {
 // tag, which is the commit point. It fails with an error wrapping
 // ErrConflict (errkind.Registry) when, just before the tag is moved, it no
 // longer points to this Metadata's manifest (or exists, for an empty
-// Metadata), or when, read back a settle delay after the move
+// Metadata), or when, read back once a settle delay after the move
 // (WithSettleDelay), it points to something else: another publisher may
 // have overwritten this change, so read the tag again and redo it. The
 // Metadata itself does not change. Requests that fail for a reason that
@@ -58,6 +66,7 @@ func WithSettleDelay(d time.Duration) Option {
 // the artifact as it was.
 func (m *Metadata) Publish(ctx context.Context, put map[string][]byte, remove []string) error {
 	what := "publishing trust data " + m.tag.String()
+	ctx = withLatencies(ctx, m.lat)
 	files, blobs, err := m.next(put, remove)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -77,38 +86,74 @@ func (m *Metadata) Publish(ctx context.Context, put map[string][]byte, remove []
 		// A manifest that was read has its config blob already.
 		blobs[emptyConfigDigest] = emptyConfig
 	}
-	if err := cn.uploadAll(ctx, blobs); err != nil {
+	sessions := cn.takeSessions(ctx, len(blobs))
+	var early chan checked
+	if len(sessions) == len(blobs) {
+		// The uploads are one round trip each, in parallel: the check
+		// of the tag goes alongside them and still comes just before
+		// the move.
+		early = make(chan checked, 1)
+		go func() {
+			now, err := m.checkCurrent(ctx, cn, "before", m.digest)
+			early <- checked{now, err, time.Now()}
+		}()
+	}
+	if err := cn.uploadAll(ctx, blobs, sessions); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 
-	if err := m.moveTag(ctx, cn, manifest, digest); err != nil {
+	if err := m.moveTag(ctx, cn, manifest, digest, early); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
 
+// checked is the answer of a check of the tag made alongside the uploads.
+type checked struct {
+	now v1.Hash
+	err error
+	at  time.Time
+}
+
+// earlyCheck returns the check made alongside the uploads, for the first
+// attempt of the move, if there was one and it is fresh: answered no
+// longer ago than the slowest request of this publish (an upload that
+// was retried makes it stale, and the move checks again).
+func (m *Metadata) earlyCheck(early <-chan checked, attempt int) (checked, bool) {
+	if early == nil || attempt > 1 {
+		return checked{}, false
+	}
+	c := <-early
+	return c, time.Since(c.at) <= m.lat.max()
+}
+
 // moveTag puts manifest (of digest) on the tag if the tag still points to
-// this Metadata's manifest, waits, and reads the tag back, twice.
+// this Metadata's manifest (checked alongside the uploads, from early, or
+// now), waits, and reads the tag back once.
 // Registries have no compare-and-swap: another publisher that checked the
-// tag before our put may put its manifest after it. The waits before the
-// read-backs (settleDelay) let such a put land first, so that a read-back
-// sees it and the caller redoes its change (docs/storage.md). A put that fails
-// for a reason that may pass is tried again, each time after checking the
-// tag again: a put whose answer was lost may have moved it already.
-func (m *Metadata) moveTag(ctx context.Context, cn *conn, manifest []byte, digest v1.Hash) error {
-	var took time.Duration
+// tag before our put may put its manifest after it. The wait before the
+// read-back (settleDelay) lets such a put land first, so that the
+// read-back sees it and the caller redoes its change (docs/storage.md). A
+// put that fails for a reason that may pass is tried again, each time
+// after checking the tag again: a put whose answer was lost may have moved
+// it already.
+func (m *Metadata) moveTag(ctx context.Context, cn *conn, manifest []byte, digest v1.Hash, early <-chan checked) error {
 	err := m.c.retryOp(ctx, func(attempt int) (bool, error) {
-		start := time.Now()
 		ok := []v1.Hash{m.digest}
 		if attempt > 1 {
 			ok = append(ok, digest)
 		}
-		now, err := m.checkCurrent(ctx, cn, "before", ok...)
+		var now v1.Hash
+		var err error
+		if c, fresh := m.earlyCheck(early, attempt); fresh {
+			now, err = c.now, c.err
+		} else {
+			now, err = m.checkCurrent(ctx, cn, "before", ok...)
+		}
 		if err != nil || now == digest {
 			return false, err
 		}
 		err = cn.putManifest(withoutRetry(ctx), m.tag.TagStr(), types.OCIManifestSchema1, manifest)
-		took = time.Since(start)
 		if err != nil {
 			return transientError(err), cn.fail("moving "+m.tag.String(), err)
 		}
@@ -117,25 +162,23 @@ func (m *Metadata) moveTag(ctx context.Context, cn *conn, manifest []byte, diges
 	if err != nil {
 		return err
 	}
-	// Two read-backs, a settle delay apart: a publisher stalled between
-	// its check and its put longer than one delay is caught by the second.
-	for range 2 {
-		if err := ctxsleep.Sleep(ctx, m.c.settleDelay(took)); err != nil {
-			return err
-		}
-		if _, err := m.checkCurrent(ctx, cn, "after", digest); err != nil {
-			return err
-		}
+	// One read-back at the end of the window: a put that lands at any
+	// time before it replaced ours and is seen.
+	if err := ctxsleep.Sleep(ctx, m.c.settleDelay(m.lat.max())); err != nil {
+		return err
 	}
-	return nil
+	_, err = m.checkCurrent(ctx, cn, "after", digest)
+	return err
 }
 
-// settleDelay is how long to wait after a put that took took (from the
-// check before it to its answer) before reading the tag back: three times
-// that, at least the client's settle delay, plus jitter, at most maxSettle.
-func (c *Client) settleDelay(took time.Duration) time.Duration {
-	d := max(3*took, c.opts.settle)
-	return min(d+rand.N(took+1), maxSettle)
+// settleDelay is how long to wait after the move before reading the tag
+// back, when the slowest request of this publish took slowest: three
+// times that, at least the client's settle delay, plus jitter up to
+// slowest (so that publishers that collided read back apart), at most
+// MaxSettleDelay.
+func (c *Client) settleDelay(slowest time.Duration) time.Duration {
+	d := max(settleFactor*slowest, c.opts.settle)
+	return min(d+rand.N(slowest+1), MaxSettleDelay)
 }
 
 // maxParallelUploads bounds the blob uploads of one publish in flight.
@@ -143,19 +186,24 @@ const maxParallelUploads = 4
 
 // uploadAll uploads blobs, a few at a time, so that the time between
 // reading the tag and moving it (when another publisher can get in
-// between) stays short. It does not ask first whether the registry has a
+// between) stays short; a blob has one of sessions (PrepareUploads) to go
+// into, while they last. It does not ask first whether the registry has a
 // blob: next already left out those the current manifest lists, so such a
 // HEAD would almost always answer 404 and cost a round trip per file, and
 // uploading content the registry has is harmless.
-func (cn *conn) uploadAll(ctx context.Context, blobs map[v1.Hash][]byte) error {
+func (cn *conn) uploadAll(ctx context.Context, blobs map[v1.Hash][]byte, sessions []*url.URL) error {
 	hashes := slices.SortedFunc(maps.Keys(blobs), compareHash)
 	errs := make([]error, len(hashes))
-	sem := make(chan struct{}, maxParallelUploads)
+	sem := make(chan struct{}, max(maxParallelUploads, len(sessions)))
 	var wg sync.WaitGroup
 	for i, h := range hashes {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			if i < len(sessions) && cn.finishUpload(ctx, sessions[i], h, blobs[h]) == nil {
+				return
+			}
+			// Without a session, or with one that failed: as usual.
 			if err := cn.putBlob(ctx, h, blobs[h]); err != nil {
 				errs[i] = cn.fail("uploading "+h.String(), err)
 			}

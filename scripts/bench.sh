@@ -10,6 +10,8 @@
 #   BENCH_PEERS=1                       0: signet only (no cosign, no notation)
 #   BENCH_OUT=docs                      where the report goes
 #   BENCH_REQUEST_LOG=FILE              log every registry request, by command
+#   BENCH_WAN_DELAY=30ms                measure again with every request held
+#                                       this long (the WAN profile); 0: loopback only
 # To redo docs/benchmarks.md and the plot from docs/benchmarks.json alone:
 #   go run ./internal/bench/cmd/bench -render docs/benchmarks.json -markdown docs/benchmarks.md -png docs/benchmarks.png
 set -euo pipefail
@@ -39,7 +41,7 @@ start_registry
 out=${BENCH_OUT:-docs}
 mkdir -p "$out"
 cmd="make bench"
-for v in BENCH_STEP_LIMIT BENCH_BATCH BENCH_RUNS BENCH_SIZES; do
+for v in BENCH_WAN_DELAY BENCH_STEP_LIMIT BENCH_BATCH BENCH_RUNS BENCH_SIZES; do
   [ -n "${!v:-}" ] && cmd="$v=\"${!v}\" $cmd"
 done
 "$root/bin/bench" \
@@ -51,6 +53,7 @@ done
   -step-limit "${BENCH_STEP_LIMIT:-10m}" \
   -work "$SIGNET_TEST_WORK/bench" \
   -request-log "${BENCH_REQUEST_LOG:-}" \
+  -wan-delay "${BENCH_WAN_DELAY:-30ms}" \
   -command "$cmd" \
   -revision "$(git describe --always --dirty 2>/dev/null || echo unknown)" \
   -markdown "$out/benchmarks.md" -png "$out/benchmarks.png" -json "$out/benchmarks.json"

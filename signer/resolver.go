@@ -232,10 +232,16 @@ func (r *Resolver) askPassphrase(ctx context.Context, reason string) ([]byte, er
 func (r *Resolver) bundle(ctx context.Context, src string, data []byte) (*keystore.Bundle, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.openBundleLocked(ctx, src, data, r.opts.passphrase)
+}
+
+// openBundleLocked opens (once) the bundle from src with the passphrase
+// from pass; r.mu is held.
+func (r *Resolver) openBundleLocked(ctx context.Context, src string, data []byte, pass keystore.PassphraseFunc) (*keystore.Bundle, error) {
 	if b, ok := r.bundles[src]; ok {
 		return b, nil
 	}
-	b, err := keystore.OpenBundle(ctx, data, r.opts.passphrase, r.opts.bundleOpts...)
+	b, err := keystore.OpenBundle(ctx, data, pass, r.opts.bundleOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("opening key bundle %s: %w", src, err)
 	}

@@ -14,6 +14,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/signet-dev/signet/internal/app"
+	"github.com/signet-dev/signet/internal/faultproxy"
 	"github.com/signet-dev/signet/internal/testenv"
 	"github.com/signet-dev/signet/registry"
 )
@@ -64,8 +65,31 @@ func (p *person) noticesWith(word string) int {
 // distribution registry at the same time; all 40 tags must verify. Ten
 // repositories, one after the other.
 func TestEightConcurrentSignersLoseNoTag(t *testing.T) {
+	raceSigners(t, testenv.Need(t, "SIGNET_TEST_REGISTRY"), 10)
+}
+
+// TestEightConcurrentSignersLoseNoTagWhenEveryRequestIsDelayed is the
+// same race through a proxy on 127.0.0.1 that holds every request for a
+// random time up to 25ms, as a registry across a network would: the
+// settle after each move is sized from those slower requests, and the
+// jitter reorders the publishers' checks and puts. Three repositories.
+func TestEightConcurrentSignersLoseNoTagWhenEveryRequestIsDelayed(t *testing.T) {
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY")
-	const signers, tags, rounds = 8, 5, 10
+	p, err := faultproxy.Start(host, faultproxy.Config{Seed: 18, Slow: 1, SlowDelay: 25 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	raceSigners(t, p.Addr(), 3)
+	if s := p.Stats(); s.Slowed != s.Requests {
+		t.Errorf("%d of %d requests were delayed", s.Slowed, s.Requests)
+	}
+}
+
+// raceSigners runs the race of TestEightConcurrentSignersLoseNoTag on
+// rounds repositories of the registry at host, one after the other.
+func raceSigners(t *testing.T, host string, rounds int) {
+	const signers, tags = 8, 5
 	var publishes, retries, lost int
 	var wall time.Duration
 	for round := range rounds {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -103,6 +104,7 @@ func sign(ctx context.Context, d *Deps, req SignRequest, beforePublish func(cont
 	kr := d.keyring(repo, res, key)
 
 	var role string
+	var prepare sync.Once
 	pub, err := d.update(ctx, repo, store, kr, func(r *tuf.Repo) error {
 		keyID := ""
 		if key != nil {
@@ -112,7 +114,11 @@ func sign(ctx context.Context, d *Deps, req SignRequest, beforePublish func(cont
 		if role, err = r.RoleFor(ctx, keyID, names); err != nil {
 			return err
 		}
-		return r.AddTargets(ctx, role, targets)
+		if err := r.AddTargets(ctx, role, targets); err != nil {
+			return err
+		}
+		prepare.Do(func() { d.prepareUploads(ctx, repo) })
+		return nil
 	})
 	if err != nil {
 		return nil, withRepo(err, repo)
@@ -218,17 +224,34 @@ func (v hookedView) Publish(ctx context.Context, put map[string][]byte, remove [
 // instead of after them. keystore.Store.Prewarm does nothing when no key
 // of the keystore is a software key or when the passphrase would need a
 // prompt (then the first key asks, as before), and a key needed meanwhile
-// waits for it: one derivation either way. Its error is dropped: the
-// first key tries again and reports it, from the foreground.
+// waits for it: one derivation either way. The SIGNET_KEY bundle of a CI
+// job is opened the same way (signer.Resolver.Prewarm). Their errors are
+// dropped: the first key tries again and reports it, from the foreground.
 func (d *Deps) prewarmKeys(ctx context.Context) {
-	if d.Keystore == nil {
-		return
+	if d.Keystore != nil {
+		if ks, err := d.Keystore(); err == nil && ks != nil {
+			go func() { _ = ks.Prewarm(ctx) }()
+		}
 	}
-	ks, err := d.Keystore()
-	if err != nil || ks == nil {
-		return
+	if d.Resolver != nil {
+		if res, err := d.Resolver(); err == nil && res != nil {
+			go func() { _ = res.Prewarm(ctx) }()
+		}
 	}
-	go func() { _ = ks.Prewarm(ctx) }()
+}
+
+// uploadsPerSign is what a sign publishes: the file of the role that lists
+// the tags (targets, a delegation or a bin), the snapshot and the timestamp.
+const uploadsPerSign = 3
+
+// prepareUploads opens the upload sessions of the coming publish in the
+// background, once the change is known to apply, while the keys unlock
+// and sign: the publish then uploads in one round trip, alongside its
+// check of the tag (registry.Client.PrepareUploads).
+func (d *Deps) prepareUploads(ctx context.Context, repo name.Repository) {
+	if tag, err := d.metadataTag(repo); err == nil {
+		d.Registry.PrepareUploads(ctx, tag.Context(), uploadsPerSign)
+	}
 }
 
 // withRepo turns "no trust data" into an actionable message.

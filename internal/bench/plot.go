@@ -35,10 +35,11 @@ func toolColor(tool string) color.RGBA {
 // panel is one chart of the plot: a metric of some operations against
 // repository size.
 type panel struct {
-	title string
-	ops   []string // the first found for a tool is drawn
-	value func(Result) float64
-	unit  func(float64) string
+	title   string
+	profile string   // ProfileLoopback or ProfileWAN
+	ops     []string // the first found for a tool is drawn
+	value   func(Result) float64
+	unit    func(float64) string
 }
 
 const (
@@ -52,16 +53,25 @@ const (
 
 // Plot draws the report as a PNG: wall time of sign, cold verify and warm
 // verify, and the bytes a cold verify transfers, each against repository
-// size on log-log axes, one line per tool.
+// size on log-log axes, one line per tool; and, when the report has a WAN
+// profile, sign and cold verify wall time with every request delayed.
 func (r *Report) Plot(w io.Writer) error {
 	ms := func(x Result) float64 { return float64(x.Wall) / float64(time.Millisecond) }
+	lb := ProfileLoopback
 	panels := []panel{
-		{"sign one more tag: wall time", []string{OpSign}, ms, fmtMillis},
-		{"verify one tag, cold: wall time", []string{OpVerifyCold, OpVerify}, ms, fmtMillis},
-		{"verify one tag, warm: wall time", []string{OpVerifyWarm, OpVerify}, ms, fmtMillis},
-		{"verify one tag, cold: bytes transferred", []string{OpVerifyCold, OpVerify}, func(x Result) float64 { return float64(x.Bytes) }, fmtBytes},
+		{"sign one more tag: wall time", lb, []string{OpSign}, ms, fmtMillis},
+		{"verify one tag, cold: wall time", lb, []string{OpVerifyCold, OpVerify}, ms, fmtMillis},
+		{"verify one tag, warm: wall time", lb, []string{OpVerifyWarm, OpVerify}, ms, fmtMillis},
+		{"verify one tag, cold: bytes transferred", lb, []string{OpVerifyCold, OpVerify}, func(x Result) float64 { return float64(x.Bytes) }, fmtBytes},
 	}
-	img := image.NewRGBA(image.Rect(0, 0, 2*panelW, headerH+2*panelH))
+	if r.hasProfile(ProfileWAN) {
+		wan := fmt.Sprintf("WAN (%s a request)", r.WANDelay)
+		panels = append(panels,
+			panel{wan + ": sign", ProfileWAN, []string{OpSign}, ms, fmtMillis},
+			panel{wan + ": verify, cold", ProfileWAN, []string{OpVerifyCold, OpVerify}, ms, fmtMillis})
+	}
+	rows := (len(panels) + 1) / 2
+	img := image.NewRGBA(image.Rect(0, 0, 2*panelW, headerH+rows*panelH))
 	fill(img, img.Bounds(), color.RGBA{0xff, 0xff, 0xff, 0xff})
 	f := font()
 	drawText(img, f, 12, 10, "Cost per command against signed tags in the repository (medians, log-log)", grey(inkText), 2)
@@ -107,7 +117,7 @@ func (r *Report) points(tool string, p panel) [][2]float64 {
 	var pts [][2]float64
 	for _, size := range r.Sizes {
 		for _, op := range p.ops {
-			if x, ok := r.Find(tool, op, size); ok {
+			if x, ok := r.FindIn(p.profile, tool, op, size); ok {
 				if v := p.value(x); v > 0 {
 					pts = append(pts, [2]float64{float64(size), v})
 				}

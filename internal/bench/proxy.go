@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -8,9 +9,12 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/signet-dev/signet/internal/ctxsleep"
 )
 
 // Counts is what crossed a Proxy: requests answered, and bytes read from and
@@ -19,6 +23,13 @@ type Counts struct {
 	Requests int64 `json:"requests"`
 	BytesIn  int64 `json:"bytesIn"`  // client to registry
 	BytesOut int64 `json:"bytesOut"` // registry to client
+	// Chain is the critical path (Proxy.Since): the most requests of a
+	// command that followed one another, each sent after the one before
+	// it was answered. Only meaningful with a delay (SetDelay), which
+	// keeps requests sent together overlapping.
+	Chain int64 `json:"chain,omitempty"`
+
+	spans int // requests timed so far, for Since
 }
 
 // Bytes is all bytes in both directions.
@@ -33,6 +44,10 @@ func (c Counts) Sub(earlier Counts) Counts {
 	}
 }
 
+// span is when one request arrived at the proxy and when its answer was
+// written, in nanoseconds since the proxy started.
+type span struct{ start, end int64 }
+
 // Proxy is a reverse proxy on loopback in front of one registry that
 // counts every request and every byte. The Host header is passed through,
 // so the URLs the registry hands out (blob upload locations) point back at
@@ -44,6 +59,9 @@ type Proxy struct {
 	srv      *http.Server
 	requests atomic.Int64
 	in, out  atomic.Int64
+	delay    atomic.Int64 // nanoseconds each request is held
+	epoch    time.Time
+	spans    []span // guarded by mu
 }
 
 // ProxyOption configures StartProxy.
@@ -73,7 +91,7 @@ func StartProxy(ctx context.Context, target string, opts ...ProxyOption) (*Proxy
 	if err != nil {
 		return nil, fmt.Errorf("listening for the proxy: %w", err)
 	}
-	p := &Proxy{addr: ln.Addr().String()}
+	p := &Proxy{addr: ln.Addr().String(), epoch: time.Now()}
 	for _, o := range opts {
 		if err := o(p); err != nil {
 			ln.Close()
@@ -93,9 +111,18 @@ func StartProxy(ctx context.Context, target string, opts ...ProxyOption) (*Proxy
 	}
 	p.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Since(p.epoch)
 			p.requests.Add(1)
 			p.Logf("%s %s", r.Method, r.URL.RequestURI())
+			if d := time.Duration(p.delay.Load()); d > 0 {
+				if ctxsleep.Sleep(r.Context(), d) != nil {
+					return
+				}
+			}
 			rp.ServeHTTP(w, r)
+			p.mu.Lock()
+			p.spans = append(p.spans, span{int64(start), int64(time.Since(p.epoch))})
+			p.mu.Unlock()
 		}),
 		ReadHeaderTimeout: 30 * time.Second,
 	}
@@ -112,9 +139,52 @@ func StartProxy(ctx context.Context, target string, opts ...ProxyOption) (*Proxy
 // Addr is the proxy's host:port; use it as the registry in image names.
 func (p *Proxy) Addr() string { return p.addr }
 
-// Snapshot returns the totals so far; subtract two snapshots for one command.
+// SetDelay holds every request for d before forwarding it, as if the
+// registry were a round trip of d away (0: none, the default).
+func (p *Proxy) SetDelay(d time.Duration) { p.delay.Store(int64(d)) }
+
+// Snapshot returns the totals so far; subtract two snapshots for one
+// command, or pass one to Since.
 func (p *Proxy) Snapshot() Counts {
-	return Counts{Requests: p.requests.Load(), BytesIn: p.in.Load(), BytesOut: p.out.Load()}
+	p.mu.Lock()
+	n := len(p.spans)
+	p.mu.Unlock()
+	return Counts{Requests: p.requests.Load(), BytesIn: p.in.Load(), BytesOut: p.out.Load(), spans: n}
+}
+
+// Since returns what crossed the proxy after the snapshot before, with the
+// critical path (Counts.Chain) of the requests answered since then.
+func (p *Proxy) Since(before Counts) Counts {
+	now := p.Snapshot()
+	c := now.Sub(before)
+	p.mu.Lock()
+	c.Chain = int64(chain(p.spans[before.spans:now.spans]))
+	p.mu.Unlock()
+	return c
+}
+
+// chain is the longest sequence of spans each starting after the one
+// before it ended.
+func chain(spans []span) int {
+	n := len(spans)
+	byStart, byEnd := make([]int, n), make([]int, n)
+	for i := range n {
+		byStart[i], byEnd[i] = i, i
+	}
+	slices.SortFunc(byStart, func(a, b int) int { return cmp.Compare(spans[a].start, spans[b].start) })
+	slices.SortFunc(byEnd, func(a, b int) int { return cmp.Compare(spans[a].end, spans[b].end) })
+	length := make([]int, n)
+	best, k, longest := 0, 0, 0
+	for _, i := range byStart {
+		// Every span that ended before i started began before it too, so
+		// its length is known.
+		for ; k < n && spans[byEnd[k]].end <= spans[i].start; k++ {
+			best = max(best, length[byEnd[k]])
+		}
+		length[i] = best + 1
+		longest = max(longest, length[i])
+	}
+	return longest
 }
 
 // Logf writes a line to the request log, if there is one: the driver marks

@@ -13,10 +13,10 @@ import (
 // operation at one size.
 func (r *Report) Table(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "tags\ttool\toperation\twall\tCPU\tmax RSS\trequests\tbytes\t")
+	fmt.Fprintln(tw, "tags\tprofile\ttool\toperation\twall\tCPU\tmax RSS\trequests\tin a row\tbytes\t")
 	for _, x := range r.Results {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", x.Tags, x.Tool, x.Op,
-			fmtDuration(x.Wall), fmtDuration(x.CPU), fmtBytes(float64(x.MaxRSS)), x.Requests, fmtBytes(float64(x.Bytes)))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t\n", x.Tags, x.profile(), x.Tool, x.Op,
+			fmtDuration(x.Wall), fmtDuration(x.CPU), fmtBytes(float64(x.MaxRSS)), x.Requests, x.Chain, fmtBytes(float64(x.Bytes)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -42,7 +42,8 @@ func (r *Report) JSON(w io.Writer) error {
 }
 
 // Markdown writes the report as docs/benchmarks.md: how it was run, the
-// table, the fills, the checks of the goals of issue 7, and the plot.
+// tables (loopback and WAN), the fills, the checks of the goals of issue
+// 18, and the plot.
 func (r *Report) Markdown(w io.Writer, plotFile string, prose string) error {
 	var b strings.Builder
 	b.WriteString("# Benchmarks\n\n")
@@ -65,12 +66,27 @@ func (r *Report) Markdown(w io.Writer, plotFile string, prose string) error {
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}
-	b.WriteString("\n## Per command\n\n")
+	b.WriteString("\n## Per command, loopback\n\n")
 	b.WriteString("| tags | tool | operation | wall | CPU | max RSS | requests | bytes |\n")
 	b.WriteString("|---:|---|---|---:|---:|---:|---:|---:|\n")
 	for _, x := range r.Results {
-		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %d | %s |\n", x.Tags, x.Tool, x.Op,
-			fmtDuration(x.Wall), fmtDuration(x.CPU), fmtBytes(float64(x.MaxRSS)), x.Requests, fmtBytes(float64(x.Bytes)))
+		if x.profile() == ProfileLoopback {
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %d | %s |\n", x.Tags, x.Tool, x.Op,
+				fmtDuration(x.Wall), fmtDuration(x.CPU), fmtBytes(float64(x.MaxRSS)), x.Requests, fmtBytes(float64(x.Bytes)))
+		}
+	}
+	if r.hasProfile(ProfileWAN) {
+		fmt.Fprintf(&b, "\n## Per command, WAN: every request held %s\n\n", r.WANDelay)
+		b.WriteString("*in a row* is the critical path: the most requests of the command that followed one another, each sent after the one before it was answered (median of the runs). ")
+		fmt.Fprintf(&b, "Each costs at least %s here, so wall time is about that many times %s plus the local work.\n\n", r.WANDelay, r.WANDelay)
+		b.WriteString("| tags | tool | operation | wall | CPU | requests | in a row | bytes |\n")
+		b.WriteString("|---:|---|---|---:|---:|---:|---:|---:|\n")
+		for _, x := range r.Results {
+			if x.profile() == ProfileWAN {
+				fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %d | %d | %s |\n", x.Tags, x.Tool, x.Op,
+					fmtDuration(x.Wall), fmtDuration(x.CPU), x.Requests, x.Chain, fmtBytes(float64(x.Bytes)))
+			}
+		}
 	}
 	if len(r.Fills) > 0 {
 		b.WriteString("\n## Filling the repositories\n\n")
@@ -82,7 +98,7 @@ func (r *Report) Markdown(w io.Writer, plotFile string, prose string) error {
 				f.Batches, fmtDuration(f.SignCPU), fmtBytes(float64(f.SignPeak)), f.Requests, fmtBytes(float64(f.BytesSent)))
 		}
 	}
-	b.WriteString("\n## Goals of issue 7\n\n")
+	b.WriteString("\n## Goals of issue 18\n\n")
 	b.WriteString("| goal | measured | met |\n|---|---|---|\n")
 	for _, g := range r.Goals() {
 		met := "no"
@@ -96,6 +112,16 @@ func (r *Report) Markdown(w io.Writer, plotFile string, prose string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// hasProfile reports whether any result was measured in profile.
+func (r *Report) hasProfile(profile string) bool {
+	for _, x := range r.Results {
+		if x.profile() == profile {
+			return true
+		}
+	}
+	return false
 }
 
 // fmtDuration rounds to three significant digits.

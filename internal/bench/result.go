@@ -10,15 +10,26 @@ import (
 type Result struct {
 	Tool     string        `json:"tool"`      // signet, cosign, notation
 	Op       string        `json:"operation"` // see the Op constants
+	Profile  string        `json:"profile"`   // ProfileLoopback or ProfileWAN
 	Tags     int           `json:"tags"`      // signed tags in the repository
 	Runs     int           `json:"runs"`
 	Wall     time.Duration `json:"wallNs"` // medians from here on
 	CPU      time.Duration `json:"cpuNs"`
 	MaxRSS   int64         `json:"maxRSS"`
 	Requests int64         `json:"requests"`
+	Chain    int64         `json:"chain"` // requests on the critical path (Counts.Chain)
 	Bytes    int64         `json:"bytes"`
 	Samples  []Sample      `json:"samples"`
 }
+
+// The network profiles a command is measured in.
+const (
+	// ProfileLoopback is the registry on loopback, as it is.
+	ProfileLoopback = "loopback"
+	// ProfileWAN holds every request for Report.WANDelay first, as a
+	// registry that far away would.
+	ProfileWAN = "wan"
+)
 
 // The operations measured.
 const (
@@ -29,8 +40,8 @@ const (
 )
 
 // Summarize makes a Result of the samples' medians.
-func Summarize(tool, op string, tags int, samples []Sample) Result {
-	r := Result{Tool: tool, Op: op, Tags: tags, Runs: len(samples), Samples: samples}
+func Summarize(tool, op, profile string, tags int, samples []Sample) Result {
+	r := Result{Tool: tool, Op: op, Profile: profile, Tags: tags, Runs: len(samples), Samples: samples}
 	if len(samples) == 0 {
 		return r
 	}
@@ -38,6 +49,7 @@ func Summarize(tool, op string, tags int, samples []Sample) Result {
 	r.CPU = time.Duration(median(samples, func(s Sample) int64 { return int64(s.CPU) }))
 	r.MaxRSS = median(samples, func(s Sample) int64 { return s.MaxRSS })
 	r.Requests = median(samples, func(s Sample) int64 { return s.Counts.Requests })
+	r.Chain = median(samples, func(s Sample) int64 { return s.Counts.Chain })
 	r.Bytes = median(samples, func(s Sample) int64 { return s.Counts.Bytes() })
 	return r
 }
@@ -89,18 +101,33 @@ type Report struct {
 	Results  []Result          `json:"results"`
 	Fills    []Fill            `json:"fills"`
 	Duration time.Duration     `json:"durationNs"`
+	// WANDelay is how long the proxy held each request of ProfileWAN.
+	WANDelay time.Duration `json:"wanDelayNs"`
 	// Outbound counts connections the peers tried beyond loopback (through
 	// the canary proxy); anything but 0 means a result is not offline.
 	Outbound int64    `json:"outboundAttempts"`
 	Notes    []string `json:"notes,omitempty"`
 }
 
-// Find returns the result for tool, op and size, if measured.
+// Find returns the result for tool, op and size on loopback, if measured.
 func (r *Report) Find(tool, op string, tags int) (Result, bool) {
+	return r.FindIn(ProfileLoopback, tool, op, tags)
+}
+
+// FindIn returns the result for tool, op and size in profile, if measured.
+// A result without a profile (a report from before profiles) is loopback.
+func (r *Report) FindIn(profile, tool, op string, tags int) (Result, bool) {
 	for _, x := range r.Results {
-		if x.Tool == tool && x.Op == op && x.Tags == tags {
+		if x.Tool == tool && x.Op == op && x.Tags == tags && x.profile() == profile {
 			return x, true
 		}
 	}
 	return Result{}, false
+}
+
+func (x Result) profile() string {
+	if x.Profile == "" {
+		return ProfileLoopback
+	}
+	return x.Profile
 }

@@ -92,7 +92,7 @@ func Run(ctx context.Context, p *Proxy, cmd Command) (Sample, string, error) {
 		}
 	}
 	if p != nil {
-		s.Counts = p.Snapshot().Sub(before)
+		s.Counts = p.Since(before)
 	}
 	return s, out.String(), nil
 }

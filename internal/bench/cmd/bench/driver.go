@@ -21,11 +21,12 @@ import (
 const passphrase = "bench passphrase, not a secret"
 
 type driver struct {
-	self   string // this program, for its spawn mode
-	cfg    config
-	proxy  *bench.Proxy
-	canary *bench.Canary
-	report *bench.Report
+	self    string // this program, for its spawn mode
+	cfg     config
+	proxy   *bench.Proxy
+	canary  *bench.Canary
+	report  *bench.Report
+	profile string // bench.ProfileLoopback or bench.ProfileWAN, being measured
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -55,6 +56,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 	d := &driver{self: self, cfg: cfg, proxy: proxy, canary: canary, report: &bench.Report{
 		Date: start, Command: cfg.command, Machine: machine(), Runs: cfg.runs, Versions: map[string]string{},
+		WANDelay: cfg.wanDelay,
 	}}
 	logf("counting proxy %s in front of registry %s", proxy.Addr(), cfg.registry)
 
@@ -107,16 +109,8 @@ func run(ctx context.Context, cfg config) error {
 		if err := ctxsleep.Sleep(ctx, settleAfterFill); err != nil {
 			return err
 		}
-		for _, t := range tools {
-			rs, err := t.measure(ctx, repo, size)
-			if err != nil {
-				return fmt.Errorf("%s at %d tags: %w", t.name(), size, err)
-			}
-			for _, r := range rs {
-				logf("%6d tags  %-8s %-11s wall %-9s cpu %-9s rss %-7d KiB  %3d requests %9d bytes",
-					size, r.Tool, r.Op, r.Wall.Round(time.Millisecond/10), r.CPU.Round(time.Millisecond/10), r.MaxRSS>>10, r.Requests, r.Bytes)
-			}
-			d.report.Results = append(d.report.Results, rs...)
+		if err := d.measureAll(ctx, tools, repo, size); err != nil {
+			return err
 		}
 		if err := d.write(); err != nil { // keep what is measured if a later size fails
 			return err
@@ -130,6 +124,45 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	return d.write()
+}
+
+// measureAll measures every tool at one size, on loopback and then, with
+// a WAN delay, with every request held that long by the proxy.
+func (d *driver) measureAll(ctx context.Context, tools []tool, repo string, size int) error {
+	profiles := []string{bench.ProfileLoopback}
+	if d.cfg.wanDelay > 0 {
+		profiles = append(profiles, bench.ProfileWAN)
+	}
+	defer d.proxy.SetDelay(0)
+	for _, prof := range profiles {
+		d.profile = prof
+		if prof == bench.ProfileWAN {
+			d.proxy.SetDelay(d.cfg.wanDelay)
+		} else {
+			d.proxy.SetDelay(0)
+		}
+		for _, t := range tools {
+			rs, err := t.measure(ctx, repo, size)
+			if err != nil {
+				return fmt.Errorf("%s at %d tags (%s): %w", t.name(), size, prof, err)
+			}
+			for _, r := range rs {
+				logf("%6d tags  %-8s %-8s %-11s wall %-9s cpu %-9s rss %-7d KiB  %3d requests (%d in a row) %9d bytes",
+					size, prof, r.Tool, r.Op, r.Wall.Round(time.Millisecond/10), r.CPU.Round(time.Millisecond/10), r.MaxRSS>>10, r.Requests, r.Chain, r.Bytes)
+			}
+			d.report.Results = append(d.report.Results, rs...)
+		}
+	}
+	return nil
+}
+
+// name is a tag name for run i of a measurement, distinct per profile so
+// that the WAN runs sign tags of their own.
+func (d *driver) name(prefix string, i int) string {
+	if d.profile == bench.ProfileWAN {
+		prefix = "wan-" + prefix
+	}
+	return fmt.Sprintf("%s%d", prefix, i)
 }
 
 // render writes the outputs of a report measured before (-render).
@@ -224,7 +257,7 @@ func (d *driver) measure(ctx context.Context, tool, op string, size int, prep fu
 		}
 		samples = append(samples, s)
 	}
-	return bench.Summarize(tool, op, size, samples), nil
+	return bench.Summarize(tool, op, d.profile, size, samples), nil
 }
 
 // via runs c through this program's spawn mode, so that its max RSS is its

@@ -36,6 +36,7 @@ type config struct {
 	revision   string        // signet's source revision, for the doc
 	requestLog string        // file for the proxy's request log; empty: none
 	render     string        // a JSON report to render again instead of measuring
+	wanDelay   time.Duration // each request's delay in the WAN profile; 0: no WAN profile
 }
 
 func main() {
@@ -79,6 +80,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.command, "command", "make bench", "the command that reproduces the run, for the report")
 	fs.StringVar(&c.revision, "revision", "", "signet's source revision, for the report")
 	fs.StringVar(&c.requestLog, "request-log", "", "write every request through the proxy, by command, to `FILE`")
+	fs.DurationVar(&c.wanDelay, "wan-delay", 30*time.Millisecond, "measure again with every request held this long (the WAN profile); 0: loopback only")
 	fs.StringVar(&c.render, "render", "", "write the outputs again from the JSON report `FILE`, measuring nothing")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -91,6 +93,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.runs < 1 {
 		return c, fmt.Errorf("-runs must be at least 1")
+	}
+	if c.wanDelay < 0 {
+		return c, fmt.Errorf("-wan-delay must not be negative")
 	}
 	for _, f := range strings.Fields(strings.ReplaceAll(sizes, ",", " ")) {
 		n, err := strconv.Atoi(f)

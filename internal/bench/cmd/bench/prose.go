@@ -3,7 +3,9 @@ package main
 // prose is the fixed part of docs/benchmarks.md.
 const prose = `What a command costs as a repository grows, for signet and for the tools
 users would pick instead (cosign and notation, key-based and offline), all
-against one local distribution registry on loopback in the same run.
+against one local distribution registry in the same run: on loopback, and
+in a WAN profile where every request is held as if the registry were a
+round trip away.
 
 ## Method
 
@@ -43,6 +45,16 @@ against one local distribution registry on loopback in the same run.
   fork into a child's max RSS, so without the helper every child would look
   as big as the driver; the helper's own, about 7MB, is the floor). Tables show the median
   of the runs; the JSON (docs/benchmarks.json) has every run.
+- **WAN profile**: after the loopback runs of a size, the proxy holds every
+  request for a fixed delay before forwarding it (` + "`BENCH_WAN_DELAY`" + `,
+  default 30ms; 0 leaves the profile out) and every tool is measured again.
+  On loopback a request costs about a millisecond and CPU decides; against
+  a real registry each costs tens of milliseconds and what decides is how
+  many follow one another. The proxy notes when each request arrived and
+  when its answer was written; a command's *requests in a row* (its
+  critical path) is the longest run of its requests each sent after the
+  one before it was answered, which the delay makes unambiguous (requests
+  sent together overlap). The WAN runs sign tags of their own.
 - Sizes are configurable: ` + "`BENCH_SIZES=\"10 1000\" BENCH_RUNS=3 make bench`" + `; a size whose
   filling would take longer than the step limit (` + "`BENCH_STEP_LIMIT`" + `, default
   10m, estimated from the previous size) is skipped and noted below.
@@ -66,44 +78,65 @@ So without bins signet could not hold 100,000 tags at all, and at 10,000
 a cold verify downloaded 1.9MB and a warm one spent half a second of CPU
 re-reading the cached targets file.
 
-## Where signet's time goes, and why some goals are not met
+## Where signet's time goes
 
 - **sign**: about 200ms of CPU is the one scrypt derivation that unlocks the
   keystore (N=2^16, r=8, p=1: twice cosign's N=2^15; notation's key file is
-  not encrypted at all); it runs on the second core while the tag and the
-  trust data are read, but those reads take only a few milliseconds on
-  loopback, so little of it is hidden. About 300ms more is waiting on
-  purpose: after moving the ` + "`_tuf`" + ` tag, signet reads it back twice, each
-  time at least 150ms later, to catch another publisher that overwrote it
-  (registries have no compare-and-swap on tags; see docs/storage.md). cosign
-  and notation have no shared, signed index to keep consistent: each
-  signature is its own artifact, so they need neither the wait nor the
-  snapshot and timestamp signatures signet adds. Without the wait and with
-  cosign's scrypt cost, signet's sign would be about as fast as cosign's; it
-  cannot come within 1.2x of an unencrypted key. Its requests: the tag, the
+  not encrypted at all). It starts with the command and runs on the second
+  core while the tag and the trust data are read (a CI job's
+  ` + "`SIGNET_KEY`" + ` bundle the same way); once the change is known to apply,
+  the upload sessions of the publish are opened meanwhile too. After it:
+  the new files go up in one round trip, with the check of the ` + "`_tuf`" + ` tag
+  alongside, then the move of the tag, a wait, and one read-back. The wait
+  catches another publisher that overwrote the move (registries have no
+  compare-and-swap on tags; docs/storage.md): 3 times the slowest request
+  of this publish, at least 50ms and at most 10s, so about 50ms on
+  loopback and about 100ms in the WAN profile. Its requests: the tag, the
   ` + "`_tuf`" + ` manifest (If-None-Match), two per new blob (bin, snapshot,
-  timestamp: distribution has no single-request upload), the check before
-  the move, the move and the two read-backs.
-- **verify-cold**: the top-level files are read in parallel and the tag's
-  bin as soon as ` + "`_bins.json`" + ` has arrived, and the tag is resolved
-  meanwhile; what grows is CPU: go-tuf parses the one bin the tag is in and
-  encodes it again canonically to check its signature, and with 256 bins a
-  bin holds about 400 tags at 100,000 (the snapshot lists bins by version
-  only, 8KB). The 10-tag figure is the noisiest of all (18 to 30ms on this
-  machine from run to run), so the ratio swings: measured apart with
-  ` + "`perf stat`" + `, 21 runs each on a quiet machine, a cold verify took 18.1ms at 10
-  tags and 39.2ms at 100,000 (2.2x; CPU 10.4 and 29.5ms), before signet
-  set ` + "`GOGC=400`" + ` (which took about a quarter off the CPU of a cold verify
-  at 100,000 tags, where collecting the parser's garbage had weighed most). More bins do not
-  help: with ` + "`init --bins 1024`" + ` the smaller bin (18KB) is outweighed by a
-  manifest and a snapshot four times as long, and the same measurement gave
-  54.2ms (CPU 37.2ms) at 100,000 tags. A cold verify needs 7 requests (the tag, the
-  manifest, timestamp, snapshot, targets, ` + "`_bins`" + `, one bin) against
-  notation's 6.
+  timestamp: distribution has no single-request upload; the sessions are
+  opened early), the check, the move and the read-back; in a row: the tag,
+  the manifest, the sessions, the uploads with the check, the move, the
+  read-back (the first three hidden behind the derivation). cosign and
+  notation have no shared, signed index to keep consistent: each signature
+  is its own artifact, so they need neither the wait nor the snapshot and
+  timestamp signatures signet adds; notation's unencrypted key makes its
+  sign cheaper than any encrypted key can be.
+- **verify-cold**: the ` + "`_tuf`" + ` manifest and the tag are read together,
+  then timestamp, snapshot, targets and ` + "`_bins`" + ` together, then the tag's
+  bin as soon as ` + "`_bins.json`" + ` has arrived: 3 requests in a row with bins,
+  2 without. A profile of 40 cold verifies at 100,000 tags after this
+  change (` + "`perf record -g`" + ` of ` + "`signet verify`" + ` from a fresh home on the
+  distribution registry; 28ms of CPU each on a loaded machine) puts no
+  single part first: go-tuf's parsing and canonical re-encoding of the
+  metadata about 20% (the snapshot, with its 258 entries, 13%; the 400-tag
+  bin, which dominated before the snapshot listed bins by version only,
+  about 3%), writing files into the signet home about 21% (the metadata
+  cache, go-tuf's trust dir, its fsync, the manifest cache), the 261-layer
+  manifest's parse 5%, and the Go runtime (start, scheduler, collector)
+  about 30%. The snapshot grows with the bins and the bin with the tags per
+  bin, so neither more nor fewer bins help (with 1,024 bins a cold verify
+  was slower; with 64, a bin would hold about 1,600 tags, some 280KB,
+  nearly the whole 300KB budget of a cold verify). What would remove the rest: a TUF client that parses the
+  snapshot once (go-tuf reads every entry twice, into the struct and into a
+  map of unknown fields, and encodes the whole signed part again to check
+  the signature), and a cold verify that writes each file once (the blob
+  cache and go-tuf's trust dir hold the same bytes).
 - **verify-warm**: the manifest is asked for with If-None-Match (a 304 when
-  nothing changed) and the tag meanwhile: two requests, nothing downloaded.
-  The TUF update is not run again either: the trust dir remembers what the
-  last successful update concluded for this manifest digest and these
-  trusted files, until the earliest expiry (docs/usage.md), so a warm
-  verify costs the same at every size.
+  nothing changed) and the tag meanwhile: two requests, one round trip,
+  nothing downloaded. The TUF update is not run again either: the trust dir
+  remembers what the last successful update concluded for this manifest
+  digest and these trusted files, until the earliest expiry
+  (docs/usage.md), so a warm verify costs the same at every size.
+- **Small metadata inside the manifest** (OCI descriptors' ` + "`data`" + ` field),
+  measured and not adopted: at 100,000 tags the files a cold verify reads
+  before the bin (timestamp 0.5KB, snapshot 8.0KB, targets 1.0KB, ` + "`_bins`" + `
+  0.9KB) would add 13.9KB of base64 to a 51.7KB manifest (+27%) that every
+  publish puts and every cold verify reads, to save one round trip of a
+  cold verify (3 in a row become 2; 30ms in the WAN profile) and nothing of
+  a warm verify or a sign, which must still upload each file as its own
+  layer for tuf-js and other readers. Choosing what to carry needs TUF
+  knowledge the registry layer does not have (carrying every small file
+  would carry the 256 bins too, about 0.9KB each at 1,000 tags), and a
+  registry that predates OCI 1.1 may refuse the field. The goals are met
+  without it.
 `

@@ -120,9 +120,9 @@ func (t *signetTool) measure(ctx context.Context, repo string, size int) ([]benc
 	path := strings.TrimPrefix(repo, t.d.proxy.Addr()+"/")
 	sign, err := t.d.measure(ctx, "signet", bench.OpSign, size,
 		func(i int) error {
-			return putTags(ctx, t.d.cfg.registry, path, img, []string{fmt.Sprintf("extra%d", i)})
+			return putTags(ctx, t.d.cfg.registry, path, img, []string{t.d.name("extra", i)})
 		},
-		func(i int) bench.Command { return t.cmd(t.home, "sign", fmt.Sprintf("%s:extra%d", repo, i)) })
+		func(i int) bench.Command { return t.cmd(t.home, "sign", repo+":"+t.d.name("extra", i)) })
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func (t *signetTool) measure(ctx context.Context, repo string, size int) ([]benc
 // peerMeasure signs a new image per run (so every signature is of its own
 // digest, as a release would be), then verifies the last one runs times.
 func peerMeasure(ctx context.Context, d *driver, name, repo string, size int, sign, verify func(ref string) bench.Command) ([]bench.Result, error) {
-	ref := func(i int) string { return fmt.Sprintf("%s:%s%d", repo, name, i) }
+	ref := func(i int) string { return repo + ":" + d.name(name, i) }
 	s, err := d.measure(ctx, name, bench.OpSign, size,
 		func(i int) error { _, err := pushImage(ctx, ref(i)); return err },
 		func(i int) bench.Command { return sign(ref(i)) })
