@@ -26,9 +26,10 @@ publish of the trust data. SOURCE is an OCI image layout (oci:DIR, or
 oci:DIR:REF to pick one image by its ref name or digest) or a tarball
 (tar:FILE, as written by docker save or as an OCI archive).
 
-The key (--key, default: the repository's targets key in the keystore)
-picks the role: the targets role, or the delegation that holds the key and
-whose paths match the tag.`,
+The key (--key) picks the role: the targets role, or the delegation that
+holds the key and whose paths match the tag; --key A signs with A alone.
+Without --key: the targets keys at hand, else the one key at hand (keystore
+or SIGNET_KEY) that a delegation matching the tag lists; signet says which.`,
 		Example: `  signet push oci:./build/app 127.0.0.1:5000/demo/app:v1
   docker save app:v1 -o app.tar && signet push tar:app.tar registry.example.com/team/app:v1 --key yubikey
   SIGNET_KEY=... signet push --no-input oci:out registry.example.com/team/app:v1.2.3 --key ci`,
