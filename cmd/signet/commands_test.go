@@ -79,20 +79,6 @@ func TestKeyExportOnlineAloneNeedsNoNamesButNeedsPrivate(t *testing.T) {
 	}
 }
 
-func TestOnlineKeyNamesAreRepositoryNameSlashRole(t *testing.T) {
-	got, err := onlineKeyNames("127.0.0.1:5000/team/app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"127.0.0.1:5000/team/app/snapshot", "127.0.0.1:5000/team/app/timestamp"}
-	if !slices.Equal(got, want) {
-		t.Fatalf("onlineKeyNames = %v, want %v", got, want)
-	}
-	if _, err := onlineKeyNames("127.0.0.1:5000/team/app:tag"); errkind.Of(err) != errkind.Input {
-		t.Fatalf("a tag: err = %v, want input error", err)
-	}
-}
-
 func TestKeyPasswdTakesAnOptionalName(t *testing.T) {
 	f, _, _ := newTestFactory(nil)
 	var got *keyPasswdOptions

@@ -88,6 +88,7 @@ func Rotate(ctx context.Context, d *Deps, req RotateRequest) (*RotateResult, err
 	if err != nil {
 		return nil, rotateError(d, repo, req.Role, withRepo(err, repo))
 	}
+	d.advancePin(repo, r.Root())
 	out, err := rotateResult(ctx, d, repo, req.Role, r)
 	if err != nil {
 		return nil, err
