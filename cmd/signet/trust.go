@@ -39,10 +39,10 @@ instead: a pinned root only moves forward through the signed root chain.`)
 func parseRoot(data []byte) (*metadata.Metadata[metadata.RootType], error) {
 	root, err := (&metadata.Metadata[metadata.RootType]{}).FromBytes(data)
 	if err != nil {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("not a TUF root: %w", err))
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("not a TUF root.json (signet trust show R --raw prints one; -o json is a summary): %w", err))
 	}
 	if root.Signed.Roles[metadata.ROOT] == nil {
-		return nil, errkind.Mark(errkind.Input, errors.New("not a TUF root: it has no root role"))
+		return nil, errkind.Mark(errkind.Input, errors.New("not a TUF root.json: it has no root role (signet trust show R --raw prints one)"))
 	}
 	if err := root.VerifyDelegate(metadata.ROOT, root); err != nil {
 		return nil, errkind.Mark(errkind.Verification, fmt.Errorf("root is not signed by a threshold of its own root keys: %w", err))

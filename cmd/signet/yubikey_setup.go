@@ -108,11 +108,11 @@ func runYubikeySetup(ctx context.Context, opts *yubikeySetupOptions) error {
 	}
 	p := opts.Prompter()
 	cfg.NewPIN = func() (string, error) {
-		v, err := p.Secret(secretSpec{Env: envPIN, What: "new PIN", Prompt: fmt.Sprintf("New PIN for YubiKey %d (6 to 8 characters)", serial), Confirm: true})
+		v, err := p.Secret(secretSpec{Env: envPIN, What: "new PIN", Prompt: fmt.Sprintf("New PIN for YubiKey %d (6 to 8 characters)", serial), Confirm: true, Check: checkPIN("new PIN")})
 		return string(v), err
 	}
 	cfg.NewPUK = func() (string, error) {
-		v, err := p.Secret(secretSpec{Env: envPUK, What: "new PUK", Prompt: fmt.Sprintf("New PUK for YubiKey %d (6 to 8 characters)", serial), Confirm: true})
+		v, err := p.Secret(secretSpec{Env: envPUK, What: "new PUK", Prompt: fmt.Sprintf("New PUK for YubiKey %d (6 to 8 characters)", serial), Confirm: true, Check: checkPIN("new PUK")})
 		return string(v), err
 	}
 	res, err := yk.Setup(ctx, cfg)

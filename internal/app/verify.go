@@ -10,9 +10,11 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/tuf"
 )
 
@@ -59,6 +61,14 @@ func Verify(ctx context.Context, d *Deps, req VerifyRequest) (*VerifyResult, err
 		now <- resolved{desc, err}
 	}()
 	vt, err := verifyTarget(ctx, d, tag, req.RootFile)
+	if errors.Is(err, tuf.ErrNotSigned) {
+		// Not signed, and not in the registry either: most likely a typo.
+		if r := <-now; errors.Is(r.err, registry.ErrNotFound) {
+			return nil, errkind.Mark(errkind.Verification, fmt.Errorf("%s has no tag %s: signet inspect %s lists its signed tags",
+				tag.Context().Name(), tag.TagStr(), tag.Context().Name()))
+		}
+		return nil, err
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +142,9 @@ func readRootFile(path string) ([]byte, error) {
 	}
 	if len(data) > maxRootFile {
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading root: %s is larger than %d bytes", path, maxRootFile))
+	}
+	if _, err := metadata.Root().FromBytes(data); err != nil {
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("--root %s is not a TUF root.json (signet trust show R --raw prints one; -o json is a summary)", path))
 	}
 	return data, nil
 }
