@@ -186,3 +186,19 @@ func TestHomeComesFromFlagThenEnvironmentThenHomeDirectory(t *testing.T) {
 		t.Errorf("default: %q", h)
 	}
 }
+
+func TestEveryConfirmingCommandTakesDashY(t *testing.T) {
+	f, _, _ := newTestFactory(nil)
+	var reset *yubikeyResetOptions
+	if err := execCmd(newYubikeyResetCmd(f, func(o *yubikeyResetOptions) error { reset = o; return nil }), "-y"); err != nil || !reset.Yes {
+		t.Fatalf("yubikey reset -y: %v, yes = %v", err, reset != nil && reset.Yes)
+	}
+	var setup *yubikeySetupOptions
+	if err := execCmd(newYubikeySetupCmd(f, func(o *yubikeySetupOptions) error { setup = o; return nil }), "--force", "--slot", "82", "-y"); err != nil || !setup.Yes {
+		t.Fatalf("yubikey setup --force -y: %v, yes = %v", err, setup != nil && setup.Yes)
+	}
+	var revoke *revokeOptions
+	if err := execCmd(newRevokeCmd(f, func(o *revokeOptions) error { revoke = o; return nil }), "127.0.0.1:5000/a:v1", "-y"); err != nil || !revoke.yes {
+		t.Fatalf("revoke -y: %v, yes = %v", err, revoke != nil && revoke.yes)
+	}
+}

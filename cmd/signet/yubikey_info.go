@@ -281,7 +281,7 @@ Without --yes, signet asks you to type the serial number on the terminal.`,
 		},
 	}
 	addSerialFlag(cmd, &opts.Serial)
-	cmd.Flags().BoolVar(&opts.Yes, "yes", false, "do not ask for confirmation")
+	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
 	return cmd
 }
 

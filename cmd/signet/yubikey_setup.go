@@ -75,7 +75,7 @@ yubikey-SERIAL-SLOT); setup prints its TUF key ID.`,
 	fl.StringVar(&opts.PINPolicy, "pin-policy", string(piv.PINOnce), "PIN `POLICY`: once (per command) or always (per signature)")
 	fl.StringVar(&opts.Name, "name", "", "keystore `NAME` of the key (default yubikey-SERIAL-SLOT)")
 	fl.BoolVar(&opts.Force, "force", false, "replace a key already in --slot (asks for confirmation)")
-	fl.BoolVar(&opts.Yes, "yes", false, "with --force, do not ask for confirmation")
+	fl.BoolVarP(&opts.Yes, "yes", "y", false, "with --force, do not ask for confirmation")
 	fl.BoolVar(&opts.RequireAttestation, "require-attestation", true, "refuse a key whose attestation does not chain to Yubico's roots")
 	return cmd
 }
