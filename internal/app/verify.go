@@ -175,7 +175,7 @@ func Pull(ctx context.Context, d *Deps, req PullRequest) (*VerifyResult, error) 
 	if err != nil {
 		return nil, errkind.Mark(errkind.Input, err)
 	}
-	if err := d.Registry.PullImage(ctx, dig, dir); err != nil {
+	if err := d.Registry.PullImage(ctx, dig, dir, registry.WithRefName(tag.TagStr())); err != nil {
 		return nil, err
 	}
 	return &VerifyResult{Tag: tag.String(), Digest: vt.Digest(), Size: vt.Length, MediaType: vt.MediaType,
