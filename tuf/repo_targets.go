@@ -330,6 +330,8 @@ type RoleInfo struct {
 	KeyIDs    []string  `json:"keyids"`
 	Threshold int       `json:"threshold"`
 	Paths     []string  `json:"paths,omitempty"`
+	// Terminating is a delegation's terminating flag.
+	Terminating bool `json:"terminating,omitempty"`
 }
 
 // Roles describes root, targets, every delegation, snapshot and timestamp.
@@ -354,7 +356,7 @@ func (r *Repo) Roles(ctx context.Context) ([]RoleInfo, error) {
 			ids := append([]string(nil), dr.KeyIDs...)
 			sort.Strings(ids)
 			out = append(out, RoleInfo{Name: dr.Name, Version: m.Signed.Version, Expires: m.Signed.Expires,
-				KeyIDs: ids, Threshold: dr.Threshold, Paths: dr.Paths})
+				KeyIDs: ids, Threshold: dr.Threshold, Paths: dr.Paths, Terminating: dr.Terminating})
 		}
 	}
 	out = append(out,

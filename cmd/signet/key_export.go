@@ -30,7 +30,7 @@ type keyExportOptions struct {
 type exportedKey struct {
 	Name      string `json:"name"`
 	Type      string `json:"type"`
-	KeyID     string `json:"keyId"`
+	KeyID     string `json:"keyid"`
 	PublicKey string `json:"publicKey"`
 }
 

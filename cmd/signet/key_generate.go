@@ -30,7 +30,7 @@ type keyResult struct {
 	Name          string `json:"name"`
 	Kind          string `json:"kind"`
 	Type          string `json:"type"`
-	KeyID         string `json:"keyId"`
+	KeyID         string `json:"keyid"`
 	PublicKeyFile string `json:"publicKeyFile,omitempty"`
 }
 

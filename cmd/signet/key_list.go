@@ -22,7 +22,7 @@ type keyListEntry struct {
 	Name        string    `json:"name"`
 	Kind        string    `json:"kind"`
 	Type        string    `json:"type"`
-	KeyID       string    `json:"keyId"`
+	KeyID       string    `json:"keyid"`
 	Created     time.Time `json:"created"`
 	Serial      uint32    `json:"serial,omitempty"`
 	Slot        string    `json:"slot,omitempty"`

@@ -66,7 +66,7 @@ type roleSummary struct {
 }
 
 type keySummary struct {
-	KeyID  string `json:"keyId"`
+	KeyID  string `json:"keyid"`
 	Type   string `json:"type"`
 	Scheme string `json:"scheme"`
 }

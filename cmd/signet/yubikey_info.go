@@ -79,7 +79,7 @@ type yubikeySlotJSON struct {
 	PINPolicy   string `json:"pinPolicy,omitempty"`
 	TouchPolicy string `json:"touchPolicy,omitempty"`
 	Origin      string `json:"origin,omitempty"`
-	KeyID       string `json:"keyId,omitempty"`
+	KeyID       string `json:"keyid,omitempty"`
 	Name        string `json:"name,omitempty"` // keystore record of this key
 }
 
@@ -189,7 +189,7 @@ type yubikeyAttestResult struct {
 	Firmware     string `json:"firmware"`
 	PINPolicy    string `json:"pinPolicy"`
 	TouchPolicy  string `json:"touchPolicy"`
-	KeyID        string `json:"keyId"`
+	KeyID        string `json:"keyid"`
 	Certificates string `json:"certificates"` // PEM: slot attestation, then the device certificate
 }
 

@@ -26,7 +26,7 @@ type yubikeySetupOptions struct {
 
 type yubikeySetupResult struct {
 	Name        string `json:"name"`
-	KeyID       string `json:"keyId"`
+	KeyID       string `json:"keyid"`
 	Serial      uint32 `json:"serial"`
 	Slot        string `json:"slot"`
 	PINPolicy   string `json:"pinPolicy"`

@@ -40,12 +40,14 @@ type KeyInfo struct {
 
 // RoleSummary is a role with its keys, for inspect.
 type RoleSummary struct {
-	Name      string    `json:"name"`
+	Name      string    `json:"role"`
 	Version   int64     `json:"version"`
 	Expires   time.Time `json:"expires"`
 	Threshold int       `json:"threshold"`
 	Keys      []KeyInfo `json:"keys"`
 	Paths     []string  `json:"paths,omitempty"`
+	// Terminating is set for a terminating delegation.
+	Terminating bool `json:"terminating"`
 }
 
 // InspectResult is `signet inspect R`.
@@ -76,7 +78,7 @@ func Inspect(ctx context.Context, d *Deps, repository string) (*InspectResult, e
 		out.Targets = []tuf.Target{}
 	}
 	for _, ri := range roles {
-		rs := RoleSummary{Name: ri.Name, Version: ri.Version, Expires: ri.Expires, Threshold: ri.Threshold, Paths: ri.Paths}
+		rs := RoleSummary{Name: ri.Name, Version: ri.Version, Expires: ri.Expires, Threshold: ri.Threshold, Paths: ri.Paths, Terminating: ri.Terminating}
 		for _, id := range ri.KeyIDs {
 			rs.Keys = append(rs.Keys, KeyInfo{KeyID: id, Name: names[id]})
 		}

@@ -38,7 +38,7 @@ type DelegateAddRequest struct {
 // DelegationInfo is one delegation with its keys named where this
 // machine knows them.
 type DelegationInfo struct {
-	Name        string    `json:"name"`
+	Name        string    `json:"role"`
 	Keys        []KeyInfo `json:"keys"`
 	Threshold   int       `json:"threshold"`
 	Paths       []string  `json:"paths"`
