@@ -56,7 +56,10 @@ func renderStatus(f *factory, res *app.StatusResult) error {
 		}
 	} else {
 		c := newColors(f.IOStreams, f.Env)
-		advice := res.Expired+res.Expiring > 0
+		advice := false
+		for _, r := range res.Roles {
+			advice = advice || r.Advice != ""
+		}
 		header := []string{"ROLE", "VERSION", "EXPIRES", "STATE"}
 		if advice {
 			header = append(header, "TO DO")

@@ -171,7 +171,19 @@ func Refresh(ctx context.Context, d *Deps, repository string) (*StatusResult, er
 	if err != nil {
 		return nil, withRepo(err, repo)
 	}
-	return statusOf(ctx, d, repo, r)
+	out, err := statusOf(ctx, d, repo, r)
+	if err != nil {
+		return nil, err
+	}
+	// Snapshot and timestamp were just re-signed for their whole period:
+	// one still inside its warning window has a period shorter than the
+	// window, and running refresh again would not change that.
+	for i, st := range out.Roles {
+		if st.Role == metadata.SNAPSHOT || st.Role == metadata.TIMESTAMP {
+			out.Roles[i].Advice = ""
+		}
+	}
+	return out, nil
 }
 
 // Warning windows of DESIGN.md §1: how long before expiry status warns.
