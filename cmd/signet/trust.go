@@ -13,6 +13,7 @@ import (
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/tuf"
 )
 
 func newTrustCmd(f *factory) *cobra.Command {
@@ -52,12 +53,14 @@ func parseRoot(data []byte) (*metadata.Metadata[metadata.RootType], error) {
 
 // rootSummary is what `trust show -o json` prints.
 type rootSummary struct {
-	Repository         string                 `json:"repository"`
-	Version            int64                  `json:"version"`
-	Expires            time.Time              `json:"expires"`
-	Expired            bool                   `json:"expired"`
-	ConsistentSnapshot bool                   `json:"consistentSnapshot"`
-	Roles              map[string]roleSummary `json:"roles"`
+	Repository         string    `json:"repository"`
+	Version            int64     `json:"version"`
+	Expires            time.Time `json:"expires"`
+	Expired            bool      `json:"expired"`
+	ConsistentSnapshot bool      `json:"consistentSnapshot"`
+	// Fingerprint is tuf.RootFingerprint: compare it out of band.
+	Fingerprint string                 `json:"fingerprint"`
+	Roles       map[string]roleSummary `json:"roles"`
 }
 
 type roleSummary struct {
@@ -86,6 +89,7 @@ func summarizeRoot(repo string, root *metadata.Metadata[metadata.RootType], now 
 		ConsistentSnapshot: s.ConsistentSnapshot,
 		Roles:              map[string]roleSummary{},
 	}
+	out.Fingerprint, _ = tuf.RootFingerprint(root) // "" only for a root that cannot be encoded
 	for name, role := range s.Roles {
 		if role == nil {
 			continue

@@ -76,6 +76,6 @@ func runTrustPin(_ context.Context, opts *trustPinOptions) error {
 	if opts.JSON() {
 		return writeJSON(opts.IO.Out, sum)
 	}
-	notice(opts.IO, "pinned root version %d of %s (expires %s)", sum.Version, repo.Name(), sum.Expires.Format(time.RFC3339))
+	notice(opts.IO, "pinned root version %d of %s (expires %s, fingerprint %s)", sum.Version, repo.Name(), sum.Expires.Format(time.RFC3339), sum.Fingerprint)
 	return nil
 }

@@ -125,7 +125,16 @@ func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (
 		return nil, err
 	}
 	if vt.TOFU {
-		d.notice("trusting the root of %s on first use (root version %d); pin it with --root or signet trust pin to avoid this", repo.Name(), vt.RootVersion)
+		fp := "unknown"
+		if data, err := ks.PinnedRoot(repo.RegistryStr(), repo.RepositoryStr()); err == nil {
+			if root, err := metadata.Root().FromBytes(data); err == nil {
+				if f, err := tuf.RootFingerprint(root); err == nil {
+					fp = f
+				}
+			}
+		}
+		d.notice("trusting the root of %s on first use (root version %d, fingerprint %s: compare it with signet trust show %s where it is trusted); pin it with --root or signet trust pin to avoid this",
+			repo.Name(), vt.RootVersion, fp, repo.Name())
 	}
 	return vt, nil
 }
