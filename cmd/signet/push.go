@@ -91,7 +91,14 @@ func showProgress(ios *iostreams, ch <-chan v1.Update, done <-chan struct{}) {
 			if u.Total <= 0 {
 				continue
 			}
-			fmt.Fprintf(ios.ErrOut, "\rUploading %3d%% (%s / %s)", u.Complete*100/u.Total, humanBytes(u.Complete), humanBytes(u.Total))
+			// Each line clears what a longer one before it left. Once every
+			// byte is sent, the registry still checks and stores the
+			// blobs and the manifest: say so rather than sit at 99%.
+			if u.Complete >= u.Total {
+				fmt.Fprintf(ios.ErrOut, "\rUploaded %s, waiting for the registry to store the image\x1b[K", humanBytes(u.Total))
+			} else {
+				fmt.Fprintf(ios.ErrOut, "\rUploading %3d%% (%s / %s)\x1b[K", u.Complete*100/u.Total, humanBytes(u.Complete), humanBytes(u.Total))
+			}
 			shown = true
 		case <-done:
 			return
