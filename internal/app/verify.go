@@ -121,6 +121,10 @@ func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s has no trust data: it was never signed with signet", repo.Name()))
 	}
 	vt, err := tuf.Verify(ctx, view, tag.TagStr(), opts...)
+	var expired *tuf.ExpiredError
+	if errors.As(err, &expired) {
+		return nil, fmt.Errorf("%w: %s", err, freezeAdvice(expired.Role, repo.Name()))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -189,4 +193,16 @@ func Pull(ctx context.Context, d *Deps, req PullRequest) (*VerifyResult, error) 
 	}
 	return &VerifyResult{Tag: tag.String(), Digest: vt.Digest(), Size: vt.Length, MediaType: vt.MediaType,
 		Role: vt.Role, RootVersion: vt.RootVersion, TOFU: vt.TOFU}, nil
+}
+
+// freezeAdvice says who renews an expired role, and how: a consumer cannot
+// renew it, the publisher must.
+func freezeAdvice(role, repo string) string {
+	switch role {
+	case metadata.SNAPSHOT, metadata.TIMESTAMP:
+		return "the publisher must run signet refresh " + repo
+	case metadata.ROOT:
+		return "the publisher must run signet rotate " + repo + " root"
+	}
+	return "the publisher must sign a tag again or run signet rotate " + repo + " " + role
 }
