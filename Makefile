@@ -1,15 +1,29 @@
 # signet: `make demo` runs the main job on the embedded registry; `make test`
-# installs what is missing, starts what the tests need and runs every test.
+# installs what is missing, starts what the tests need and runs every test;
+# `make dist` and `make image` write the release files (docs/install.md).
 GO ?= go
 BIN := bin
+DIST ?= dist
+export GO
 
-.PHONY: all build deps test demo bench fuzz clean
+.PHONY: all build deps test demo bench fuzz dist image clean
 
 all: build
 
+# With the PC/SC headers (installed when missing and possible), signet has
+# YubiKey support; without them it is a static build without it.
 build:
-	$(GO) build -o $(BIN)/signet ./cmd/signet
-	$(GO) build -o $(BIN)/pivsim ./cmd/pivsim
+	BIN=$(BIN) ./scripts/build.sh
+
+# One reproducible archive per target and SHA256SUMS; the cgo target needs
+# the build packages of scripts/deps.sh.
+dist:
+	./scripts/deps.sh build
+	$(GO) run ./internal/tools/release dist -out $(DIST)
+
+# The OCI image layout $(DIST)/image from the static Linux builds.
+image: dist
+	$(GO) run ./internal/tools/release image -dist $(DIST)
 
 deps:
 	./scripts/deps.sh
@@ -27,4 +41,4 @@ fuzz:
 	./scripts/fuzz.sh 60s
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) $(DIST)

@@ -3,11 +3,11 @@ package keystore
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 
 	"github.com/signet-dev/signet/internal/atomicfile"
+	"github.com/signet-dev/signet/internal/localfile"
 )
 
 // WriteFileAtomic writes data to path so that a reader sees either the old
@@ -19,13 +19,14 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 }
 
 // checkPrivate refuses a file or directory that group or others may read
-// or write, saying how to fix it.
+// or write, saying how to fix it. Where modes say nothing of who may read a
+// file (Windows: see modes_windows.go), it only checks that path exists.
 func checkPrivate(path string) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		return err
 	}
-	if st.Mode().Perm()&0o077 == 0 {
+	if !modesArePrivacy || st.Mode().Perm()&0o077 == 0 {
 		return nil
 	}
 	want := "600"
@@ -45,19 +46,8 @@ func mkdirPrivate(dir string) error {
 	return checkPrivate(dir)
 }
 
-// readLimited reads a whole file of at most max bytes.
+// readLimited reads a whole regular file of at most max bytes
+// (internal/localfile).
 func readLimited(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
-	}
-	return data, nil
+	return localfile.Read(path, max)
 }

@@ -23,6 +23,10 @@ const maxBundle = 1 << 20
 type bundleJSON struct {
 	Version int             `json:"version"`
 	Keys    []bundleKeyJSON `json:"keys"`
+	// Roots holds the trusted root.json of repositories, by repository
+	// name, so that a CI job with an empty home starts from a root the
+	// owners trust (never from the registry's word).
+	Roots map[string][]byte `json:"roots,omitempty"`
 }
 
 type bundleKeyJSON struct {
@@ -32,9 +36,13 @@ type bundleKeyJSON struct {
 	Private []byte  `json:"private"` // PKCS#8 DER
 }
 
-// Bundle is an opened export bundle: private keys in memory.
+// Bundle is an opened export bundle: private keys in memory, and the
+// trusted roots it carries.
 type Bundle struct {
 	Keys []BundleKey
+	// Roots are trusted root.json files by repository name
+	// ("registry.example.com/team/app"); nil when the bundle has none.
+	Roots map[string][]byte
 }
 
 // BundleKey is one key of a Bundle.
@@ -73,10 +81,16 @@ func (b *Bundle) ByName(name string) (BundleKey, bool) {
 // as cosign's key files) of {"version":1,"keys":[{"name","type","keyid",
 // "private": base64 PKCS#8 DER}]}. SIGNET_KEY takes it.
 func (s *Store) ExportBundle(ctx context.Context, names []string) ([]byte, error) {
+	return s.ExportBundleWithRoots(ctx, names, nil)
+}
+
+// ExportBundleWithRoots is ExportBundle with trusted root.json files, by
+// repository name, carried inside the encrypted bundle.
+func (s *Store) ExportBundleWithRoots(ctx context.Context, names []string, roots map[string][]byte) ([]byte, error) {
 	if len(names) == 0 {
 		return nil, inputErr(errors.New("no keys to export"))
 	}
-	b := bundleJSON{Version: bundleVersion}
+	b := bundleJSON{Version: bundleVersion, Roots: roots}
 	defer func() {
 		for _, k := range b.Keys {
 			clear(k.Private)
@@ -172,7 +186,12 @@ func parseBundle(plain []byte) (*Bundle, error) {
 	if err := json.Unmarshal(plain, &b); err != nil || b.Version != bundleVersion {
 		return nil, inputErr(errors.New("key bundle is corrupt: bad contents"))
 	}
-	out := &Bundle{}
+	out := &Bundle{Roots: b.Roots}
+	for repo, root := range b.Roots {
+		if !json.Valid(root) {
+			return nil, inputErr(fmt.Errorf("key bundle is corrupt: the root of %s is not JSON", truncate(repo)))
+		}
+	}
 	for _, k := range b.Keys {
 		parsed, err := parsePrivateDER("PRIVATE KEY", k.Private)
 		clear(k.Private)

@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"strings"
 
-	pivgo "github.com/go-piv/piv-go/v2/piv"
-
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/internal/pemcert"
 )
@@ -45,14 +43,13 @@ type Attestation struct {
 // ErrNoAttestation. A chain to no trusted root, or a certificate for
 // another card or slot: ErrUntrustedAttestation. Both are errkind.Key.
 func (y *YubiKey) Attest(ctx context.Context, slot Slot, roots *Roots) (*Attestation, error) {
-	ps, err := slot.pivSlot()
-	if err != nil {
+	if err := slot.check(); err != nil {
 		return nil, err
 	}
 	var slotCert, devCert *x509.Certificate
-	err = y.do(ctx, func(c card) error {
+	err := y.do(ctx, func(c card) error {
 		var err error
-		slotCert, devCert, err = y.attestationCerts(c, ps, slot)
+		slotCert, devCert, err = y.attestationCerts(c, slot)
 		return err
 	})
 	if err != nil {
@@ -63,18 +60,18 @@ func (y *YubiKey) Attest(ctx context.Context, slot Slot, roots *Roots) (*Attesta
 
 // attestationCerts reads the slot's attestation and the device's f9
 // certificate.
-func (y *YubiKey) attestationCerts(c card, ps pivgo.Slot, slot Slot) (slotCert, devCert *x509.Certificate, err error) {
-	slotCert, err = c.Attest(ps)
+func (y *YubiKey) attestationCerts(c card, slot Slot) (slotCert, devCert *x509.Certificate, err error) {
+	slotCert, err = c.Attest(slot)
 	if err != nil {
-		if !errors.Is(err, pivgo.ErrNotFound) {
+		if !errors.Is(err, errNotFound) {
 			if _, ok := statusOf(err); !ok {
 				return nil, nil, y.cardErr("reading the attestation of slot "+slot.String(), err)
 			}
 		}
 		why := "it holds no key generated on the device"
-		if info, ierr := c.KeyInfo(ps); ierr == nil && info.Origin == pivgo.OriginImported {
+		if info, ierr := c.KeyInfo(slot); ierr == nil && info.Origin == "imported" {
 			why = "its key was imported, not generated on the device"
-		} else if errors.Is(ierr, pivgo.ErrNotFound) {
+		} else if errors.Is(ierr, errNotFound) {
 			why = "it holds no key"
 		}
 		return nil, nil, newErr(errkind.Key, ErrNoAttestation, "YubiKey %d slot %s has no attestation: %s", y.serial, slot, why)

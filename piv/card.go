@@ -9,17 +9,18 @@ import (
 	"slices"
 	"strings"
 
-	pivgo "github.com/go-piv/piv-go/v2/piv"
-
 	"github.com/signet-dev/signet/internal/errkind"
 )
 
-// card is what signet uses of an open PIV card. piv-go's *piv.YubiKey is
-// the implementation; it reaches a real YubiKey, or the virtual one of
-// piv/pivsim, through libpcsclite and pcscd.
+// card is what signet uses of an open PIV card, in this package's own
+// types. pcsc.go adapts piv-go's *piv.YubiKey to it; that reaches a real
+// YubiKey, or the virtual one of piv/pivsim, through PC/SC (libpcsclite and
+// pcscd on Linux). Errors the card answers with keep their status word
+// (statusOf); a missing object is errNotFound and a refused PIN or PUK an
+// *authError.
 type card interface {
 	Close() error
-	Version() pivgo.Version
+	Version() Version
 	Serial() (uint32, error)
 
 	Retries() (int, error)
@@ -30,44 +31,48 @@ type card interface {
 	Reset() error
 
 	SetManagementKey(oldKey, newKey []byte) error
-	Metadata(pin string) (*pivgo.Metadata, error)
-	SetMetadata(key []byte, m *pivgo.Metadata) error
+	// ProtectedManagementKey reads the management key kept in
+	// PIN-protected data; nil when none is kept there.
+	ProtectedManagementKey(pin string) ([]byte, error)
+	// SetProtectedManagementKey keeps mk in PIN-protected data,
+	// authenticating with the management key key.
+	SetProtectedManagementKey(key, mk []byte) error
 
-	GenerateKey(key []byte, slot pivgo.Slot, opts pivgo.Key) (crypto.PublicKey, error)
-	KeyInfo(slot pivgo.Slot) (pivgo.KeyInfo, error)
-	Certificate(slot pivgo.Slot) (*x509.Certificate, error)
-	SetCertificate(key []byte, slot pivgo.Slot, cert *x509.Certificate) error
-	Attest(slot pivgo.Slot) (*x509.Certificate, error)
+	// GenerateKey makes an ECDSA P-256 key in slot.
+	GenerateKey(key []byte, slot Slot, pin PINPolicy, touch TouchPolicy) (crypto.PublicKey, error)
+	KeyInfo(slot Slot) (keyInfo, error)
+	Certificate(slot Slot) (*x509.Certificate, error)
+	SetCertificate(key []byte, slot Slot, cert *x509.Certificate) error
+	Attest(slot Slot) (*x509.Certificate, error)
 	AttestationCertificate() (*x509.Certificate, error)
-	PrivateKey(slot pivgo.Slot, public crypto.PublicKey, auth pivgo.KeyAuth) (crypto.PrivateKey, error)
+	// PrivateKey returns the key in slot as a signer that sends no PIN:
+	// the caller verifies it first when the key's policy needs it.
+	PrivateKey(slot Slot, public crypto.PublicKey) (crypto.Signer, error)
 }
 
-var _ card = (*pivgo.YubiKey)(nil)
+// keyInfo is what the card says about the key in a slot (firmware 5.3 and
+// later).
+type keyInfo struct {
+	Algorithm   string // e.g. "ECCP256"; "" when unknown
+	PINPolicy   PINPolicy
+	TouchPolicy TouchPolicy
+	Origin      string // "generated" or "imported"; "" when unknown
+	Public      crypto.PublicKey
+}
+
+// The factory PIN, PUK and management key of a YubiKey.
+const (
+	defaultPIN = "123456"
+	defaultPUK = "12345678"
+)
+
+var defaultManagementKey = []byte{1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8}
 
 // CardInfo describes one attached YubiKey.
 type CardInfo struct {
 	Serial  uint32
 	Reader  string // PC/SC reader name
 	Version Version
-}
-
-// openCard opens the card in reader and reads its serial.
-func openCard(reader string) (card, uint32, error) {
-	yk, err := pivgo.Open(reader)
-	if err != nil {
-		return nil, 0, err
-	}
-	serial, err := yk.Serial()
-	if err != nil {
-		yk.Close()
-		return nil, 0, fmt.Errorf("reading serial: %w", err)
-	}
-	return yk, serial, nil
-}
-
-func versionOf(c card) Version {
-	v := c.Version()
-	return Version{Major: v.Major, Minor: v.Minor, Patch: v.Patch}
 }
 
 // busy is a reader whose card could not be opened, for error messages.
@@ -81,12 +86,15 @@ type busy struct {
 // Readers with no card are skipped; readers whose card another program
 // holds are returned.
 func scan(f func(c card, info CardInfo) (keep bool)) ([]busy, error) {
-	readers, err := pivgo.Cards()
+	names, err := readers()
+	if errors.Is(err, ErrNoYubiKeySupport) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, errkind.Mark(errkind.Key, fmt.Errorf("listing smart card readers (is pcscd running?): %w", err))
 	}
 	var skipped []busy
-	for _, r := range readers {
+	for _, r := range names {
 		c, serial, err := openCard(r)
 		if err != nil {
 			if !noCard(err) {
@@ -94,7 +102,7 @@ func scan(f func(c card, info CardInfo) (keep bool)) ([]busy, error) {
 			}
 			continue
 		}
-		if !f(c, CardInfo{Serial: serial, Reader: r, Version: versionOf(c)}) {
+		if !f(c, CardInfo{Serial: serial, Reader: r, Version: c.Version()}) {
 			c.Close()
 		}
 	}
@@ -104,7 +112,7 @@ func scan(f func(c card, info CardInfo) (keep bool)) ([]busy, error) {
 // noCard reports whether opening a reader failed because it is empty or
 // holds something that is not a PIV card.
 func noCard(err error) bool {
-	if errors.Is(err, pivgo.ErrNotFound) {
+	if errors.Is(err, errNotFound) {
 		return true
 	}
 	msg := err.Error()

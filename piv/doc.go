@@ -10,6 +10,12 @@
 // card or attestation problem is errkind.Key; a bad slot or several cards
 // with no serial chosen is errkind.Input.
 //
+// piv-go is reached only through pcsc.go, built with cgo (libpcsclite on
+// Linux, the PCSC framework on macOS) or on Windows (winscard.dll, no cgo);
+// elsewhere pcsc_none.go takes its place, Supported is false and every card
+// operation fails with ErrNoYubiKeySupport, so signet still builds and does
+// everything but YubiKeys.
+//
 // One YubiKey value owns one open card (PC/SC exclusive access) for the
 // length of a command. It serialises calls with a mutex, asks for the PIN at
 // most once, never retries a wrong PIN, and reopens the card by serial when

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	pivgo "github.com/go-piv/piv-go/v2/piv"
-
 	"github.com/signet-dev/signet/internal/errkind"
 )
 
@@ -47,7 +45,31 @@ var (
 	ErrNotSetUp = errors.New("management key unavailable")
 	// ErrKeyMismatch: the key in the slot is not the expected one.
 	ErrKeyMismatch = errors.New("key in slot does not match")
+	// ErrNoYubiKeySupport: this signet was built without PC/SC (without
+	// cgo, see Supported), so it cannot reach any YubiKey. errkind.Key.
+	ErrNoYubiKeySupport = errors.New("built without YubiKey support")
 )
+
+// errNotFound: the card holds no such object, key or application.
+var errNotFound = errors.New("data object or application not found")
+
+// notFoundError is a card's "not found" answer: errors.Is(err,
+// errNotFound), with the answer (and its status word) kept as the cause.
+type notFoundError struct{ cause error }
+
+func (e *notFoundError) Error() string        { return e.cause.Error() }
+func (e *notFoundError) Is(target error) bool { return target == errNotFound }
+func (e *notFoundError) Unwrap() error        { return e.cause }
+
+// authError is the card refusing a PIN or PUK, with the tries left (0:
+// blocked).
+type authError struct {
+	retries int
+	cause   error
+}
+
+func (e *authError) Error() string { return e.cause.Error() }
+func (e *authError) Unwrap() error { return e.cause }
 
 // kindErr wraps a sentinel with a message and a kind: errors.Is finds the
 // sentinel, errkind.Of the kind, and Error() is the message alone.
@@ -97,9 +119,9 @@ func statusOf(err error) (uint16, bool) {
 // authRetries reports whether err is the card refusing a PIN or PUK, and
 // how many tries are left (0: blocked).
 func authRetries(err error) (int, bool) {
-	var ae pivgo.AuthErr
+	var ae *authError
 	if errors.As(err, &ae) {
-		return ae.Retries, true
+		return ae.retries, true
 	}
 	return 0, false
 }

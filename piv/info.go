@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto"
 	"errors"
-
-	pivgo "github.com/go-piv/piv-go/v2/piv"
 )
 
 // Info is what `signet yubikey info` shows about a card.
@@ -71,59 +69,30 @@ func allSlots() []Slot {
 
 // slotInfo reads one slot; ok is false when it is empty.
 func (y *YubiKey) slotInfo(c card, s Slot) (SlotInfo, bool, error) {
-	ps, err := s.pivSlot()
-	if err != nil {
+	if err := s.check(); err != nil {
 		return SlotInfo{}, false, err
 	}
 	si := SlotInfo{Slot: s}
-	cert, cerr := c.Certificate(ps)
+	cert, cerr := c.Certificate(s)
 	if cerr == nil {
 		si.Subject, si.Public = cert.Subject.String(), cert.PublicKey
-	} else if !errors.Is(cerr, pivgo.ErrNotFound) && isTransport(cerr) {
+	} else if !errors.Is(cerr, errNotFound) && isTransport(cerr) {
 		return SlotInfo{}, false, y.cardErr("reading slot "+s.String(), cerr)
 	}
 	if !y.version.atLeast(5, 3, 0) {
 		return si, cerr == nil, nil
 	}
-	ki, err := c.KeyInfo(ps)
-	if errors.Is(err, pivgo.ErrNotFound) {
+	ki, err := c.KeyInfo(s)
+	if errors.Is(err, errNotFound) {
 		return SlotInfo{}, false, nil
 	}
 	if err != nil {
 		return SlotInfo{}, false, y.cardErr("reading slot "+s.String(), err)
 	}
-	si.Algorithm = algorithmName(ki.Algorithm)
-	si.PINPolicy, si.TouchPolicy = pinPolicyOf(ki.PINPolicy), touchPolicyOf(ki.TouchPolicy)
-	switch ki.Origin {
-	case pivgo.OriginGenerated:
-		si.Origin = "generated"
-	case pivgo.OriginImported:
-		si.Origin = "imported"
-	}
-	if ki.PublicKey != nil {
-		si.Public = ki.PublicKey
+	si.Algorithm, si.Origin = ki.Algorithm, ki.Origin
+	si.PINPolicy, si.TouchPolicy = ki.PINPolicy, ki.TouchPolicy
+	if ki.Public != nil {
+		si.Public = ki.Public
 	}
 	return si, true, nil
-}
-
-func algorithmName(a pivgo.Algorithm) string {
-	switch a {
-	case pivgo.AlgorithmEC256:
-		return "ECCP256"
-	case pivgo.AlgorithmEC384:
-		return "ECCP384"
-	case pivgo.AlgorithmEd25519:
-		return "ED25519"
-	case pivgo.AlgorithmX25519:
-		return "X25519"
-	case pivgo.AlgorithmRSA1024:
-		return "RSA1024"
-	case pivgo.AlgorithmRSA2048:
-		return "RSA2048"
-	case pivgo.AlgorithmRSA3072:
-		return "RSA3072"
-	case pivgo.AlgorithmRSA4096:
-		return "RSA4096"
-	}
-	return ""
 }

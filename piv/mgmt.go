@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 
-	pivgo "github.com/go-piv/piv-go/v2/piv"
-
 	"github.com/signet-dev/signet/internal/errkind"
 )
 
@@ -29,26 +27,26 @@ func (y *YubiKey) managementKey(ctx context.Context, c card, cfg SetupConfig) (m
 	if err != nil {
 		return nil, false, err
 	}
-	md, err := c.Metadata(pin.Value)
+	mk, err = c.ProtectedManagementKey(pin.Value)
 	if err != nil {
 		if n, ok := authRetries(err); ok {
-			y.pin, y.pinErr = nil, y.wrongPINErr(n)
+			y.pin, y.pinErr, y.verified = nil, y.wrongPINErr(n), false
 			return nil, false, y.pinErr
 		}
 		return nil, false, y.cardErr("reading PIN-protected data", err)
 	}
-	if md.ManagementKey == nil {
+	if mk == nil {
 		return nil, false, newErr(errkind.Key, ErrNotSetUp,
 			"YubiKey %d was set up by another tool: its management key is not kept in PIN-protected data (store it there with 'ykman piv access change-management-key --generate --protect', or reset the card)", y.serial)
 	}
-	return *md.ManagementKey, false, nil
+	return mk, false, nil
 }
 
 // defaultManagementKey reports whether the management key is the factory
 // one, by authenticating with it: setting the default key to itself
 // changes nothing, and a refused authentication has no retry counter.
 func (y *YubiKey) defaultManagementKey(c card) (bool, error) {
-	err := c.SetManagementKey(pivgo.DefaultManagementKey, pivgo.DefaultManagementKey)
+	err := c.SetManagementKey(defaultManagementKey, defaultManagementKey)
 	if err == nil {
 		return true, nil
 	}
@@ -67,17 +65,17 @@ func (y *YubiKey) initialize(c card, cfg SetupConfig) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkNew("PIN", newPIN, pivgo.DefaultPIN); err != nil {
+	if err := checkNew("PIN", newPIN, defaultPIN); err != nil {
 		return nil, err
 	}
 	newPUK, err := cfg.NewPUK()
 	if err != nil {
 		return nil, err
 	}
-	if err := checkNew("PUK", newPUK, pivgo.DefaultPUK); err != nil {
+	if err := checkNew("PUK", newPUK, defaultPUK); err != nil {
 		return nil, err
 	}
-	if err := c.SetPIN(pivgo.DefaultPIN, newPIN); err != nil {
+	if err := c.SetPIN(defaultPIN, newPIN); err != nil {
 		if n, ok := authRetries(err); ok {
 			return nil, newErr(errkind.Key, ErrNotSetUp,
 				"YubiKey %d has the factory management key but not the factory PIN (%s left): set it up with the tool that changed it, or reset it with 'signet yubikey reset'", y.serial, tries(n))
@@ -85,7 +83,7 @@ func (y *YubiKey) initialize(c card, cfg SetupConfig) ([]byte, error) {
 		return nil, y.cardErr("setting the PIN", err)
 	}
 	y.pin, y.pinErr = &PIN{Value: newPIN}, nil
-	if err := c.SetPUK(pivgo.DefaultPUK, newPUK); err != nil {
+	if err := c.SetPUK(defaultPUK, newPUK); err != nil {
 		if n, ok := authRetries(err); ok {
 			return nil, newErr(errkind.Key, ErrNotSetUp,
 				"YubiKey %d: the PIN is now the new one, but the PUK is not the factory one (%s left): change it with 'signet yubikey set-puk' and run setup again", y.serial, tries(n))
@@ -100,10 +98,10 @@ func (y *YubiKey) initialize(c card, cfg SetupConfig) ([]byte, error) {
 	}
 	// Store the new key first: if changing it then fails, the card still
 	// has the default key and setup can simply run again.
-	if err := c.SetMetadata(pivgo.DefaultManagementKey, &pivgo.Metadata{ManagementKey: &mk}); err != nil {
+	if err := c.SetProtectedManagementKey(defaultManagementKey, mk); err != nil {
 		return nil, y.cardErr("storing the management key in PIN-protected data", err)
 	}
-	if err := c.SetManagementKey(pivgo.DefaultManagementKey, mk); err != nil {
+	if err := c.SetManagementKey(defaultManagementKey, mk); err != nil {
 		return nil, y.cardErr("setting the management key", err)
 	}
 	return mk, nil
@@ -121,8 +119,8 @@ func checkNew(what, v, factory string) error {
 
 // setupAttestation verifies the new key's attestation into res. Without
 // RequireAttestation a failure is kept in res.AttestationErr instead.
-func (y *YubiKey) setupAttestation(c card, ps pivgo.Slot, cfg SetupConfig, res *SetupResult) error {
-	a, err := y.verifyNew(c, ps, cfg.Roots, res)
+func (y *YubiKey) setupAttestation(c card, cfg SetupConfig, res *SetupResult) error {
+	a, err := y.verifyNew(c, cfg.Roots, res)
 	if err != nil {
 		if cfg.RequireAttestation {
 			return err
@@ -134,11 +132,11 @@ func (y *YubiKey) setupAttestation(c card, ps pivgo.Slot, cfg SetupConfig, res *
 	return nil
 }
 
-func (y *YubiKey) verifyNew(c card, ps pivgo.Slot, roots *Roots, res *SetupResult) (*Attestation, error) {
+func (y *YubiKey) verifyNew(c card, roots *Roots, res *SetupResult) (*Attestation, error) {
 	if roots == nil {
 		return nil, newErr(errkind.Key, ErrUntrustedAttestation, "no attestation roots given")
 	}
-	slotCert, devCert, err := y.attestationCerts(c, ps, res.Slot)
+	slotCert, devCert, err := y.attestationCerts(c, res.Slot)
 	if err != nil {
 		return nil, err
 	}

@@ -1,3 +1,5 @@
+//go:build cgo || windows
+
 package piv_test
 
 import (
@@ -249,6 +251,72 @@ func TestWrongPINSaysTriesLeftAndIsNeverRetried(t *testing.T) {
 	}
 	if n, err := yk.PINRetries(context.Background()); err != nil || n != 2 {
 		t.Fatalf("PIN retries %d, %v; want 2 (not blocked by signet)", n, err)
+	}
+}
+
+// signOnce opens the card with pin, signs one message with the key of
+// setup and closes the card, as one signet command does.
+func (c *card) signOnce(t *testing.T, res *piv.SetupResult, pin *pinCounter) error {
+	t.Helper()
+	yk := c.open(t, pin)
+	defer yk.Close()
+	s, err := yk.Signer(context.Background(), piv.SlotSignature, res.Public, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.SignMessage(strings.NewReader("m"))
+	return err
+}
+
+// rememberingCard sets up a card, keeps it powered (pcscd would power it
+// down about a second after the last program closed it), signs once with
+// the right PIN as one command does, and checks that the card kept that
+// PIN verified, as a YubiKey 5 does across connections; without that the
+// tests below would prove nothing. Counters start from zero.
+func rememberingCard(t *testing.T) (*card, *piv.SetupResult) {
+	t.Helper()
+	c := needCard(t)
+	res := c.setup(t)
+	if err := c.env.Client.KeepPower(context.Background(), c.serial, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.signOnce(t, res, &pinCounter{pin: testPIN}); err != nil {
+		t.Fatal(err)
+	}
+	yk := c.open(t, nil)
+	n, err := yk.PINRetries(context.Background())
+	yk.Close()
+	if err != nil || n != -1 {
+		t.Fatalf("PIN retries %d, %v; want -1: the card should keep the PIN verified across connections, as a YubiKey 5 does", n, err)
+	}
+	c.resetCounters(t)
+	return c, res
+}
+
+func TestWrongPINFailsThoughTheCardKeptTheLastCommandsPINVerified(t *testing.T) {
+	c, res := rememberingCard(t)
+	err := c.signOnce(t, res, &pinCounter{pin: "999999", fromEnv: true})
+	wantErr(t, err, piv.ErrWrongPIN, errkind.Key, "2 tries left")
+	if _, sigs, _, failures := c.counters(t); failures != 1 || sigs != 0 {
+		t.Fatalf("%d PIN failures, %d signatures; want 1 try spent and no signature", failures, sigs)
+	}
+}
+
+func TestEachCommandVerifiesThePINOnceItself(t *testing.T) {
+	c, res := rememberingCard(t)
+	pin := &pinCounter{pin: testPIN}
+	yk := c.open(t, pin)
+	s, err := yk.Signer(context.Background(), piv.SlotSignature, res.Public, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := s.SignMessage(strings.NewReader("m")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, sigs, verifications, _ := c.counters(t); verifications != 1 || sigs != 2 || pin.calls != 1 {
+		t.Fatalf("%d PIN verifications, %d signatures, PIN asked %d times; want 1, 2, 1", verifications, sigs, pin.calls)
 	}
 }
 

@@ -59,21 +59,28 @@ func (y *YubiKey) getPIN(ctx context.Context) (PIN, error) {
 	return p, nil
 }
 
-// login verifies the PIN unless the session has it verified already; with
-// always it verifies it again (keys with the "always" PIN policy need a
-// VERIFY right before each signature). It never sends a PIN the card
-// refused before, and refuses a PIN from the environment when one try is
-// left. Call it under y.mu (inside do).
+// login verifies the PIN once per connection of this YubiKey (the first
+// time a key needs it), and again before each signature with always (keys
+// with the "always" PIN policy need a VERIFY right before each one). It
+// never relies on a verification it did not make: a YubiKey 5 keeps the
+// PIN verified across connections, so the card's answer to an empty
+// VERIFY may come from another process, and taking it would let a wrong
+// or missing PIN through. It never sends a PIN the card refused before,
+// and refuses a PIN from the environment when one try is left. Call it
+// under y.mu (inside do).
 func (y *YubiKey) login(ctx context.Context, c card, always bool) error {
 	if y.pinErr != nil {
 		return y.pinErr
 	}
+	if y.verified && !always {
+		return nil
+	}
+	// verified, when this process has not verified the PIN on this
+	// connection, is another process's verification that the card kept.
+	// It means the last VERIFY succeeded, which restored the tries.
 	left, verified, err := pinStatus(c)
 	if err != nil {
 		return y.cardErr("reading the PIN status", err)
-	}
-	if verified && !always {
-		return nil
 	}
 	if !verified && left == 0 {
 		y.pinErr = y.blockedErr()
@@ -88,6 +95,7 @@ func (y *YubiKey) login(ctx context.Context, c card, always bool) error {
 			"YubiKey %d has one PIN try left, so signet will not use a PIN from the environment: unset SIGNET_PIN and type it at the prompt", y.serial)
 		return y.pinErr
 	}
+	y.verified = false
 	if err := c.VerifyPIN(pin.Value); err != nil {
 		if n, ok := authRetries(err); ok {
 			y.pin = nil
@@ -96,6 +104,7 @@ func (y *YubiKey) login(ctx context.Context, c card, always bool) error {
 		}
 		return y.cardErr("verifying the PIN", err)
 	}
+	y.verified = true
 	return nil
 }
 
@@ -159,7 +168,7 @@ func (y *YubiKey) SetPIN(ctx context.Context, oldPIN, newPIN string) error {
 			}
 			return y.cardErr("changing the PIN", err)
 		}
-		y.pin, y.pinErr = nil, nil
+		y.pin, y.pinErr, y.verified = nil, nil, false
 		return nil
 	})
 }
@@ -199,7 +208,7 @@ func (y *YubiKey) Unblock(ctx context.Context, puk, newPIN string) error {
 			}
 			return y.cardErr("unblocking the PIN", err)
 		}
-		y.pin, y.pinErr = nil, nil
+		y.pin, y.pinErr, y.verified = nil, nil, false
 		return nil
 	})
 }
@@ -216,7 +225,7 @@ func (y *YubiKey) Reset(ctx context.Context, confirmed bool) error {
 		if err := c.Reset(); err != nil {
 			return y.cardErr("resetting the PIV applet", err)
 		}
-		y.pin, y.pinErr = nil, nil
+		y.pin, y.pinErr, y.verified = nil, nil, false
 		clear(y.noticed)
 		return nil
 	})

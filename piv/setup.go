@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	pivgo "github.com/go-piv/piv-go/v2/piv"
-
 	"github.com/signet-dev/signet/internal/errkind"
 )
 
@@ -84,8 +82,7 @@ func (y *YubiKey) Setup(ctx context.Context, cfg SetupConfig) (*SetupResult, err
 			return err
 		}
 		res.Initialized = fresh
-		ps, _ := slot.pivSlot()
-		pub, err := c.GenerateKey(mk, ps, pivgo.Key{Algorithm: pivgo.AlgorithmEC256, PINPolicy: cfg.PINPolicy.piv(), TouchPolicy: cfg.TouchPolicy.piv()})
+		pub, err := c.GenerateKey(mk, slot, cfg.PINPolicy, cfg.TouchPolicy)
 		if err != nil {
 			return y.cardErr("generating a key in slot "+slot.String(), err)
 		}
@@ -95,10 +92,10 @@ func (y *YubiKey) Setup(ctx context.Context, cfg SetupConfig) (*SetupResult, err
 		if err != nil {
 			return keyErr("YubiKey %d: making the slot certificate: %w", y.serial, err)
 		}
-		if err := c.SetCertificate(mk, ps, cert); err != nil {
+		if err := c.SetCertificate(mk, slot, cert); err != nil {
 			return y.cardErr("writing the certificate of slot "+slot.String(), err)
 		}
-		return y.setupAttestation(c, ps, cfg, res)
+		return y.setupAttestation(c, cfg, res)
 	})
 	if err != nil {
 		return nil, err
@@ -133,7 +130,7 @@ func (cfg *SetupConfig) defaults() error {
 func (y *YubiKey) checkDevice(c card, roots *Roots) error {
 	dev, err := c.AttestationCertificate()
 	if err != nil {
-		if _, ok := statusOf(err); ok || errors.Is(err, pivgo.ErrNotFound) {
+		if _, ok := statusOf(err); ok || errors.Is(err, errNotFound) {
 			return newErr(errkind.Key, ErrNoAttestation, "YubiKey %d has no attestation certificate (firmware %s); pass --require-attestation=false to use it anyway", y.serial, y.version)
 		}
 		return y.cardErr("reading the device attestation certificate", err)
@@ -179,19 +176,19 @@ func (y *YubiKey) chooseSlot(c card, want Slot, force bool) (Slot, error) {
 // occupied reports whether slot holds a key (or, on firmware before 5.3,
 // which cannot say, a certificate).
 func (y *YubiKey) occupied(c card, s Slot) (bool, error) {
-	ps, err := s.pivSlot()
-	if err != nil {
+	if err := s.check(); err != nil {
 		return false, err
 	}
+	var err error
 	if y.version.atLeast(5, 3, 0) {
-		_, err = c.KeyInfo(ps)
+		_, err = c.KeyInfo(s)
 	} else {
-		_, err = c.Certificate(ps)
+		_, err = c.Certificate(s)
 	}
 	switch {
 	case err == nil:
 		return true, nil
-	case errors.Is(err, pivgo.ErrNotFound):
+	case errors.Is(err, errNotFound):
 		return false, nil
 	}
 	return false, y.cardErr("reading slot "+s.String(), err)

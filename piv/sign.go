@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 
-	pivgo "github.com/go-piv/piv-go/v2/piv"
 	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/signet-dev/signet/internal/errkind"
@@ -34,7 +33,6 @@ type Signer interface {
 type cardSigner struct {
 	y       *YubiKey
 	slot    Slot
-	ps      pivgo.Slot
 	pub     *ecdsa.PublicKey
 	pin     PINPolicy
 	touch   TouchPolicy // "" when the firmware cannot say
@@ -53,12 +51,11 @@ var (
 // purpose completes the touch notice: "Touch your YubiKey 12345678 to sign
 // <purpose>", for example "targets for registry.example.com/team/app".
 func (y *YubiKey) Signer(ctx context.Context, slot Slot, want crypto.PublicKey, purpose string) (Signer, error) {
-	ps, err := slot.pivSlot()
-	if err != nil {
+	if err := slot.check(); err != nil {
 		return nil, err
 	}
-	s := &cardSigner{y: y, slot: slot, ps: ps, purpose: purpose}
-	err = y.do(ctx, func(c card) error {
+	s := &cardSigner{y: y, slot: slot, purpose: purpose}
+	err := y.do(ctx, func(c card) error {
 		si, ok, err := y.slotInfo(c, slot)
 		if err != nil {
 			return err
@@ -146,13 +143,9 @@ func (s *cardSigner) sign(ctx context.Context, digest []byte) ([]byte, error) {
 			}
 		}
 		// The PIN is handled above, so piv-go only sends the signature.
-		priv, err := c.PrivateKey(s.ps, s.pub, pivgo.KeyAuth{PINPolicy: pivgo.PINPolicyNever})
+		cs, err := c.PrivateKey(s.slot, s.pub)
 		if err != nil {
 			return y.cardErr("opening the key in slot "+s.slot.String(), err)
-		}
-		cs, ok := priv.(crypto.Signer)
-		if !ok {
-			return keyErr("YubiKey %d slot %s cannot sign", y.serial, s.slot)
 		}
 		sig, err = cs.Sign(rand.Reader, digest, crypto.SHA256)
 		if err == nil {
@@ -164,6 +157,7 @@ func (s *cardSigner) sign(ctx context.Context, digest []byte) ([]byte, error) {
 				return newErr(errkind.Key, ErrNotTouched,
 					"the YubiKey %d was not touched: touch it when it blinks after the notice, and run the command again", y.serial)
 			}
+			y.verified = false
 			return keyErr("YubiKey %d refused to sign with slot %s: the PIN is not verified", y.serial, s.slot)
 		}
 		return y.cardErr("signing with slot "+s.slot.String(), err)

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	pivgo "github.com/go-piv/piv-go/v2/piv"
-
 	"github.com/signet-dev/signet/internal/errkind"
 )
 
@@ -52,22 +50,12 @@ func (s Slot) Retired() bool { return s >= firstRetired && s <= lastRetired }
 // write it ("9c", "82").
 func (s Slot) String() string { return fmt.Sprintf("%02x", uint8(s)) }
 
-// pivSlot returns piv-go's slot.
-func (s Slot) pivSlot() (pivgo.Slot, error) {
-	switch s {
-	case SlotAuthentication:
-		return pivgo.SlotAuthentication, nil
-	case SlotSignature:
-		return pivgo.SlotSignature, nil
-	case SlotKeyManagement:
-		return pivgo.SlotKeyManagement, nil
-	case SlotCardAuthentication:
-		return pivgo.SlotCardAuthentication, nil
+// check refuses a slot signet does not use (errkind.Input).
+func (s Slot) check() error {
+	if !s.valid() {
+		return errkind.Mark(errkind.Input, fmt.Errorf("invalid PIV slot %s", s))
 	}
-	if ps, ok := pivgo.RetiredKeyManagementSlot(uint32(s)); ok && s.Retired() {
-		return ps, nil
-	}
-	return pivgo.Slot{}, errkind.Mark(errkind.Input, fmt.Errorf("invalid PIV slot %s", s))
+	return nil
 }
 
 // candidateSlots is the order in which Setup picks a slot when none is
@@ -117,56 +105,6 @@ func ParseTouchPolicy(s string) (TouchPolicy, error) {
 		return p, nil
 	}
 	return "", errkind.Mark(errkind.Input, fmt.Errorf("invalid touch policy %q: want always, cached or never", s))
-}
-
-func (p PINPolicy) piv() pivgo.PINPolicy {
-	switch p {
-	case PINNever:
-		return pivgo.PINPolicyNever
-	case PINAlways:
-		return pivgo.PINPolicyAlways
-	}
-	return pivgo.PINPolicyOnce
-}
-
-func (p TouchPolicy) piv() pivgo.TouchPolicy {
-	switch p {
-	case TouchNever:
-		return pivgo.TouchPolicyNever
-	case TouchCached:
-		return pivgo.TouchPolicyCached
-	}
-	return pivgo.TouchPolicyAlways
-}
-
-// pinPolicyOf names piv-go's PIN policy; "" when unknown.
-func pinPolicyOf(p pivgo.PINPolicy) PINPolicy {
-	switch p {
-	case pivgo.PINPolicyNever:
-		return PINNever
-	case pivgo.PINPolicyOnce:
-		return PINOnce
-	case pivgo.PINPolicyAlways:
-		return PINAlways
-	case pivgo.PINPolicyMatchOnce:
-		return "match-once"
-	case pivgo.PINPolicyMatchAlways:
-		return "match-always"
-	}
-	return ""
-}
-
-// touchPolicyOf names piv-go's touch policy; "" when unknown.
-func touchPolicyOf(p pivgo.TouchPolicy) TouchPolicy {
-	switch p {
-	case pivgo.TouchPolicyNever:
-		return TouchNever
-	case pivgo.TouchPolicyAlways:
-		return TouchAlways
-	case pivgo.TouchPolicyCached:
-		return TouchCached
-	}
-	return ""
 }
 
 // Version is a YubiKey firmware version.

@@ -70,6 +70,10 @@ type YubiKey struct {
 
 	pin    *PIN  // the PIN obtained from opts.pin, once
 	pinErr error // why the PIN can no longer be used (wrong, blocked)
+	// verified is set once this YubiKey verified the PIN on the current
+	// connection c; a verification the card kept from another process
+	// never counts (login).
+	verified bool
 	// noticed remembers the slots with the cached touch policy whose
 	// touch notice was already shown in this command.
 	noticed map[Slot]bool
@@ -109,7 +113,7 @@ func (y *YubiKey) Close() error {
 	y.mu.Lock()
 	defer y.mu.Unlock()
 	y.closed = true
-	y.pin = nil
+	y.pin, y.verified = nil, false
 	if y.c == nil {
 		return nil
 	}
@@ -142,12 +146,12 @@ func (y *YubiKey) do(ctx context.Context, f func(c card) error) error {
 			}
 			return err
 		}
-		y.c, y.reader = c, info.Reader
+		y.c, y.reader, y.verified = c, info.Reader, false
 	}
 	err := f(y.c)
 	if errors.Is(err, ErrCardRemoved) || isTransport(err) {
 		y.c.Close()
-		y.c = nil
+		y.c, y.verified = nil, false
 		if !errors.Is(err, ErrCardRemoved) {
 			err = y.removedErr(err)
 		}

@@ -44,6 +44,7 @@ type options struct {
 	// manifestCache is WithManifestCache's directory; "" for none.
 	manifestCache string
 	timeout       time.Duration
+	minRate       TransferRate
 	retry         RetryPolicy
 	settle        time.Duration
 }
@@ -130,6 +131,37 @@ func WithRequestTimeout(d time.Duration) Option {
 	}
 }
 
+// TransferRate is the slowest a registry may send an answer's body: once
+// Grace has passed since the answer came, the request fails as soon as
+// fewer than BytesPerSecond bytes a second of the body have arrived on
+// average. With the request timeout, which bounds the wait for the
+// answer, it makes the overall deadline of every request: an answer of n
+// bytes takes at most max(Grace, n/BytesPerSecond) to arrive, so a
+// registry that sends a byte now and then to defeat the request timeout
+// still fails.
+type TransferRate struct {
+	BytesPerSecond int64
+	Grace          time.Duration
+}
+
+// DefaultMinTransferRate is what a Client uses without
+// WithMinTransferRate: 4 KiB/s on average after 30 s.
+func DefaultMinTransferRate() TransferRate {
+	return TransferRate{BytesPerSecond: 4 << 10, Grace: 30 * time.Second}
+}
+
+// WithMinTransferRate sets the slowest a request may move data (default
+// DefaultMinTransferRate()). A failure for being too slow is not retried.
+func WithMinTransferRate(r TransferRate) Option {
+	return func(o *options) error {
+		if r.BytesPerSecond <= 0 || r.Grace <= 0 {
+			return fmt.Errorf("minimum transfer rate %d bytes/s after %s is not positive", r.BytesPerSecond, r.Grace)
+		}
+		o.minRate = r
+		return nil
+	}
+}
+
 // New returns a Client configured by opts.
 func New(opts ...Option) (*Client, error) {
 	o := options{
@@ -139,6 +171,7 @@ func New(opts ...Option) (*Client, error) {
 		maxMetadata: DefaultMaxMetadataSize,
 		maxManifest: DefaultMaxManifestSize,
 		timeout:     DefaultRequestTimeout,
+		minRate:     DefaultMinTransferRate(),
 		retry:       DefaultRetryPolicy(),
 		settle:      DefaultSettleDelay,
 	}
@@ -152,6 +185,7 @@ func New(opts ...Option) (*Client, error) {
 		next:        o.transport,
 		insecure:    o.insecure,
 		timeout:     o.timeout,
+		minRate:     o.minRate,
 		maxManifest: o.maxManifest,
 	}}
 	return c, nil

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -247,5 +248,41 @@ func TestUserAgentIsSentWithEveryRequest(t *testing.T) {
 		if !strings.Contains(ua, "signet-test/1.0") {
 			t.Fatalf("request with User-Agent %q", ua)
 		}
+	}
+}
+
+// TestSlowDripRegistryFailsAtTheMinimumRateAndIsNotRetried: a registry
+// that sends a byte now and then defeats the request timeout, which every
+// byte resets; the minimum transfer rate ends the request anyway, once.
+func TestSlowDripRegistryFailsAtTheMinimumRateAndIsNotRetried(t *testing.T) {
+	var manifestRequests atomic.Int32
+	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/" {
+			return
+		}
+		manifestRequests.Add(1)
+		w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+		w.Header().Set("Content-Length", "1862")
+		w.WriteHeader(http.StatusOK)
+		for range 1862 {
+			if _, err := w.Write([]byte{'{'}); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-time.After(100 * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+		}
+	}))
+	c := newClient(t, WithRequestTimeout(5*time.Second), fastRetry,
+		WithMinTransferRate(TransferRate{BytesPerSecond: 1 << 10, Grace: 500 * time.Millisecond}))
+	_, err := c.Resolve(context.Background(), parseTag(t, host+"/app:v1"))
+	if !errkind.Is(err, errkind.Registry) || !strings.Contains(err.Error(), "slower than the minimum") {
+		t.Fatalf("Resolve against a slow-drip registry: err = %v, want a registry error about the transfer rate", err)
+	}
+	if n := manifestRequests.Load(); n != 1 {
+		t.Fatalf("%d manifest requests, want 1: a slow registry is not asked again", n)
 	}
 }

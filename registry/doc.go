@@ -5,6 +5,8 @@
 //
 // A Client does the network work, on go-containerregistry. Every request
 // has a timeout (no answer or no data moving for WithRequestTimeout) and
+// an overall deadline (a minimum average transfer rate after a grace
+// period, WithMinTransferRate), and
 // every read is bounded before it starts: manifests by WithMaxManifestSize,
 // metadata files by WithMaxMetadataSize and by the size their layer
 // declares. Plain HTTP is used for loopback registries, or everywhere with

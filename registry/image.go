@@ -15,9 +15,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/localfile"
 )
 
 // RefNameAnnotation names a manifest in an OCI layout's index.json.
@@ -31,27 +31,31 @@ type source struct {
 
 var digestSuffix = regexp.MustCompile(`:sha256:[0-9a-f]{64}$`)
 
-// openSource opens SOURCE: "oci:DIR[:REF]" or "tar:FILE".
-func openSource(src string) (source, error) {
+// openSource opens SOURCE: "oci:DIR[:REF]" or "tar:FILE". The JSON files
+// read whole (a layout's index.json and the manifest chosen, a tarball's
+// manifest.json and configs) are bounded by limit.
+func openSource(src string, limit int64) (source, error) {
 	if dir, ok := strings.CutPrefix(src, "oci:"); ok {
-		return openLayout(dir)
+		return openLayout(dir, limit)
 	}
 	if file, ok := strings.CutPrefix(src, "tar:"); ok {
-		img, err := tarball.ImageFromPath(file, nil)
-		if err != nil && strings.Contains(err.Error(), "manifest.json") {
+		img, err := openTarball(file, limit)
+		switch {
+		case err == nil:
+			return source{img: img}, nil
+		case errors.Is(err, ErrTooLarge), errors.Is(err, localfile.ErrNotRegular), errors.Is(err, fs.ErrNotExist):
+			return source{}, err // they name the file
+		case strings.Contains(err.Error(), "manifest.json"):
 			return source{}, fmt.Errorf("%s is not a docker save tarball (for an OCI layout tarball, extract it and use oci:DIR): %w", file, err)
 		}
-		if err != nil {
-			return source{}, fmt.Errorf("reading %s: %w", file, err)
-		}
-		return source{img: img}, nil
+		return source{}, fmt.Errorf("reading %s: %w", file, err)
 	}
 	return source{}, fmt.Errorf("image source %q: use oci:DIR[:REF] or tar:FILE", src)
 }
 
 // openLayout opens "DIR[:REF]": DIR itself when it is a directory, else
 // DIR:REF with REF a ref name of index.json or a sha256 digest.
-func openLayout(spec string) (source, error) {
+func openLayout(spec string, limit int64) (source, error) {
 	dir, ref := spec, ""
 	if st, err := os.Stat(spec); err != nil || !st.IsDir() {
 		if loc := digestSuffix.FindStringIndex(spec); loc != nil {
@@ -59,6 +63,9 @@ func openLayout(spec string) (source, error) {
 		} else if i := strings.LastIndex(spec, ":"); i > 0 {
 			dir, ref = spec[:i], spec[i+1:]
 		}
+	}
+	if err := checkLayoutFile(dir, "index.json", limit); err != nil {
+		return source{}, err
 	}
 	ii, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
@@ -85,6 +92,11 @@ func openLayout(spec string) (source, error) {
 		return source{}, fmt.Errorf("OCI layout %s has %d manifests named %q", dir, len(found), ref)
 	}
 	d := found[0]
+	if d.Digest.Algorithm == "sha256" {
+		if err := checkLayoutFile(dir, filepath.Join("blobs", "sha256", d.Digest.Hex), limit); err != nil {
+			return source{}, err
+		}
+	}
 	switch {
 	case d.MediaType.IsIndex():
 		child, err := ii.ImageIndex(d.Digest)
@@ -100,6 +112,24 @@ func openLayout(spec string) (source, error) {
 		return source{img: img}, nil
 	}
 	return source{}, fmt.Errorf("OCI layout %s: %s has media type %q, not an image or an index", dir, d.Digest, d.MediaType)
+}
+
+// checkLayoutFile refuses file of the OCI layout dir when it is not a
+// regular file or is larger than limit: ggcr reads it whole. A missing
+// file is left for ggcr to report.
+func checkLayoutFile(dir, file string, limit int64) error {
+	f, err := localfile.Open(filepath.Join(dir, file))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > limit {
+		return errkind.Mark(errkind.Input, fmt.Errorf("%w: %s in OCI layout %s is %d bytes, more than the limit of %d", ErrTooLarge, file, dir, st.Size(), limit))
+	}
+	return nil
 }
 
 // descriptor describes what s pushes: its manifest's digest, size and
@@ -127,39 +157,77 @@ func (s source) descriptor() (v1.Descriptor, error) {
 	return d, err
 }
 
-// PushImage pushes the image at src to dst and returns the descriptor of
-// the manifest it pushed (digest, size, media type): what signet signs.
-// src is "oci:DIR[:REF]", an OCI image layout whose index.json names the
-// manifest by its org.opencontainers.image.ref.name annotation or digest
-// (default: its only manifest), or "tar:FILE", a `docker save` tarball. A
-// multi-platform index is pushed as an index. Progress updates go to
-// progress when it is not nil; ggcr closes it when the push ends. A bad
-// source is errkind.Input; a registry failure errkind.Registry.
-func (c *Client) PushImage(ctx context.Context, src string, dst name.Tag, progress chan<- v1.Update) (v1.Descriptor, error) {
-	started := false
-	d, err := c.pushImage(ctx, src, dst, progress, &started)
-	if err != nil && progress != nil && !started {
-		close(progress) // ggcr closes it once the push has started
-	}
-	return d, err
+// Image is a local image ready to push: an image or a multi-platform
+// index read from a SOURCE, with the descriptor of its manifest.
+type Image struct {
+	src  string
+	s    source
+	desc v1.Descriptor
 }
 
-func (c *Client) pushImage(ctx context.Context, src string, dst name.Tag, progress chan<- v1.Update, started *bool) (v1.Descriptor, error) {
-	s, err := openSource(src)
+// OpenImage reads src without touching the network, reading whole no JSON
+// larger than the client's manifest bound: "oci:DIR[:REF]", an
+// OCI image layout whose index.json names the manifest by its
+// org.opencontainers.image.ref.name annotation or digest (default: its
+// only manifest), or "tar:FILE", a `docker save` tarball. A multi-platform
+// index is pushed as an index. A bad source is errkind.Input.
+func (c *Client) OpenImage(src string) (*Image, error) {
+	s, err := openSource(src, c.opts.maxManifest)
 	if err != nil {
-		return v1.Descriptor{}, errkind.Mark(errkind.Input, err)
+		return nil, errkind.Mark(errkind.Input, err)
 	}
 	d, err := s.descriptor()
 	if err != nil {
-		return v1.Descriptor{}, errkind.Mark(errkind.Input, fmt.Errorf("reading %s: %w", src, err))
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading %s: %w", src, err))
 	}
-	ref, err := c.ref(dst)
+	return &Image{src: src, s: s, desc: d}, nil
+}
+
+// Descriptor describes the image's manifest (digest, size, media type):
+// what signet signs.
+func (i *Image) Descriptor() v1.Descriptor { return i.desc }
+
+// PushImage pushes the image at src (see OpenImage) to dst: UploadImage,
+// then TagImage. It returns the descriptor of the manifest it pushed.
+func (c *Client) PushImage(ctx context.Context, src string, dst name.Tag, progress chan<- v1.Update) (v1.Descriptor, error) {
+	img, err := c.OpenImage(src)
 	if err != nil {
-		return v1.Descriptor{}, errkind.Mark(errkind.Input, err)
-	}
-	a, anon, err := c.auth(ctx, dst.Context())
-	if err != nil {
+		if progress != nil {
+			close(progress)
+		}
 		return v1.Descriptor{}, err
+	}
+	if err := c.UploadImage(ctx, img, dst.Context(), progress); err != nil {
+		return v1.Descriptor{}, err
+	}
+	if err := c.TagImage(ctx, img, dst); err != nil {
+		return v1.Descriptor{}, err
+	}
+	return img.desc, nil
+}
+
+// UploadImage uploads img's blobs and manifest into repo, the manifest by
+// its digest: no tag of repo moves. Progress updates go to progress when
+// it is not nil, and progress is closed when the upload ends. A registry
+// failure is errkind.Registry.
+func (c *Client) UploadImage(ctx context.Context, img *Image, repo name.Repository, progress chan<- v1.Update) error {
+	started := false
+	err := c.uploadImage(ctx, img, repo, progress, &started)
+	if err != nil && progress != nil && !started {
+		close(progress) // ggcr closes it once the upload has started
+	}
+	return err
+}
+
+func (c *Client) uploadImage(ctx context.Context, img *Image, repo name.Repository, progress chan<- v1.Update, started *bool) error {
+	what := fmt.Sprintf("pushing %s to %s", img.src, repo)
+	ref, err := c.ref(repo.Digest(img.desc.Digest.String()))
+	if err != nil {
+		return errkind.Mark(errkind.Input, err)
+	}
+	a, anon, err := c.auth(ctx, repo)
+	if err != nil {
+		return err
 	}
 	var extra []remote.Option
 	if progress != nil {
@@ -167,15 +235,36 @@ func (c *Client) pushImage(ctx context.Context, src string, dst name.Tag, progre
 	}
 	opts := c.remoteOptions(ctx, a, extra...)
 	*started = true
-	if s.ii != nil {
-		err = remote.WriteIndex(ref, s.ii, opts...)
+	if img.s.ii != nil {
+		err = remote.WriteIndex(ref, img.s.ii, opts...)
 	} else {
-		err = remote.Write(ref, s.img, opts...)
+		err = remote.Write(ref, img.s.img, opts...)
 	}
 	if err != nil {
-		return v1.Descriptor{}, fail(fmt.Sprintf("pushing %s to %s", src, dst), dst.Registry, anon, err)
+		return fail(what, repo.Registry, anon, err)
 	}
-	return d, nil
+	return nil
+}
+
+// TagImage points dst at img's manifest: one manifest PUT of the same
+// bytes that UploadImage put by digest into dst's repository.
+func (c *Client) TagImage(ctx context.Context, img *Image, dst name.Tag) error {
+	ref, err := c.ref(dst)
+	if err != nil {
+		return errkind.Mark(errkind.Input, err)
+	}
+	a, anon, err := c.auth(ctx, dst.Context())
+	if err != nil {
+		return err
+	}
+	var t remote.Taggable = img.s.img
+	if img.s.ii != nil {
+		t = img.s.ii
+	}
+	if err := remote.Put(ref, t, c.remoteOptions(ctx, a)...); err != nil {
+		return fail(fmt.Sprintf("moving %s to %s", dst, img.desc.Digest), dst.Registry, anon, err)
+	}
+	return nil
 }
 
 // PullOption configures PullImage.

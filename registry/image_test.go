@@ -109,6 +109,35 @@ func TestPushOCILayoutThenResolveAndPullByDigest(t *testing.T) {
 	})
 }
 
+func TestUploadImageMovesNoTagUntilTagImage(t *testing.T) {
+	eachRegistry(t, func(t *testing.T, host string) {
+		ctx := context.Background()
+		c := newClient(t)
+		dst := mustTag(t, uniqueRepo(t, host), "v1")
+		old, err := c.PushImage(ctx, "oci:"+writeLayout(t, randomImage(t), "v1"), dst, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := c.OpenImage("oci:" + writeLayout(t, randomImage(t), "v1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.UploadImage(ctx, img, dst.Context(), nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := c.Resolve(ctx, dst); err != nil || got.Digest != old.Digest {
+			t.Fatalf("after the upload %s points to %v (%v); want it still at %s", dst, got.Digest, err, old.Digest)
+		}
+		if err := c.PullImage(ctx, dst.Context().Digest(img.Descriptor().Digest.String()), filepath.Join(t.TempDir(), "pulled")); err != nil {
+			t.Fatalf("the uploaded image cannot be pulled by digest: %v", err)
+		}
+		if err := c.TagImage(ctx, img, dst); err != nil {
+			t.Fatal(err)
+		}
+		checkPushResolvePull(t, c, dst, img.Descriptor(), img.Descriptor().Digest)
+	})
+}
+
 func TestPushDockerSaveTarballThenResolveAndPull(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, host string) {
 		c := newClient(t)

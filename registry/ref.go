@@ -58,7 +58,10 @@ func MetadataRef(repo name.Repository) name.Tag {
 }
 
 // Resolve returns the descriptor (digest, size, media type) of the
-// manifest that ref points to now. A missing tag or digest is an error
+// manifest that ref points to now, worked out from the manifest itself:
+// it is read (at most WithMaxManifestSize bytes) and hashed, so what the
+// registry says in headers (a HEAD answer's digest and length) is never
+// what gets signed or compared. A missing tag or digest is an error
 // wrapping ErrNotFound (errkind.Input); an unreachable or failing registry
 // is errkind.Registry.
 func (c *Client) Resolve(ctx context.Context, ref name.Reference) (v1.Descriptor, error) {
@@ -66,7 +69,7 @@ func (c *Client) Resolve(ctx context.Context, ref name.Reference) (v1.Descriptor
 	if err != nil {
 		return v1.Descriptor{}, fmt.Errorf("resolving %s: %w", ref, err)
 	}
-	d, err := cn.resolve(ctx, ref.Identifier())
+	_, d, err := cn.getManifest(ctx, ref.Identifier())
 	if isNotFound(err) {
 		return v1.Descriptor{}, errkind.Mark(errkind.Input, fmt.Errorf("resolving %s: %w", ref, ErrNotFound))
 	}

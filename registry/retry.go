@@ -216,6 +216,10 @@ func transientError(err error) bool {
 	if errors.As(err, &to) {
 		return true
 	}
+	var slow *slowError
+	if errors.As(err, &slow) {
+		return false
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return false // the caller's deadline, not one try's
 	}

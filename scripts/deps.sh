@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Installs what signet's build and tests need on a fresh Debian machine, and
 # nothing that is already there. Safe to run again.
+#
+#   scripts/deps.sh          everything make test needs
+#   scripts/deps.sh build    only what the build with YubiKey support needs
+#                            (a C compiler, pkg-config, the PC/SC headers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(gcc pkg-config libpcsclite-dev pcscd vsmartcard-vpcd docker-registry
-      yubico-piv-tool yubikey-manager opensc apache2-utils)
+build_pkgs=(gcc libc6-dev pkg-config libpcsclite-dev)
+pkgs=("${build_pkgs[@]}" pcscd vsmartcard-vpcd docker-registry
+      yubico-piv-tool yubikey-manager opensc apache2-utils ca-certificates)
+[ "${1:-}" = build ] && pkgs=("${build_pkgs[@]}")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -16,6 +22,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+[ "${1:-}" = build ] && exit 0
 
 # Debian starts pcscd through systemd socket activation; on machines without
 # systemd nothing starts it, and the test script runs its own.

@@ -2,15 +2,16 @@ package signer
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"strings"
 	"sync"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/localfile"
 	"github.com/signet-dev/signet/keystore"
 )
 
@@ -137,7 +138,7 @@ func (r *Resolver) resolve(ctx context.Context, s string, private bool) (*Key, e
 	case RefYubiKey:
 		return r.hardwareKey(ctx, ref, ref.String())
 	case RefFile:
-		data, err := readKeyFile(ref.Path)
+		data, err := readKeyFile(ref.Path, private)
 		if err != nil {
 			return nil, err
 		}
@@ -152,23 +153,41 @@ func (r *Resolver) resolve(ctx context.Context, s string, private bool) (*Key, e
 	return r.fromStore(ctx, ref.Name, private)
 }
 
-func readKeyFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+// readKeyFile reads a key file named by a file: reference: a regular file
+// of at most maxKeyData bytes. A file holding a private key or a bundle
+// must not be accessible by group or others when a private key is wanted
+// (as the keystore requires of its own files).
+func readKeyFile(path string, private bool) ([]byte, error) {
+	data, err := localfile.Read(path, maxKeyData)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, inputErr(fmt.Errorf("key file %s does not exist", path))
+	}
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, inputErr(fmt.Errorf("key file %s does not exist", path))
+		return nil, fmt.Errorf("reading key file: %w", err)
+	}
+	if private && holdsSecret(data) {
+		if err := localfile.CheckPrivate(path); err != nil {
+			return nil, fmt.Errorf("key file: %w", err)
 		}
-		return nil, inputErr(fmt.Errorf("reading key file: %w", err))
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyData+1))
-	if err != nil {
-		return nil, inputErr(fmt.Errorf("reading key file %s: %w", path, err))
-	}
-	if len(data) > maxKeyData {
-		return nil, inputErr(fmt.Errorf("key file %s is larger than %d bytes", path, maxKeyData))
 	}
 	return data, nil
+}
+
+// holdsSecret reports whether data is a key bundle or holds a PEM block
+// of a private key (encrypted or not).
+func holdsSecret(data []byte) bool {
+	if keystore.IsBundle(data) {
+		return true
+	}
+	for rest := data; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			return false
+		}
+		if strings.Contains(b.Type, "PRIVATE KEY") {
+			return true
+		}
+	}
 }
 
 // fromData reads a PEM key or a bundle from a file or variable named src.
@@ -236,4 +255,16 @@ func (r *Resolver) envBundle(ctx context.Context) (*keystore.Bundle, error) {
 		return nil, inputErr(fmt.Errorf("%s does not hold a signet key bundle (the output of signet key export --private)", EnvKey))
 	}
 	return r.bundle(ctx, EnvKey, []byte(data))
+}
+
+// BundleRoot returns the trusted root.json of repository (a repository
+// name such as "registry.example.com/team/app") carried by the SIGNET_KEY
+// bundle, or nil when there is no bundle or it carries none. Opening the
+// bundle asks for its passphrase.
+func (r *Resolver) BundleRoot(ctx context.Context, repository string) ([]byte, error) {
+	b, err := r.envBundle(ctx)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	return b.Roots[repository], nil
 }

@@ -30,7 +30,7 @@ func ciRepo(t *testing.T, terminating bool) (*fixture, tuf.Keyring, *metadata.Ke
 	owners := hold(f.keys, f.targets, f.snapshot, f.tstamp)
 	if _, err := tuf.Update(context.Background(), f.store, owners, func(r *tuf.Repo) error {
 		return r.AddDelegation("ci", []*metadata.Key{ciKey}, []string{"v*"}, 1, terminating)
-	}); err != nil {
+	}, tuf.TrustStoredRoot()); err != nil {
 		t.Fatal(err)
 	}
 	return f, hold(mergeKeyrings(f.keys, ci), ciKey, f.snapshot, f.tstamp), ciKey
@@ -87,7 +87,7 @@ func TestATerminatingCIDelegationPastTheThresholdSignsIntoBinsOfItsOwn(t *testin
 		t.Fatalf("a CI push to a binned ci role published %v", got)
 	}
 
-	r, err := tuf.Open(context.Background(), f.store)
+	r, err := tuf.Open(context.Background(), f.store, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestRevokingATagInACIBinMakesItUnsigned(t *testing.T) {
 			err = fmt.Errorf("missing = %v", missing)
 		}
 		return err
-	}); err != nil {
+	}, tuf.TrustStoredRoot()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := verifyTag(t, f, gone); errkind.Of(err) != errkind.Verification || !strings.Contains(err.Error(), "tag "+gone+" is not signed") {
@@ -153,7 +153,7 @@ func TestReAddingADelegationThatHadBinsRepublishesThemForTheNewKey(t *testing.T)
 			return err
 		}
 		return r.AddDelegation("ci", []*metadata.Key{newKey}, []string{"v*"}, 1, true)
-	}); err != nil {
+	}, tuf.TrustStoredRoot()); err != nil {
 		t.Fatal(err)
 	}
 	ring2 := hold(mergeKeyrings(f.keys, ci2), newKey, f.snapshot, f.tstamp)

@@ -30,7 +30,7 @@ func addMany(t *testing.T, f *fixture, from, to int) {
 	}
 	if _, err := tuf.Update(context.Background(), f.store, f.keys, func(r *tuf.Repo) error {
 		return r.AddTargets(context.Background(), "targets", tgs)
-	}); err != nil {
+	}, tuf.TrustStoredRoot()); err != nil {
 		t.Fatalf("adding %d..%d: %v", from, to, err)
 	}
 }
@@ -83,7 +83,7 @@ func TestCrossingTheBinThresholdKeepsEveryTagVerifying(t *testing.T) {
 	if errkind.Of(err) != errkind.Verification || !strings.Contains(err.Error(), "not signed") {
 		t.Fatalf("unsigned tag: %v", err)
 	}
-	r, err := tuf.Open(context.Background(), f.store)
+	r, err := tuf.Open(context.Background(), f.store, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestRotatingTheTargetsKeyResignsEveryBin(t *testing.T) {
 	oldID := delegKeyID(f.targets)
 	if _, err := tuf.Update(context.Background(), f.store, f.keys, func(r *tuf.Repo) error {
 		return r.Rotate(context.Background(), tuf.Rotation{Role: "targets", Add: []*metadata.Key{newKey}, Remove: []string{oldID}})
-	}); err != nil {
+	}, tuf.TrustStoredRoot()); err != nil {
 		t.Fatal(err)
 	}
 	// The old key is gone: nothing it signed may count any more.

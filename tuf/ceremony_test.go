@@ -31,7 +31,7 @@ func only(t *testing.T, k *testKeyring, keep ...*metadata.Key) *testKeyring {
 // stage opens the repository, applies rot and stages it with keys.
 func stage(t *testing.T, f *fixture, keys tuf.Keyring, rot tuf.Rotation) *tuf.Ceremony {
 	t.Helper()
-	r, err := tuf.Open(context.Background(), f.store)
+	r, err := tuf.Open(context.Background(), f.store, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestCeremonyCollectsRootSignaturesAndPublishesOnlyWhenComplete(t *testing.T
 		t.Fatalf("after staging: %s", got)
 	}
 
-	_, err := tuf.PublishCeremony(ctx, f.store, cer, publisher)
+	_, err := tuf.PublishCeremony(ctx, f.store, cer, publisher, tuf.TrustStoredRoot())
 	var mk *tuf.MissingKeysError
 	if !errors.As(err, &mk) || errkind.Of(err) != errkind.Verification || !strings.Contains(err.Error(), "0 of 2 keys of root version 2 signed") {
 		t.Fatalf("publish at 0 of 2: %v", err)
@@ -94,7 +94,7 @@ func TestCeremonyCollectsRootSignaturesAndPublishesOnlyWhenComplete(t *testing.T
 		}
 		cer = roundTrip(t, cer)
 		if i == 0 {
-			if _, err := tuf.PublishCeremony(ctx, f.store, cer, publisher); errkind.Of(err) != errkind.Verification || !strings.Contains(err.Error(), "1 of 2") {
+			if _, err := tuf.PublishCeremony(ctx, f.store, cer, publisher, tuf.TrustStoredRoot()); errkind.Of(err) != errkind.Verification || !strings.Contains(err.Error(), "1 of 2") {
 				t.Fatalf("publish at 1 of 2: %v", err)
 			}
 		}
@@ -102,14 +102,14 @@ func TestCeremonyCollectsRootSignaturesAndPublishesOnlyWhenComplete(t *testing.T
 	if !cer.Complete() {
 		t.Fatalf("not complete at 2 of 2: %s", signed(cer.Thresholds()))
 	}
-	if _, err := tuf.PublishCeremony(ctx, f.store, cer, publisher); err != nil {
+	if _, err := tuf.PublishCeremony(ctx, f.store, cer, publisher, tuf.TrustStoredRoot()); err != nil {
 		t.Fatalf("publish at 2 of 2: %v", err)
 	}
 	if _, err := pinnedVerify(t, f, root1, "v1"); err != nil {
 		t.Fatalf("client pinned to root 1 after the ceremony: %v", err)
 	}
 	// The same ceremony cannot be published twice.
-	if _, err := tuf.PublishCeremony(ctx, f.store, cer, publisher); !errors.Is(err, tuf.ErrBaseMoved) || errkind.Of(err) != errkind.Input {
+	if _, err := tuf.PublishCeremony(ctx, f.store, cer, publisher, tuf.TrustStoredRoot()); !errors.Is(err, tuf.ErrBaseMoved) || errkind.Of(err) != errkind.Input {
 		t.Fatalf("second publish: %v", err)
 	}
 }
@@ -151,7 +151,7 @@ func TestCeremonyForATargetsKeyIsRefusedWhenTargetsMovedOn(t *testing.T) {
 		t.Fatalf("all keys at hand, yet %s", signed(cer.Thresholds()))
 	}
 	addTarget(t, f, target("v1", 1)) // a push signed with the old key meanwhile
-	_, err := tuf.PublishCeremony(ctx, f.store, roundTrip(t, cer), f.keys)
+	_, err := tuf.PublishCeremony(ctx, f.store, roundTrip(t, cer), f.keys, tuf.TrustStoredRoot())
 	if !errors.Is(err, tuf.ErrBaseMoved) || !strings.Contains(err.Error(), "targets is at version 2") {
 		t.Fatalf("publish after a push: %v", err)
 	}
@@ -161,10 +161,10 @@ func TestCeremonySurvivesARefreshOfSnapshotAndTimestamp(t *testing.T) {
 	ctx := context.Background()
 	f := newRepo(t)
 	cer := stage(t, f, f.keys, tuf.Rotation{Role: "root"})
-	if _, err := tuf.Update(ctx, f.store, f.keys, nil); err != nil { // refresh
+	if _, err := tuf.Update(ctx, f.store, f.keys, nil, tuf.TrustStoredRoot()); err != nil { // refresh
 		t.Fatal(err)
 	}
-	if _, err := tuf.PublishCeremony(ctx, f.store, roundTrip(t, cer), f.keys); err != nil {
+	if _, err := tuf.PublishCeremony(ctx, f.store, roundTrip(t, cer), f.keys, tuf.TrustStoredRoot()); err != nil {
 		t.Fatalf("publish after a refresh: %v", err)
 	}
 }
@@ -226,7 +226,7 @@ func editCeremony(t *testing.T, data []byte, edit func(map[string]any)) string {
 func FuzzCeremonyFile(f *testing.F) {
 	store, keys := seedRepo(f)
 	for _, rot := range []tuf.Rotation{{Role: "root"}, {Role: "targets"}} {
-		r, err := tuf.Open(context.Background(), store)
+		r, err := tuf.Open(context.Background(), store, tuf.TrustStoredRoot())
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -305,11 +305,11 @@ func TestCeremonyForADelegationCarriesTargetsAndIsSignedByTheNewKey(t *testing.T
 			return err
 		}
 		return nil
-	})
+	}, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tuf.Update(ctx, f.store, f.keys, func(r *tuf.Repo) error { return r.AddTargets(ctx, "ci", []tuf.Target{target("v1", 1)}) }); err != nil {
+	if _, err := tuf.Update(ctx, f.store, f.keys, func(r *tuf.Repo) error { return r.AddTargets(ctx, "ci", []tuf.Target{target("v1", 1)}) }, tuf.TrustStoredRoot()); err != nil {
 		t.Fatal(err)
 	}
 	owner := without(t, f.keys, ci2)
@@ -323,7 +323,7 @@ func TestCeremonyForADelegationCarriesTargetsAndIsSignedByTheNewKey(t *testing.T
 	if _, err := cer.Sign(ctx, only(t, f.keys, ci2)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tuf.PublishCeremony(ctx, f.store, roundTrip(t, cer), owner); err != nil {
+	if _, err := tuf.PublishCeremony(ctx, f.store, roundTrip(t, cer), owner, tuf.TrustStoredRoot()); err != nil {
 		t.Fatalf("publish: %v", err)
 	}
 	got, err := pinnedVerify(t, f, root1, "v1")

@@ -50,9 +50,21 @@ func (t *VerifiedTarget) Digest() string { return "sha256:" + t.SHA256 }
 type VerifyOption func(*clientOptions) error
 
 type clientOptions struct {
-	trustDir string
-	root     []byte
-	now      func() time.Time
+	trustDir  string
+	root      []byte
+	now       func() time.Time
+	discarded func(version int64)
+}
+
+// OnDiscardedRoot sets what Verify calls, before it goes on, when it
+// discards a trust directory's root that does not descend from the pinned
+// root (WithRoot), with the metadata trusted under it: callers must tell
+// the user, whatever the outcome of the verification.
+func OnDiscardedRoot(f func(version int64)) VerifyOption {
+	return func(o *clientOptions) error {
+		o.discarded = f
+		return nil
+	}
 }
 
 // WithTrustDir sets the directory where trusted metadata persists between
@@ -132,8 +144,14 @@ func Verify(ctx context.Context, view View, target string, opts ...VerifyOption)
 		return nil, errkind.Mark(errkind.Input, errors.New("verify: empty tag"))
 	}
 	f := newFetchView(ctx, view)
-	rootJSON, rootLabel, tofu, err := clientInitialRoot(f, o)
+	rootJSON, rootLabel, tofu, discarded, err := clientInitialRoot(f, o)
 	if err != nil {
+		return nil, err
+	}
+	if discarded > 0 && o.discarded != nil {
+		o.discarded(discarded)
+	}
+	if err := checkRootCount(view, rootJSON); err != nil {
 		return nil, err
 	}
 	if !tofu {
@@ -158,6 +176,9 @@ func Verify(ctx context.Context, view View, target string, opts ...VerifyOption)
 	}
 	if err := syncTrustDir(o.trustDir); err != nil {
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("saving trusted metadata: %w", err))
+	}
+	if o.root != nil {
+		rememberOrigin(o.trustDir, o.root)
 	}
 	rememberLookup(o.trustDir, view, set, res)
 	res.TOFU = tofu
@@ -272,37 +293,48 @@ func clientNotFound(err error, target string) bool {
 	return ok && bin
 }
 
-// clientInitialRoot picks the root the updater starts from: the trust
-// directory's, a pinned one, or (first contact) the view's 1.root.json.
-func clientInitialRoot(f *fetchView, o clientOptions) (rootJSON []byte, label string, tofu bool, err error) {
+// clientInitialRoot picks the root the updater starts from: a pinned one
+// (WithRoot), or the trust directory's when it descends from the pinned
+// one, or (first contact) the view's 1.root.json. A trust directory whose
+// root does not descend from the pinned one is emptied, and its root's
+// version returned as discarded.
+func clientInitialRoot(f *fetchView, o clientOptions) (rootJSON []byte, label string, tofu bool, discarded int64, err error) {
 	dirPath := filepath.Join(o.trustDir, "root.json")
 	dirRoot, err := os.ReadFile(dirPath)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, "", false, errkind.Mark(errkind.Input, fmt.Errorf("reading trusted root: %w", err))
+		return nil, "", false, 0, errkind.Mark(errkind.Input, fmt.Errorf("reading trusted root: %w", err))
 	}
 	var dirVersion int64
 	if dirRoot != nil {
-		if dirVersion, err = clientRootVersion(dirRoot); err != nil {
-			return nil, "", false, errkind.Mark(errkind.Verification, fmt.Errorf("trusted root %s is invalid: %w", dirPath, err))
+		if dirVersion, err = clientRootVersion(dirRoot); err != nil && o.root == nil {
+			return nil, "", false, 0, errkind.Mark(errkind.Verification, fmt.Errorf("trusted root %s is invalid: %w", dirPath, err))
 		}
 	}
 	if o.root != nil {
 		pinned, err := clientRootVersion(o.root)
 		if err != nil {
-			return nil, "", false, errkind.Mark(errkind.Input, fmt.Errorf("pinned root is not root metadata: %w", err))
+			return nil, "", false, 0, errkind.Mark(errkind.Input, fmt.Errorf("pinned root is not root metadata: %w", err))
 		}
-		if dirRoot == nil || dirVersion < pinned {
-			return o.root, fmt.Sprintf("pinned root (version %d)", pinned), false, nil
+		label := fmt.Sprintf("pinned root (version %d)", pinned)
+		if dirRoot == nil || (dirVersion < pinned && dirVersion > 0) {
+			return o.root, label, false, 0, nil
 		}
+		if descendsFrom(f.ctx, f.view, o.trustDir, o.root, dirRoot) {
+			return dirRoot, fmt.Sprintf("trusted root %s", dirPath), false, 0, nil
+		}
+		if err := emptyTrustDir(o.trustDir); err != nil {
+			return nil, "", false, 0, errkind.Mark(errkind.Input, fmt.Errorf("discarding the trusted root: %w", err))
+		}
+		return o.root, label, false, max(dirVersion, 1), nil
 	}
 	if dirRoot != nil {
-		return dirRoot, fmt.Sprintf("trusted root %s", dirPath), false, nil
+		return dirRoot, fmt.Sprintf("trusted root %s", dirPath), false, 0, nil
 	}
 	data, err := f.DownloadFile(fetchBaseURL+"1.root.json", clientRootMaxLength, 0)
 	if err != nil {
-		return nil, "", false, clientExplain(err, f, nil)
+		return nil, "", false, 0, clientExplain(err, f, nil)
 	}
-	return data, "1.root.json (trusted on first use)", true, nil
+	return data, "1.root.json (trusted on first use)", true, 0, nil
 }
 
 // clientRootVersion parses root metadata and returns its version.

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -90,6 +91,9 @@ func clientExplain(err error, f *fetchView, up *updater.Updater) error {
 	case errors.As(err, &tooLarge):
 		return clientFail(err, "endless data attack: %s", tooLarge.Msg)
 	case errors.As(err, &httpErr) && httpErr.StatusCode == http.StatusNotFound:
+		if _, v := fetchRole(path.Base(httpErr.URL)); v > AbsurdVersion {
+			return clientFail(err, "incomplete trust data: %s is missing: its version was fast-forwarded by a stolen online key; the owners must rotate the snapshot and timestamp keys (docs/rotation.md)", path.Base(httpErr.URL))
+		}
 		return clientFail(err, "incomplete trust data: %s is missing", httpErr.URL)
 	case errors.As(err, &repo):
 		return clientFail(err, "tampered metadata: %s", repo.Msg)
@@ -226,6 +230,9 @@ func (c clientCase) version() error {
 		return clientFail(c.err, "rollback attack: %s holds root version %d instead of %d", c.name, s.Signed.Version, want)
 	case c.role == metadata.TIMESTAMP && parsed && c.trusted != nil && c.trusted.Timestamp != nil:
 		old := c.trusted.Timestamp.Signed
+		if old.Version > AbsurdVersion {
+			return clientFail(c.err, "the timestamp this machine trusts (version %d) was fast-forwarded by a stolen timestamp key: the owners must rotate the timestamp key (signet rotate R timestamp, docs/rotation.md); then verify again", old.Version)
+		}
 		if s.Signed.Version < old.Version {
 			return clientFail(c.err, "rollback attack: remote timestamp version %d is older than trusted version %d", s.Signed.Version, old.Version)
 		}
@@ -234,7 +241,9 @@ func (c clientCase) version() error {
 		if want, _, ok := c.listed(); ok && s.Signed.Version != want {
 			return clientFail(c.err, "mix-and-match attack: snapshot version %d does not match timestamp's %d", s.Signed.Version, want)
 		}
-		if name, got, old, ok := c.snapshotRollback(); ok {
+		if name, got, old, ok := c.snapshotRollback(); ok && old > AbsurdVersion {
+			return clientFail(c.err, "the snapshot this machine trusts lists %s at version %d, fast-forwarded by a stolen snapshot key: the owners must rotate the snapshot and timestamp keys (docs/rotation.md); then verify again", name, old)
+		} else if ok {
 			return clientFail(c.err, "rollback attack: snapshot lists %s version %d, older than trusted version %d", name, got, old)
 		}
 	case parsed:

@@ -191,7 +191,11 @@ func (r *Repo) publishTargetsRoles(ctx context.Context, keys Keyring, expires ti
 		old := m.Signed.Version
 		bump := r.changed[role]
 		if bump {
-			m.Signed.Version++
+			next, err := nextVersion(role, m.Signed.Version)
+			if err != nil {
+				return nil, err
+			}
+			m.Signed.Version = next
 			m.Signed.Expires = expires
 		}
 		if role == metadata.TARGETS || isBinRole(role) {

@@ -43,7 +43,7 @@ func delegate(t *testing.T, f *fixture, owners tuf.Keyring, name string, keys []
 	t.Helper()
 	r, err := tuf.Update(context.Background(), f.store, owners, func(r *tuf.Repo) error {
 		return r.AddDelegation(name, keys, paths, threshold, false)
-	})
+	}, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatalf("delegate %s: %v", name, err)
 	}
@@ -64,7 +64,7 @@ func signAs(f *fixture, kr tuf.Keyring, key *metadata.Key, tgs ...tuf.Target) (*
 			return err
 		}
 		return r.AddTargets(ctx, role, tgs)
-	})
+	}, tuf.TrustStoredRoot())
 	return r, role, err
 }
 
@@ -164,12 +164,12 @@ func TestAddDelegationRefusesBadNamesGlobsThresholdsAndDuplicates(t *testing.T) 
 	for _, c := range cases {
 		_, err := tuf.Update(context.Background(), f.store, f.keys, func(r *tuf.Repo) error {
 			return r.AddDelegation(c.name, c.keys, c.paths, c.threshold, false)
-		})
+		}, tuf.TrustStoredRoot())
 		if errkind.Of(err) != errkind.Input || (c.want != nil && !errors.Is(err, c.want)) {
 			t.Errorf("AddDelegation(%q, %d keys, %q, %d) = %v (kind %d), want an input error", c.name, len(c.keys), c.paths, c.threshold, err, errkind.Of(err))
 		}
 	}
-	_, err := tuf.Update(context.Background(), f.store, f.keys, func(r *tuf.Repo) error { return r.RemoveDelegation("nope") })
+	_, err := tuf.Update(context.Background(), f.store, f.keys, func(r *tuf.Repo) error { return r.RemoveDelegation("nope") }, tuf.TrustStoredRoot())
 	if !errors.Is(err, tuf.ErrNoDelegation) || errkind.Of(err) != errkind.Input {
 		t.Fatalf("removing a delegation that does not exist: %v", err)
 	}
@@ -243,7 +243,7 @@ func TestRemovedDelegationStopsItsTagsAndReAddingWithANewKeyRestoresThem(t *test
 		t.Fatal(err)
 	}
 
-	if _, err := tuf.Update(context.Background(), f.store, f.keys, func(r *tuf.Repo) error { return r.RemoveDelegation("ci") }); err != nil {
+	if _, err := tuf.Update(context.Background(), f.store, f.keys, func(r *tuf.Repo) error { return r.RemoveDelegation("ci") }, tuf.TrustStoredRoot()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := verify(); errkind.Of(err) != errkind.Verification || !strings.Contains(err.Error(), "not signed") {

@@ -50,6 +50,8 @@ var ErrNotAllowed = errors.New("key may not sign this tag")
 type Repo struct {
 	view View
 	now  func() time.Time
+	// opts are the options the repository was opened with.
+	opts repoOptions
 
 	root      *metadata.Metadata[metadata.RootType]
 	targets   *metadata.Metadata[metadata.TargetsType]
@@ -76,6 +78,13 @@ type RepoOption func(*repoOptions) error
 
 type repoOptions struct {
 	now func() time.Time
+	// trustedRoot is the root Open starts from (WithTrustedRoot);
+	// trustStored makes it start from the store's 1.root.json instead.
+	trustedRoot []byte
+	trustStored bool
+	// trustedTimestamp and trustedSnapshot are the last trusted ones, for
+	// the rollback checks (WithTrustedMetadata).
+	trustedTimestamp, trustedSnapshot []byte
 }
 
 // WithClock sets the clock used for expiry times; the default is time.Now.
@@ -99,11 +108,16 @@ func buildRepoOptions(opts []RepoOption) (repoOptions, error) {
 	return o, nil
 }
 
-// Open loads the current metadata of the repository from store. The chain
-// of roots is checked from 1.root.json on, and targets, snapshot and
-// timestamp against the newest root, so that nothing is signed on top of
-// metadata that does not verify. An expired role is not an error here: a
-// publish re-signs it.
+// Open loads the current metadata of the repository from store, starting
+// from the trusted root (WithTrustedRoot; without it, and without
+// TrustStoredRoot, Open fails with ErrNoTrustedRoot): the chain of newer
+// roots is walked as a TUF client walks it, then timestamp, snapshot and
+// targets are checked against the newest root, each listed version and
+// hash matched, and none older than the ones trusted last
+// (WithTrustedMetadata), so that nothing is signed on top of metadata that
+// does not verify. An expired role is not an error here: a publish
+// re-signs it. A store with no trust data is ErrNoRepository, or a
+// *WithheldError when a root of it is trusted.
 func Open(ctx context.Context, store Store, opts ...RepoOption) (*Repo, error) {
 	o, err := buildRepoOptions(opts)
 	if err != nil {
@@ -113,42 +127,32 @@ func Open(ctx context.Context, store Store, opts ...RepoOption) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Repo{view: view, now: o.now, delegated: map[string]*metadata.Metadata[metadata.TargetsType]{}, changed: map[string]bool{}}
-	if err := r.load(ctx); err != nil {
+	r := &Repo{view: view, now: o.now, opts: o, delegated: map[string]*metadata.Metadata[metadata.TargetsType]{}, changed: map[string]bool{}}
+	if err := r.load(ctx, o); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-func (r *Repo) load(ctx context.Context) error {
-	files := r.view.Files()
-	if len(files) == 0 {
-		return errkind.Mark(errkind.Input, ErrNoRepository)
-	}
-	n := latestRootVersion(files)
-	if n == 0 {
-		return corrupt("no root metadata")
-	}
-	var prev *metadata.Metadata[metadata.RootType]
-	for v := int64(1); v <= n; v++ {
-		root, err := readRole(ctx, r.view, rootFile(v), maxRootSize, metadata.Root())
-		if err != nil {
-			return err
-		}
-		if root.Signed.Version != v {
-			return corrupt("%s has version %d", rootFile(v), root.Signed.Version)
-		}
-		if prev != nil {
-			if err := prev.VerifyDelegate(metadata.ROOT, root); err != nil {
-				return untrusted("root version %d is not signed by the keys of version %d", v, v-1)
+func (r *Repo) load(ctx context.Context, o repoOptions) error {
+	if len(r.view.Files()) == 0 {
+		if o.trustedRoot != nil {
+			if v, err := TrustedRootVersionOf(o.trustedRoot); err == nil {
+				return errkind.Mark(errkind.Verification, &WithheldError{RootVersion: v})
 			}
 		}
-		if err := root.VerifyDelegate(metadata.ROOT, root); err != nil {
-			return untrusted("root version %d is not signed by its own keys", v)
-		}
-		prev = root
+		return errkind.Mark(errkind.Input, ErrNoRepository)
 	}
-	r.root = prev
+	start, err := r.startRoot(ctx, o)
+	if err != nil {
+		return err
+	}
+	root, err := walkRoots(ctx, r.view, start)
+	if err != nil {
+		return err
+	}
+	r.root = root
+	fl := trustedFloor(root, o)
 
 	ts, err := readRole(ctx, r.view, "timestamp.json", maxTimestampSize, metadata.Timestamp())
 	if err != nil {
@@ -157,25 +161,40 @@ func (r *Repo) load(ctx context.Context) error {
 	if err := r.root.VerifyDelegate(metadata.TIMESTAMP, ts); err != nil {
 		return untrusted("timestamp is not signed by the timestamp keys")
 	}
+	if err := checkVersion("timestamp.json", ts.Signed.Version); err != nil {
+		return err
+	}
+	if err := fl.checkTimestamp(ts); err != nil {
+		return err
+	}
 	r.timestamp = ts
 	snapMeta, ok := ts.Signed.Meta["snapshot.json"]
-	if !ok {
+	if !ok || snapMeta == nil {
 		return corrupt("timestamp lists no snapshot")
 	}
-	snap, err := readRole(ctx, r.view, versioned(snapMeta.Version, metadata.SNAPSHOT), maxSnapshotSize, metadata.Snapshot())
+	snap, err := readListed(ctx, r.view, metadata.SNAPSHOT, snapMeta, maxSnapshotSize, metadata.Snapshot())
 	if err != nil {
+		return err
+	}
+	if err := checkListedVersion(metadata.SNAPSHOT, snapMeta.Version, snap.Signed.Version); err != nil {
 		return err
 	}
 	if err := r.root.VerifyDelegate(metadata.SNAPSHOT, snap); err != nil {
 		return untrusted("snapshot is not signed by the snapshot keys")
 	}
+	if err := fl.checkSnapshot(snap); err != nil {
+		return err
+	}
 	r.snapshot = snap
 	tm, ok := snap.Signed.Meta["targets.json"]
-	if !ok {
+	if !ok || tm == nil {
 		return corrupt("snapshot lists no targets")
 	}
-	targets, err := readRole(ctx, r.view, versioned(tm.Version, metadata.TARGETS), maxTargetsSize, metadata.Targets())
+	targets, err := readListed(ctx, r.view, metadata.TARGETS, tm, maxTargetsSize, metadata.Targets())
 	if err != nil {
+		return err
+	}
+	if err := checkListedVersion(metadata.TARGETS, tm.Version, targets.Signed.Version); err != nil {
 		return err
 	}
 	if err := r.root.VerifyDelegate(metadata.TARGETS, targets); err != nil {
@@ -183,6 +202,51 @@ func (r *Repo) load(ctx context.Context) error {
 	}
 	r.targets = targets
 	return nil
+}
+
+// readListed reads the file of role at the version meta lists (timestamp
+// listing snapshot, snapshot listing a targets role), checks its length
+// and hashes when listed and its version. A listed version whose file the
+// view lacks is named as the fast-forward it is when the version is
+// absurd.
+func readListed[T metadata.Roles](ctx context.Context, view View, role string, meta *metadata.MetaFiles, max int64, into *metadata.Metadata[T]) (*metadata.Metadata[T], error) {
+	file := versioned(meta.Version, role)
+	if err := checkVersion(file, meta.Version); err != nil {
+		return nil, err
+	}
+	if meta.Version > AbsurdVersion && !hasFile(view, file) {
+		return nil, fastForwarded(role, meta.Version)
+	}
+	data, err := view.ReadFile(ctx, file, max)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", file, err)
+	}
+	if (meta.Length != 0 || len(meta.Hashes) > 0) && meta.VerifyLengthHashes(data) != nil {
+		return nil, untrusted("%s does not match the length and hash listed for it", file)
+	}
+	m, err := into.FromBytes(data)
+	if err != nil {
+		return nil, corrupt("%s: %v", file, err)
+	}
+	return m, nil
+}
+
+// checkListedVersion checks that a file read by readListed has the version
+// it was listed with.
+func checkListedVersion(role string, listed, got int64) error {
+	if got != listed {
+		return corrupt("%s has version %d", versioned(listed, role), got)
+	}
+	return nil
+}
+
+func hasFile(view View, name string) bool {
+	for _, f := range view.Files() {
+		if f == name {
+			return true
+		}
+	}
+	return false
 }
 
 // readRole reads and parses one metadata file of a view.

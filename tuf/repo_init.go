@@ -95,6 +95,7 @@ func Init(ctx context.Context, store Store, cfg InitConfig, keys Keyring, opts .
 	r := &Repo{
 		view:      view,
 		now:       o.now,
+		opts:      o,
 		root:      root,
 		targets:   metadata.Targets(expiry(now, cfg.Expiries.Targets)),
 		snapshot:  metadata.Snapshot(expiry(now, cfg.Expiries.Snapshot)),

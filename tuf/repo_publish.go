@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,7 +27,11 @@ func (r *Repo) Publish(ctx context.Context, keys Keyring) error {
 
 	if r.rootChanged {
 		prev := r.root.Signed.Version
-		r.root.Signed.Version++
+		next, err := nextVersion(metadata.ROOT, prev)
+		if err != nil {
+			return err
+		}
+		r.root.Signed.Version = next
 		r.root.Signed.Expires = expiry(now, exp.Root)
 		if err := r.signRoot(ctx, keys); err != nil {
 			return err
@@ -67,7 +72,22 @@ func (r *Repo) publishWithSnapshot(ctx context.Context, keys Keyring, now time.T
 			r.snapshot.Signed.Meta[name] = &metadata.MetaFiles{Version: meta.Version}
 		}
 	}
-	r.snapshot.Signed.Version++
+	restartSnap, restartTS := r.onlineKeysRotated()
+	snapVersion, err := nextVersion(metadata.SNAPSHOT, oldSnap)
+	if restartSnap {
+		snapVersion, err = 1, nil
+	}
+	if err != nil {
+		return err
+	}
+	tsVersion, err := nextVersion(metadata.TIMESTAMP, r.timestamp.Signed.Version)
+	if restartTS {
+		tsVersion, err = 1, nil
+	}
+	if err != nil {
+		return err
+	}
+	r.snapshot.Signed.Version = snapVersion
 	r.snapshot.Signed.Expires = expiry(now, exp.Snapshot)
 	ids, threshold := r.RoleKeyIDs(metadata.SNAPSHOT)
 	if err := signWith(ctx, r.snapshot, metadata.SNAPSHOT, ids, threshold, keys); err != nil {
@@ -78,11 +98,11 @@ func (r *Repo) publishWithSnapshot(ctx context.Context, keys Keyring, now time.T
 		return fmt.Errorf("encoding snapshot: %w", err)
 	}
 	put[versioned(r.snapshot.Signed.Version, metadata.SNAPSHOT)] = snapData
-	if oldSnap > 0 {
+	if oldSnap > 0 && oldSnap != snapVersion {
 		remove = append(remove, versioned(oldSnap, metadata.SNAPSHOT))
 	}
 
-	r.timestamp.Signed.Version++
+	r.timestamp.Signed.Version = tsVersion
 	r.timestamp.Signed.Expires = expiry(now, exp.Timestamp)
 	r.timestamp.Signed.Meta["snapshot.json"] = metaFor(r.snapshot.Signed.Version, snapData)
 	ids, threshold = r.RoleKeyIDs(metadata.TIMESTAMP)
@@ -99,6 +119,40 @@ func (r *Repo) publishWithSnapshot(ctx context.Context, keys Keyring, now time.T
 		return fmt.Errorf("publishing trust data: %w", err)
 	}
 	return nil
+}
+
+// onlineKeysRotated tells whether the timestamp and the snapshot being
+// replaced are no longer signed by the keys the root names now: their keys
+// were rotated. TUF clients then drop the ones they trusted (fast-forward
+// recovery), so versions start again from 1: the timestamp's whenever its
+// keys changed, the snapshot's only when both keys changed (a client that
+// still trusts the old timestamp would take a lower snapshot version for a
+// rollback).
+func (r *Repo) onlineKeysRotated() (snapshot, timestamp bool) {
+	if r.timestamp.Signed.Version == 0 {
+		return false, false // a new repository
+	}
+	timestamp = !r.signedByRole(metadata.TIMESTAMP, r.timestamp.Signatures)
+	snapshot = timestamp && !r.signedByRole(metadata.SNAPSHOT, r.snapshot.Signatures)
+	return snapshot, timestamp
+}
+
+// signedByRole tells whether sigs, verified when the file was loaded,
+// come from a threshold of the keys the root names for role now. (The
+// file's content may have changed since it was loaded; its signatures
+// have not.)
+func (r *Repo) signedByRole(role string, sigs []metadata.Signature) bool {
+	rr, ok := r.root.Signed.Roles[role]
+	if !ok {
+		return false
+	}
+	seen := map[string]bool{}
+	for _, s := range sigs {
+		if slices.Contains(rr.KeyIDs, s.KeyID) {
+			seen[s.KeyID] = true
+		}
+	}
+	return len(seen) >= rr.Threshold
 }
 
 // metaFor describes one metadata file for snapshot or timestamp: version,

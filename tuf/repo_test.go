@@ -27,7 +27,7 @@ type testKeyring struct {
 
 func newKeyring() *testKeyring { return &testKeyring{signers: map[string]signature.Signer{}} }
 
-func (k *testKeyring) add(t *testing.T) *metadata.Key {
+func (k *testKeyring) add(t testing.TB) *metadata.Key {
 	t.Helper()
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -61,7 +61,7 @@ type fixture struct {
 	root, targets, snapshot, tstamp *metadata.Key
 }
 
-func newRepo(t *testing.T, opts ...tuf.RepoOption) *fixture {
+func newRepo(t testing.TB, opts ...tuf.RepoOption) *fixture {
 	t.Helper()
 	f := &fixture{store: &memstore.Store{}, keys: newKeyring()}
 	f.root, f.targets, f.snapshot, f.tstamp = f.keys.add(t), f.keys.add(t), f.keys.add(t), f.keys.add(t)
@@ -83,7 +83,7 @@ func addTarget(t *testing.T, f *fixture, tg tuf.Target) {
 	t.Helper()
 	_, err := tuf.Update(context.Background(), f.store, f.keys, func(r *tuf.Repo) error {
 		return r.AddTargets(context.Background(), "targets", []tuf.Target{tg})
-	})
+	}, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatalf("add %s: %v", tg.Name, err)
 	}
@@ -96,7 +96,7 @@ func TestInitPublishesVersionOneOfEveryRole(t *testing.T) {
 	if got != want {
 		t.Fatalf("files = %q, want %q", got, want)
 	}
-	r, err := tuf.Open(context.Background(), f.store)
+	r, err := tuf.Open(context.Background(), f.store, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestAddTargetReplacesOldVersionsAndKeepsEveryRoot(t *testing.T) {
 	if got != want {
 		t.Fatalf("files = %q, want %q", got, want)
 	}
-	r, err := tuf.Open(context.Background(), f.store)
+	r, err := tuf.Open(context.Background(), f.store, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func withRole(t tuf.Target) tuf.Target { t.Role = "targets"; return t }
 func TestSnapshotAndTimestampCarryHashesOfWhatTheyName(t *testing.T) {
 	f := newRepo(t)
 	addTarget(t, f, target("v1", 1))
-	r, err := tuf.Open(context.Background(), f.store)
+	r, err := tuf.Open(context.Background(), f.store, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestExpiriesComeFromInitAndAreWholeSeconds(t *testing.T) {
 		t.Fatal(err)
 	}
 	now = now.Add(time.Hour)
-	r, err := tuf.Update(context.Background(), f.store, f.keys, nil, clock)
+	r, err := tuf.Update(context.Background(), f.store, f.keys, nil, clock, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func (c *conflictOnce) Load(ctx context.Context) (tuf.View, error) {
 		tg := target("other", 9)
 		if _, err := tuf.Update(ctx, c.Store, c.f.keys, func(r *tuf.Repo) error {
 			return r.AddTargets(ctx, "targets", []tuf.Target{tg})
-		}); err != nil {
+		}, tuf.TrustStoredRoot()); err != nil {
 			return nil, err
 		}
 	}
@@ -265,10 +265,10 @@ func TestUpdateRetriesAfterAConcurrentPublishAndLosesNothing(t *testing.T) {
 	store := &conflictOnce{Store: f.store, f: f}
 	if _, err := tuf.Update(context.Background(), store, f.keys, func(r *tuf.Repo) error {
 		return r.AddTargets(context.Background(), "targets", []tuf.Target{target("mine", 3)})
-	}); err != nil {
+	}, tuf.TrustStoredRoot()); err != nil {
 		t.Fatal(err)
 	}
-	r, err := tuf.Open(context.Background(), f.store)
+	r, err := tuf.Open(context.Background(), f.store, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +284,7 @@ func TestPublishWithoutTheTargetsKeyFailsAsAKeyProblem(t *testing.T) {
 	delete(f.keys.signers, id)
 	_, err := tuf.Update(context.Background(), f.store, f.keys, func(r *tuf.Repo) error {
 		return r.AddTargets(context.Background(), "targets", []tuf.Target{target("v1", 1)})
-	})
+	}, tuf.TrustStoredRoot())
 	if errkind.Of(err) != errkind.Key || !strings.Contains(err.Error(), "0 of 1 required keys") {
 		t.Fatalf("err = %v (kind %d)", err, errkind.Of(err))
 	}
@@ -306,14 +306,14 @@ func TestOpenRefusesTargetsSignedByAnUntrustedKey(t *testing.T) {
 	data, _ := forged.ToBytes(false)
 	files["1.targets.json"] = data
 	f.store.Set(files)
-	_, err := tuf.Open(context.Background(), f.store)
+	_, err := tuf.Open(context.Background(), f.store, tuf.TrustStoredRoot())
 	if errkind.Of(err) != errkind.Verification || !strings.Contains(err.Error(), "untrusted signature") {
 		t.Fatalf("open forged: %v", err)
 	}
 }
 
 func TestOpenOnAnEmptyStoreSaysThereIsNoTrustData(t *testing.T) {
-	_, err := tuf.Open(context.Background(), &memstore.Store{})
+	_, err := tuf.Open(context.Background(), &memstore.Store{}, tuf.TrustStoredRoot())
 	if !errors.Is(err, tuf.ErrNoRepository) {
 		t.Fatalf("err = %v", err)
 	}
@@ -321,7 +321,7 @@ func TestOpenOnAnEmptyStoreSaysThereIsNoTrustData(t *testing.T) {
 
 func TestRoleForRefusesAKeyThatHoldsNoRole(t *testing.T) {
 	f := newRepo(t)
-	r, err := tuf.Open(context.Background(), f.store)
+	r, err := tuf.Open(context.Background(), f.store, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,14 +345,14 @@ func TestRemoveTargetsReportsWhatWasNotSigned(t *testing.T) {
 		var err error
 		missing, err = r.RemoveTargets(context.Background(), "targets", []string{"v1", "nope"})
 		return err
-	})
+	}, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(missing) != 1 || missing[0] != "nope" {
 		t.Fatalf("missing = %v", missing)
 	}
-	r, _ := tuf.Open(context.Background(), f.store)
+	r, _ := tuf.Open(context.Background(), f.store, tuf.TrustStoredRoot())
 	if list, _ := r.ListTargets(context.Background()); len(list) != 0 {
 		t.Fatalf("still listed: %+v", list)
 	}

@@ -201,7 +201,10 @@ func pendingTargets(ctx context.Context, r *Repo) ([]string, error) {
 
 // reopen loads the metadata r was opened from again, without r's changes.
 func (r *Repo) reopen(ctx context.Context) (*Repo, error) {
-	return Open(ctx, viewStore{r.view}, WithClock(r.now))
+	return Open(ctx, viewStore{r.view}, func(o *repoOptions) error {
+		*o = r.opts
+		return nil
+	})
 }
 
 // viewStore is a Store whose current view is always one view.

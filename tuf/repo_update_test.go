@@ -76,7 +76,7 @@ func TestUpdateConvergesWithEightConcurrentPublishers(t *testing.T) {
 				tg := target(fmt.Sprintf("p%d-t%d", p, i), byte(p*5+i))
 				_, err := tuf.Update(context.Background(), f.store, keys, func(r *tuf.Repo) error {
 					return r.AddTargets(context.Background(), "targets", []tuf.Target{tg})
-				})
+				}, tuf.TrustStoredRoot())
 				errs <- err
 			}
 		})
@@ -88,7 +88,7 @@ func TestUpdateConvergesWithEightConcurrentPublishers(t *testing.T) {
 			t.Fatalf("a publisher failed: %v", err)
 		}
 	}
-	r, err := tuf.Open(context.Background(), f.store)
+	r, err := tuf.Open(context.Background(), f.store, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestUpdateGivesUpAfterTwentyAttemptsNamingTheTagsNotPublished(t *testing.T)
 	store := scriptedStore{Store: f.store, publish: func(tuf.View, map[string][]byte, []string) error {
 		return errkind.Mark(errkind.Registry, fmt.Errorf("moved: %w", tuf.ErrConflict))
 	}}
-	_, err := tuf.Update(context.Background(), store, keys, addTwo)
+	_, err := tuf.Update(context.Background(), store, keys, addTwo, tuf.TrustStoredRoot())
 	var np *tuf.NotPublishedError
 	if !errors.As(err, &np) || !errkind.Is(err, errkind.Registry) || !errors.Is(err, tuf.ErrConflict) {
 		t.Fatalf("err = %v, want a registry NotPublishedError wrapping ErrConflict", err)
@@ -133,7 +133,7 @@ func TestUpdateThatFindsItsChangeAlreadyPublishedDoesNotPublishAgain(t *testing.
 		return nil
 	}}
 	before := len(f.store.History())
-	if _, err := tuf.Update(context.Background(), store, keys, addTwo); err != nil {
+	if _, err := tuf.Update(context.Background(), store, keys, addTwo, tuf.TrustStoredRoot()); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(f.store.History()) - before; n != 1 || len(keys.retries) != 0 {
@@ -152,12 +152,12 @@ func TestUpdateWhosePublishFailsNamesTheTagsAndKeepsTheKind(t *testing.T) {
 		}
 		_, err := r.RemoveTargets(context.Background(), "targets", []string{"gone"})
 		return err
-	})
+	}, tuf.TrustStoredRoot())
 	var np *tuf.NotPublishedError
 	if !errors.As(err, &np) || !errkind.Is(err, errkind.Registry) || !slices.Equal(np.Targets, []string{"a", "b"}) {
 		t.Fatalf("err = %v, want a registry NotPublishedError naming a and b", err)
 	}
-	r, _ := tuf.Open(context.Background(), f.store)
+	r, _ := tuf.Open(context.Background(), f.store, tuf.TrustStoredRoot())
 	if list, _ := r.ListTargets(context.Background()); len(list) != 0 {
 		t.Fatalf("a failed publish left targets %v", list)
 	}

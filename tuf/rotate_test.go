@@ -27,7 +27,7 @@ func rotate(t *testing.T, f *fixture, keys tuf.Keyring, rot tuf.Rotation) error 
 	t.Helper()
 	_, err := tuf.Update(context.Background(), f.store, keys, func(r *tuf.Repo) error {
 		return r.Rotate(context.Background(), rot)
-	})
+	}, tuf.TrustStoredRoot())
 	return err
 }
 
@@ -65,7 +65,7 @@ func TestRotateTargetsKeyMakesANewRootAndResignsTargetsWithTheNewKey(t *testing.
 	if _, ok := files["2.root.json"]; !ok {
 		t.Fatalf("no root version 2: %v", sortedKeys(files))
 	}
-	r, err := tuf.Open(context.Background(), f.store)
+	r, err := tuf.Open(context.Background(), f.store, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestRotateSnapshotAndTimestampKeysSignsThemWithTheNewKeys(t *testing.T) {
 	if err := rotate(t, f, f.keys, tuf.Rotation{Role: "timestamp", Add: []*metadata.Key{ts}, Remove: []string{keyID(t, f.tstamp)}}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := tuf.Open(context.Background(), f.store)
+	r, err := tuf.Open(context.Background(), f.store, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,13 +206,13 @@ func TestRotateADelegationKeyChangesTargetsAndResignsTheRole(t *testing.T) {
 	ci, ci2 := f.keys.add(t), f.keys.add(t)
 	_, err := tuf.Update(ctx, f.store, f.keys, func(r *tuf.Repo) error {
 		return r.AddDelegation("ci", []*metadata.Key{ci}, []string{"v*"}, 1, false)
-	})
+	}, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatalf("delegate: %v", err)
 	}
 	_, err = tuf.Update(ctx, f.store, f.keys, func(r *tuf.Repo) error {
 		return r.AddTargets(ctx, "ci", []tuf.Target{target("v1", 1)})
-	})
+	}, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatalf("sign into ci: %v", err)
 	}
@@ -222,7 +222,7 @@ func TestRotateADelegationKeyChangesTargetsAndResignsTheRole(t *testing.T) {
 	if _, ok := f.store.Files()["2.root.json"]; ok {
 		t.Fatal("a delegation rotation made a new root")
 	}
-	r, err := tuf.Open(ctx, f.store)
+	r, err := tuf.Open(ctx, f.store, tuf.TrustStoredRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestRotateADelegationKeyChangesTargetsAndResignsTheRole(t *testing.T) {
 	// The old ci key alone can no longer sign into the role.
 	_, err = tuf.Update(ctx, f.store, only(t, f.keys, ci, f.snapshot, f.tstamp), func(r *tuf.Repo) error {
 		return r.AddTargets(ctx, "ci", []tuf.Target{target("v2", 2)})
-	})
+	}, tuf.TrustStoredRoot())
 	if err == nil {
 		t.Fatal("the rotated-out ci key still signs")
 	}

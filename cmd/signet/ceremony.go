@@ -111,7 +111,7 @@ func runCeremonySign(ctx context.Context, opts *ceremonySignOptions) error {
 	if f.Global.JSON() {
 		return writeJSON(f.IOStreams.Out, res)
 	}
-	fmt.Fprintf(f.IOStreams.Out, "Signed %s in %s\n\n", strings.Join(res.SignedNow, ", "), res.File)
+	fprintf(f.IOStreams.Out, "Signed %s in %s\n\n", strings.Join(res.SignedNow, ", "), res.File)
 	if err := writeCeremonyStatus(f.IOStreams.Out, res); err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ type ceremonyPublishOptions struct {
 
 func newCeremonyPublishCmd(f *factory, runF func(*ceremonyPublishOptions) error) *cobra.Command {
 	opts := &ceremonyPublishOptions{f: f}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "publish FILE",
 		Short: "Publish a staged ceremony once every threshold is met",
 		Long: `Publish the metadata of the ceremony in FILE, with a new snapshot and
@@ -146,6 +146,8 @@ role the ceremony replaces): stage the change again.`,
 			return runCeremonyPublish(cmd.Context(), opts)
 		},
 	}
+	addTrustedRootFlag(cmd, f)
+	return cmd
 }
 
 func runCeremonyPublish(ctx context.Context, opts *ceremonyPublishOptions) error {
@@ -161,7 +163,7 @@ func runCeremonyPublish(ctx context.Context, opts *ceremonyPublishOptions) error
 	if f.Global.JSON() {
 		return writeJSON(f.IOStreams.Out, res)
 	}
-	fmt.Fprintf(f.IOStreams.Out, "Published %s of %s (root version %d)\n", strings.Join(res.Published, ", "), res.Repository, res.RootVersion)
+	fprintf(f.IOStreams.Out, "Published %s of %s (root version %d)\n", strings.Join(res.Published, ", "), res.Repository, res.RootVersion)
 	return nil
 }
 
@@ -178,19 +180,19 @@ func ceremonyDeps(f *factory) *app.Deps {
 // writeCeremonyStatus prints what a ceremony proposes and, per threshold,
 // who signed ([x]) and who has not ([ ]).
 func writeCeremonyStatus(w io.Writer, st *app.CeremonyStatus) error {
-	fmt.Fprintf(w, "Ceremony for %s, staged on root version %d\n", st.Repository, st.BaseRootVersion)
+	fprintf(w, "Ceremony for %s, staged on root version %d\n", st.Repository, st.BaseRootVersion)
 	for _, p := range st.Proposed {
-		fmt.Fprintf(w, "Proposed: %s version %d, expires %s, fingerprint %s\n", p.Name, p.Version, p.Expires.UTC().Format("2006-01-02T15:04:05Z"), p.Fingerprint)
+		fprintf(w, "Proposed: %s version %d, expires %s, fingerprint %s\n", p.Name, p.Version, p.Expires.UTC().Format("2006-01-02T15:04:05Z"), p.Fingerprint)
 	}
 	for _, c := range st.Changes {
-		fmt.Fprintf(w, "Change: %s\n", c)
+		fprintf(w, "Change: %s\n", c)
 	}
 	for _, t := range st.Thresholds {
 		state := "met"
 		if !t.Met {
 			state = fmt.Sprintf("%d more needed", t.Threshold-t.Signed)
 		}
-		fmt.Fprintf(w, "\n%s version %d needs %d of %d keys of %s: %d signed, %s\n", t.Metadata, t.Version, t.Threshold, len(t.Keys), t.Label, t.Signed, state)
+		fprintf(w, "\n%s version %d needs %d of %d keys of %s: %d signed, %s\n", t.Metadata, t.Version, t.Threshold, len(t.Keys), t.Label, t.Signed, state)
 		for _, k := range t.Keys {
 			mark := "[ ]"
 			if k.Signed {
@@ -203,7 +205,7 @@ func writeCeremonyStatus(w io.Writer, st *app.CeremonyStatus) error {
 			if k.Serial != 0 {
 				line += fmt.Sprintf(" (YubiKey %d slot %s)", k.Serial, k.Slot)
 			}
-			fmt.Fprintln(w, "  "+line)
+			fprintf(w, "  %s\n", line)
 		}
 	}
 	if st.Complete {

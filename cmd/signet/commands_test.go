@@ -33,9 +33,6 @@ func TestKeyGenerateDefaultsToECDSAAndNamePub(t *testing.T) {
 	if got.Type != "ecdsa-p256" || got.Out != "" {
 		t.Fatalf("options = %+v", got)
 	}
-	if p := pubFileName("127.0.0.1:5000/team/app/snapshot"); p != "127.0.0.1_5000_team_app_snapshot.pub" {
-		t.Fatalf("pubFileName = %q", p)
-	}
 }
 
 func TestKeyImportParsesNameAndFile(t *testing.T) {

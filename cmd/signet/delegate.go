@@ -85,6 +85,7 @@ tags, so a CI push stays small however many tags it signed (docs/ci.md).`,
 	fl.StringArrayVar(&opts.req.Paths, "paths", nil, "tag `GLOB` the delegation covers, such as 'v*' (repeatable; default '*')")
 	fl.IntVar(&opts.req.Threshold, "threshold", 1, "how many of the keys must sign")
 	fl.BoolVar(&opts.req.Terminating, "terminating", false, "clients look no further for the tags this delegation matches")
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 
@@ -101,7 +102,7 @@ func runDelegateAdd(ctx context.Context, opts *delegateAddOptions) error {
 		return writeJSON(opts.f.IOStreams.Out, res)
 	}
 	dl := res.Delegation
-	fmt.Fprintf(opts.f.IOStreams.Out, "Delegated %s of %s to %s (%d of %s)\n",
+	fprintf(opts.f.IOStreams.Out, "Delegated %s of %s to %s (%d of %s)\n",
 		strings.Join(dl.Paths, ","), res.Repository, dl.Name, dl.Threshold, delegationKeys(dl))
 	return nil
 }
@@ -130,6 +131,7 @@ the tags to restore them.`,
 			return runDelegateRemove(cmd.Context(), opts)
 		},
 	}
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 
@@ -145,7 +147,7 @@ func runDelegateRemove(ctx context.Context, opts *delegateRemoveOptions) error {
 	if opts.f.Global.JSON() {
 		return writeJSON(opts.f.IOStreams.Out, res)
 	}
-	fmt.Fprintf(opts.f.IOStreams.Out, "Removed delegation %s from %s\n", res.Delegation.Name, res.Repository)
+	fprintf(opts.f.IOStreams.Out, "Removed delegation %s from %s\n", res.Delegation.Name, res.Repository)
 	if len(res.Unsigned) > 0 {
 		notice(opts.f.IOStreams, "these tags are no longer signed: %s", strings.Join(res.Unsigned, " "))
 	}
@@ -176,6 +178,7 @@ paths and expiry. Needs no key.`,
 			return runDelegateList(cmd.Context(), opts)
 		},
 	}
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 
@@ -196,7 +199,7 @@ func runDelegateList(ctx context.Context, opts *delegateListOptions) error {
 
 func writeDelegations(w io.Writer, res *app.DelegateListResult) error {
 	if len(res.Delegations) == 0 {
-		_, err := fmt.Fprintf(w, "%s has no delegations.\n", res.Repository)
+		_, err := fprintf(w, "%s has no delegations.\n", res.Repository)
 		return err
 	}
 	t := newTable("NAME", "PATHS", "THRESHOLD", "SIGNATURES", "KEYS", "TERMINATING", "TAGS", "EXPIRES")

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/textesc"
 )
 
 // exitInterrupted is the exit code after SIGINT or SIGTERM, as shells report
@@ -33,11 +34,13 @@ func exitCode(ctx context.Context, err error) (code int, line string) {
 	if errors.Is(err, errSilent) {
 		return code, ""
 	}
-	return code, "signet: " + oneLine(err.Error())
+	return code, "signet: " + textesc.String(oneLine(err.Error()))
 }
 
 // oneLine folds a message onto one line: an error is one line on stderr,
-// whatever a library below put into it.
+// whatever a library below put into it. exitCode then escapes what is
+// left (textesc.String): an error quotes registries, metadata and files,
+// and none of them may drive the terminal.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }

@@ -55,6 +55,10 @@ type factory struct {
 	// attestationNotice announces SIGNET_TEST_ATTESTATION_CA once per
 	// command, however often the roots are read.
 	attestationNotice sync.Once
+	// cancelTimeout releases the --timeout context; timedOut returns its
+	// cause once it expired (timeout.go).
+	cancelTimeout func()
+	timedOut      func() error
 }
 
 func newFactory(ios *iostreams, env func(string) string) *factory {
@@ -192,6 +196,9 @@ func newPassphraseFunc(p Prompter) keystore.PassphraseFunc {
 // close releases what the command opened: the keystore's master key is
 // cleared from memory.
 func (f *factory) close() {
+	if f.cancelTimeout != nil {
+		f.cancelTimeout()
+	}
 	if f.closeHardware != nil {
 		f.closeHardware()
 	}

@@ -73,6 +73,7 @@ would be imported and changes nothing.`,
 	fl.StringVar(&opts.req.Role, "role", "", "sign into this delegation `NAME` instead of targets")
 	fl.StringVar(&opts.req.Key, "key", "", "signing key `REF` (default: the role's keys in the keystore or SIGNET_KEY)")
 	fl.BoolVar(&opts.req.DryRun, "dry-run", false, "print what would be imported; change nothing")
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 

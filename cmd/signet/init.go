@@ -90,7 +90,7 @@ func runInit(ctx context.Context, opts *initOptions) error {
 	if f.Global.JSON() {
 		return writeJSON(f.IOStreams.Out, res)
 	}
-	fmt.Fprintf(f.IOStreams.Out, "Initialised trust data for %s (root version %d)\n", res.Repository, res.RootVersion)
+	fprintf(f.IOStreams.Out, "Initialised trust data for %s (root version %d)\n", res.Repository, res.RootVersion)
 	t := newTable("ROLE", "KEY ID", "KEY")
 	for _, k := range res.Keys {
 		desc := k.Name

@@ -34,6 +34,7 @@ each, and every role with its keys, threshold and expiry, like
 			return runInspect(cmd.Context(), opts)
 		},
 	}
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 
@@ -51,7 +52,7 @@ func runInspect(ctx context.Context, opts *inspectOptions) error {
 	if f.Global.JSON() {
 		return writeJSON(out, res)
 	}
-	fmt.Fprintf(out, "Signatures for %s\n\n", res.Repository)
+	fprintf(out, "Signatures for %s\n\n", res.Repository)
 	if len(res.Targets) == 0 {
 		fmt.Fprintln(out, "No signed tags.")
 	}
@@ -62,7 +63,7 @@ func runInspect(ctx context.Context, opts *inspectOptions) error {
 	if err := t.Write(out); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nRoles and keys for %s\n\n", res.Repository)
+	fprintf(out, "\nRoles and keys for %s\n\n", res.Repository)
 	rt := newTable("ROLE", "VERSION", "THRESHOLD", "KEYS", "PATHS", "EXPIRES")
 	for _, r := range res.Roles {
 		keys := make([]string, 0, len(r.Keys))

@@ -10,6 +10,7 @@ import (
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/registry"
 )
 
 type keyExportOptions struct {
@@ -51,9 +52,11 @@ func newKeyExportCmd(f *factory, runF func(*keyExportOptions) error) *cobra.Comm
 With --private, print one encrypted bundle of the named software keys
 instead: a PEM block "ENCRYPTED SIGNET KEY BUNDLE" for CI, where SIGNET_KEY
 takes it. --online R adds the snapshot and timestamp keys that R's root
-trusts now (read from the registry and found in the keystore by key ID, so
-after 'signet rotate R snapshot' the new key, not the rotated-out one), which
-every publish and 'signet refresh R' need. The bundle is
+trusts now (found in the keystore by key ID, so after 'signet rotate R
+snapshot' the new key, not the rotated-out one), which every publish and
+'signet refresh R' need, and R's trusted root from this home: a CI job with
+an empty home then publishes from the root the owners trust, never from the
+registry's. The bundle is
 encrypted under a new passphrase: SIGNET_EXPORT_PASSPHRASE, or asked twice on
 the terminal. signet refuses to print a bundle onto a terminal unless
 --force is given.`,
@@ -100,7 +103,16 @@ func runKeyExport(ctx context.Context, opts *keyExportOptions) error {
 		return err
 	}
 	if opts.Private {
-		bundle, err := store.ExportBundle(ctx, names)
+		for _, name := range names {
+			if _, err := store.Get(name); err != nil {
+				return err
+			}
+		}
+		roots, err := onlineRoots(store, opts.Online)
+		if err != nil {
+			return err
+		}
+		bundle, err := store.ExportBundleWithRoots(ctx, names, roots)
 		if err != nil {
 			return fmt.Errorf("exporting private keys: %w", err)
 		}
@@ -130,4 +142,25 @@ func runKeyExport(ctx context.Context, opts *keyExportOptions) error {
 		}
 	}
 	return nil
+}
+
+// onlineRoots returns the trusted root of repository r, for the bundle to
+// carry: a CI job with an empty home then starts from the root the owners
+// trust, never from the registry's. nil when r is "".
+func onlineRoots(store *keystore.Store, r string) (map[string][]byte, error) {
+	if r == "" {
+		return nil, nil
+	}
+	repo, err := registry.ParseRepository(r)
+	if err != nil {
+		return nil, err
+	}
+	root, err := store.PinnedRoot(repo.RegistryStr(), repo.RepositoryStr())
+	if errors.Is(err, keystore.ErrNoPinnedRoot) {
+		return nil, errkind.Mark(errkind.Verification, fmt.Errorf("no root of %s is trusted in this signet home: export the bundle from the home that ran signet init, or pin the root first (signet trust pin)", repo.Name()))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{repo.Name(): root}, nil
 }

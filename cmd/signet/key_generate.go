@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -22,7 +21,7 @@ type keyGenerateOptions struct {
 
 	Name string
 	Type string // --type: ecdsa-p256 (default) or ed25519
-	Out  string // --out: where the public key goes; "" means NAME.pub
+	Out  string // --out: where the public key goes; "" means stdout
 }
 
 // keyResult is what key generate and key import print with -o json.
@@ -32,6 +31,8 @@ type keyResult struct {
 	Type          string `json:"type"`
 	KeyID         string `json:"keyid"`
 	PublicKeyFile string `json:"publicKeyFile,omitempty"`
+	// PublicKey is the public key (PEM) when key generate wrote no file.
+	PublicKey string `json:"publicKey,omitempty"`
 }
 
 func newKeyGenerateCmd(f *factory, runF func(*keyGenerateOptions) error) *cobra.Command {
@@ -39,11 +40,13 @@ func newKeyGenerateCmd(f *factory, runF func(*keyGenerateOptions) error) *cobra.
 	cmd := &cobra.Command{
 		Use:   "generate NAME",
 		Short: "Generate a software key in the keystore",
-		Long: `Generate a software key, keep it encrypted in the keystore under NAME, print
-its TUF key ID on stdout and write its public key (PEM) to NAME.pub in the
-current directory, or to --out ("/" and ":" in NAME become "_" in the file
-name). The first key of a keystore sets the keystore passphrase
-(SIGNET_PASSPHRASE, or asked twice on the terminal).`,
+		Long: `Generate a software key, keep it encrypted in the keystore under NAME and
+print its TUF key ID on stdout. The public key (PEM) follows the key ID on
+stdout, or goes to --out FILE, which must not exist yet; no other file is
+written, whatever the current directory holds. 'signet key export NAME'
+prints the public key again at any time. The first key of a keystore sets
+the keystore passphrase (SIGNET_PASSPHRASE, or asked twice on the
+terminal).`,
 		Example: `  signet key generate alice
   signet key generate ci --type ed25519 --out ci.pub
   SIGNET_PASSPHRASE=... signet key generate ci --no-input -o json`,
@@ -57,7 +60,7 @@ name). The first key of a keystore sets the keystore passphrase
 		},
 	}
 	cmd.Flags().StringVar(&opts.Type, "type", string(keystore.ECDSAP256), "key `TYPE`: ecdsa-p256 or ed25519")
-	cmd.Flags().StringVar(&opts.Out, "out", "", "write the public key to `FILE` (default NAME.pub)")
+	cmd.Flags().StringVar(&opts.Out, "out", "", "write the public key to `FILE`, which must not exist (default: stdout, after the key ID)")
 	return cmd
 }
 
@@ -70,12 +73,11 @@ func runKeyGenerate(ctx context.Context, opts *keyGenerateOptions) error {
 		return err
 	}
 	out := opts.Out
-	if out == "" {
-		out = pubFileName(opts.Name)
-	}
 	// Refuse before generating, so that a failure leaves nothing behind.
-	if err := checkNewFile(out); err != nil {
-		return err
+	if out != "" {
+		if err := checkNewFile(out); err != nil {
+			return err
+		}
 	}
 	store, err := opts.Keystore()
 	if err != nil {
@@ -89,10 +91,24 @@ func runKeyGenerate(ctx context.Context, opts *keyGenerateOptions) error {
 	if err != nil {
 		return err
 	}
+	if out == "" {
+		return printGenerated(opts.IO, opts.JSON(), info, pub)
+	}
 	if err := keystore.WriteFileAtomic(out, pub, 0o644); err != nil {
 		return errkind.Mark(errkind.Input, fmt.Errorf("key %s is in the keystore, but its public key was not written (run 'signet key export %s'): %w", opts.Name, opts.Name, err))
 	}
 	return printKeyResult(opts.IO, opts.JSON(), info, out)
+}
+
+// printGenerated prints the key ID and then the public key on stdout (text),
+// or a keyResult with the public key (json).
+func printGenerated(ios *iostreams, asJSON bool, info keystore.KeyInfo, pub []byte) error {
+	if asJSON {
+		return writeJSON(ios.Out, keyResult{Name: info.Name, Kind: string(info.Kind), Type: string(info.Type), KeyID: info.KeyID, PublicKey: string(pub)})
+	}
+	notice(ios, "%s key %s stored in the keystore; public key on stdout", info.Type, info.Name)
+	_, err := fmt.Fprintf(ios.Out, "%s\n%s", info.KeyID, pub)
+	return err
 }
 
 // printKeyResult prints the key ID (text) or a keyResult (json) on stdout
@@ -108,13 +124,6 @@ func printKeyResult(ios *iostreams, asJSON bool, info keystore.KeyInfo, pubFile 
 	}
 	_, err := fmt.Fprintln(ios.Out, info.KeyID)
 	return err
-}
-
-// pubFileName is the default public key file of a key name: NAME.pub with
-// "/" and ":" (allowed in names such as 127.0.0.1:5000/team/app/snapshot)
-// replaced by "_".
-func pubFileName(name string) string {
-	return strings.NewReplacer("/", "_", ":", "_").Replace(name) + ".pub"
 }
 
 // checkNewFile fails unless path can be created: it must not exist and its

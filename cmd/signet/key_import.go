@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
-	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/keystore"
 )
 
@@ -58,7 +54,7 @@ func runKeyImport(ctx context.Context, opts *keyImportOptions) error {
 	if err := keystore.ValidateName(opts.Name); err != nil {
 		return err
 	}
-	data, err := readInput(opts.IO, opts.File, maxKeyInput)
+	data, err := readInput(ctx, opts.IO, opts.File, maxKeyInput)
 	if err != nil {
 		return err
 	}
@@ -75,30 +71,6 @@ func runKeyImport(ctx context.Context, opts *keyImportOptions) error {
 		return err
 	}
 	return printKeyResult(opts.IO, opts.JSON(), info, "")
-}
-
-// readInput reads a file named on the command line, or stdin for "-", up
-// to max bytes.
-func readInput(ios *iostreams, file string, max int64) ([]byte, error) {
-	var r io.Reader
-	if file == "-" {
-		r = ios.In
-	} else {
-		f, err := os.Open(file)
-		if err != nil {
-			return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading %s: %w", file, err))
-		}
-		defer f.Close()
-		r = f
-	}
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading %s: %w", displayName(file), err))
-	}
-	if int64(len(data)) > max {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s is larger than %d bytes", displayName(file), max))
-	}
-	return data, nil
 }
 
 func displayName(file string) string {

@@ -13,8 +13,8 @@ import (
 
 func main() {
 	// No core dump may hold a PIN, a passphrase or a decrypted key
-	// (docs/security.md). Best effort: a refusal leaves the limit as it was.
-	_ = syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{Cur: 0, Max: 0})
+	// (docs/security.md).
+	disableCoreDumps()
 	tuneGC(os.Getenv)
 	os.Exit(run())
 }
@@ -59,7 +59,7 @@ func runWith(ctx context.Context, args []string, env func(string) string, ios *i
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
-	err := root.ExecuteContext(ctx)
+	err := timeoutError(f, root.ExecuteContext(ctx))
 	f.close()
 	code, line := exitCode(ctx, err)
 	if line != "" {

@@ -64,6 +64,7 @@ func scriptParams(dir string) testscript.Params {
 //	REGISTRY            host:port of an in-process registry (plain HTTP)
 //	REALREGISTRY        host:port of the distribution registry that
 //	                    scripts/test.sh started (SIGNET_TEST_REGISTRY), when set
+//	UNIQUE              random hex for repository names on REALREGISTRY
 //
 //	CARD1, CARD2        serials of the virtual YubiKeys (condition [pcsc]),
 //	                    driven with the card command (script_card_test.go)
@@ -82,6 +83,11 @@ func scriptSetup(env *testscript.Env) error {
 	env.Setenv("REGISTRY", strings.TrimPrefix(srv.URL, "http://"))
 	if real := os.Getenv("SIGNET_TEST_REGISTRY"); real != "" {
 		env.Setenv("REALREGISTRY", real)
+		// A repository path of the script's own, so that runs sharing
+		// the registry (or a run after another) never meet.
+		var rnd [4]byte
+		_, _ = rand.Read(rnd[:])
+		env.Setenv("UNIQUE", fmt.Sprintf("%x", rnd))
 	}
 	if os.Getenv("SIGNET_TEST_PCSC") != "" {
 		env.Setenv("CARD1", os.Getenv("SIGNET_TEST_PIVSIM_SERIAL"))
@@ -132,6 +138,9 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"card":    cmdCard,
 		"sleep":   cmdSleep,
 		"tufjs":   cmdTufjs,
+		// hostile_test.go
+		"hostile":   cmdHostile,
+		"nocontrol": cmdNoControl,
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/textesc"
 )
 
 // Output formats of -o/--output.
@@ -26,17 +28,58 @@ func parseOutput(s string) (string, error) {
 }
 
 // writeJSON prints v as one indented JSON document followed by a newline.
+// No control character reaches the output raw: encoding/json escapes C0
+// and textesc.JSON the DEL and C1 it leaves.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("writing json: %w", err)
+	}
+	if _, err := w.Write(textesc.JSON(buf.Bytes())); err != nil {
 		return fmt.Errorf("writing json: %w", err)
 	}
 	return nil
 }
 
+// fprintf is fmt.Fprintf for lines that show data from outside: every
+// string, Stringer and error argument is escaped (textesc.String), so a
+// name from a registry or metadata cannot drive the terminal. The format
+// is signet's own and printed as it is.
+func fprintf(w io.Writer, format string, args ...any) (int, error) {
+	return fmt.Fprintf(w, format, escapeArgs(args)...)
+}
+
+// escapeArgs returns args with strings, []string, Stringers and errors
+// replaced by their escaped text; numbers and the rest are kept.
+func escapeArgs(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			out[i] = textesc.String(v)
+		case []string:
+			e := make([]string, len(v))
+			for j, s := range v {
+				e[j] = textesc.String(s)
+			}
+			out[i] = e
+		case error:
+			out[i] = textesc.String(v.Error())
+		case fmt.Stringer:
+			out[i] = textesc.String(v.String())
+		default:
+			out[i] = a
+		}
+	}
+	return out
+}
+
 // table collects rows and prints them aligned in columns. A table with no
-// rows prints nothing, not even its header.
+// rows prints nothing, not even its header. Cells are escaped
+// (textesc.String): a tab, newline or terminal control inside a name from
+// outside cannot break the table or drive the terminal.
 type table struct {
 	header []string
 	rows   [][]string
@@ -44,8 +87,21 @@ type table struct {
 
 func newTable(header ...string) *table { return &table{header: header} }
 
-// Row adds one row; cells are printed as given.
-func (t *table) Row(cells ...string) { t.rows = append(t.rows, cells) }
+// Row adds one row of cells, escaped.
+func (t *table) Row(cells ...string) {
+	row := make([]string, len(cells))
+	for i, c := range cells {
+		row[i] = textesc.String(c)
+	}
+	t.rows = append(t.rows, row)
+}
+
+// Paint applies paint (a colour of colors) to cell col of the last row,
+// after it was escaped.
+func (t *table) Paint(col int, paint func(string) string) {
+	row := t.rows[len(t.rows)-1]
+	row[col] = paint(row[col])
+}
 
 // Len returns the number of rows.
 func (t *table) Len() int { return len(t.rows) }
@@ -87,7 +143,8 @@ func (c colors) Yellow(s string) string { return c.wrap("33", s) }
 func (c colors) Red(s string) string    { return c.wrap("31", s) }
 func (c colors) Bold(s string) string   { return c.wrap("1", s) }
 
-// notice prints one status line on stderr: "signet: msg".
+// notice prints one status line on stderr: "signet: msg", with its
+// arguments escaped (fprintf).
 func notice(ios *iostreams, format string, args ...any) {
-	fmt.Fprintf(ios.ErrOut, "signet: "+format+"\n", args...)
+	fprintf(ios.ErrOut, "signet: "+format+"\n", args...)
 }

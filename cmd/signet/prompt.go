@@ -109,7 +109,7 @@ func (p *prompter) Secret(s secretSpec) ([]byte, error) {
 			return nil, err
 		}
 		last = retry.err
-		fmt.Fprintf(p.errOut, "signet: %v; try again\n", last)
+		fprintf(p.errOut, "signet: %v; try again\n", last)
 	}
 	return nil, errkind.Mark(errkind.Key, fmt.Errorf("%v (%d tries)", last, maxSecretTries))
 }
@@ -126,7 +126,7 @@ func (e *retryableError) Error() string { return e.err.Error() }
 
 // askSecret reads one answer (twice for a new secret) from the terminal.
 func (p *prompter) askSecret(s secretSpec) ([]byte, error) {
-	fmt.Fprintf(p.errOut, "%s: ", s.Prompt)
+	fprintf(p.errOut, "%s: ", s.Prompt)
 	v, err := p.term.ReadSecret()
 	fmt.Fprintln(p.errOut)
 	if err != nil {
@@ -141,7 +141,7 @@ func (p *prompter) askSecret(s secretSpec) ([]byte, error) {
 		}
 	}
 	if s.Confirm {
-		fmt.Fprintf(p.errOut, "%s (again): ", s.Prompt)
+		fprintf(p.errOut, "%s (again): ", s.Prompt)
 		again, err := p.term.ReadSecret()
 		fmt.Fprintln(p.errOut)
 		if err != nil {
@@ -198,7 +198,7 @@ func (p *prompter) Confirm(prompt, want string) (bool, error) {
 	if p.term == nil || p.noInput {
 		return false, errkind.Mark(errkind.Input, errors.New("confirmation required: pass --yes or run in a terminal"))
 	}
-	fmt.Fprint(p.errOut, prompt)
+	fprintf(p.errOut, "%s", prompt)
 	got, err := p.term.ReadLine()
 	if err != nil {
 		return false, errkind.Mark(errkind.Input, fmt.Errorf("reading confirmation: %w", err))
@@ -212,5 +212,5 @@ func (p *prompter) Confirm(prompt, want string) (bool, error) {
 }
 
 func (p *prompter) Notice(format string, args ...any) {
-	fmt.Fprintf(p.errOut, "signet: "+format+"\n", args...)
+	fprintf(p.errOut, "signet: "+format+"\n", args...)
 }

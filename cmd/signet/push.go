@@ -21,10 +21,16 @@ func newPushCmd(f *factory, runF func(*pushOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "push SOURCE R:T [--key REF]",
 		Short: "Push an image and sign its tag",
-		Long: `Push an image to R:T, then sign the tag by the digest just pushed, in one
-publish of the trust data. SOURCE is an OCI image layout (oci:DIR, or
-oci:DIR:REF to pick one image by its ref name or digest) or a tarball
-(tar:FILE, as written by docker save or as an OCI archive).
+		Long: `Push an image to R:T and sign the tag by its digest, in one publish of
+the trust data. SOURCE is an OCI image layout (oci:DIR, or oci:DIR:REF to
+pick one image by its ref name or digest) or a tarball (tar:FILE, as
+written by docker save or as an OCI archive).
+
+A failed push never moves a tag: signet signs first (trust data, key,
+passphrase, PIN and touch are all checked before anything is uploaded),
+then uploads the image by digest, publishes the trust data, and moves
+R:T last. Between the publish and the tag move, verify R:T says "tag
+moved"; pull already gets the signed image.
 
 The key (--key) picks the role: the targets role, or the delegation that
 holds the key and whose paths match the tag; --key A signs with A alone.
@@ -43,6 +49,7 @@ or SIGNET_KEY) that a delegation matching the tag lists; signet says which.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.req.Key, "key", "", "signing key `REF` (yubikey, yubikey:SERIAL/SLOT, file:PATH, env:VAR or a keystore name)")
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 
@@ -95,9 +102,9 @@ func showProgress(ios *iostreams, ch <-chan v1.Update, done <-chan struct{}) {
 			// byte is sent, the registry still checks and stores the
 			// blobs and the manifest: say so rather than sit at 99%.
 			if u.Complete >= u.Total {
-				fmt.Fprintf(ios.ErrOut, "\rUploaded %s, waiting for the registry to store the image\x1b[K", humanBytes(u.Total))
+				fprintf(ios.ErrOut, "\rUploaded %s, waiting for the registry to store the image\x1b[K", humanBytes(u.Total))
 			} else {
-				fmt.Fprintf(ios.ErrOut, "\rUploading %3d%% (%s / %s)\x1b[K", u.Complete*100/u.Total, humanBytes(u.Complete), humanBytes(u.Total))
+				fprintf(ios.ErrOut, "\rUploading %3d%% (%s / %s)\x1b[K", u.Complete*100/u.Total, humanBytes(u.Complete), humanBytes(u.Total))
 			}
 			shown = true
 		case <-done:
@@ -125,7 +132,7 @@ func renderSigned(f *factory, verb string, res *app.SignResult) error {
 		return writeJSON(f.IOStreams.Out, res)
 	}
 	for _, s := range res.Signed {
-		fmt.Fprintf(f.IOStreams.Out, "%s %s %s (role %s)\n", verb, s.Tag, s.Digest, s.Role)
+		fprintf(f.IOStreams.Out, "%s %s %s (role %s)\n", verb, s.Tag, s.Digest, s.Role)
 	}
 	return nil
 }

@@ -32,6 +32,7 @@ than the timestamp period (default 7 days); it needs only the online keys
 			return runRefresh(cmd.Context(), opts)
 		},
 	}
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 

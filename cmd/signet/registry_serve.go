@@ -36,10 +36,12 @@ func newRegistryServeCmd(f *factory, runF func(*registryServeOptions) error) *co
 SIGTERM. Everything is kept in memory unless --dir names a directory, where
 blobs and manifests are kept across restarts. The registry has no
 authentication: keep it on loopback. With -v every request is logged on
-stderr. Port 0 picks a free port; the address served is printed on stderr.`,
+stderr. Port 0 picks a free port; the address served is printed on stderr.
+--timeout does not apply.`,
 		Example: `  signet registry serve
   signet registry serve --addr 127.0.0.1:0 --dir ./registry-data`,
-		Args: exactArgs(0, "no arguments"),
+		Args:        exactArgs(0, "no arguments"),
+		Annotations: map[string]string{noTimeoutAnnotation: "serves until interrupted"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
 				return runF(opts)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/spf13/cobra"
+
 	"github.com/signet-dev/signet/internal/app"
 )
 
@@ -17,6 +19,13 @@ func (f *factory) appDeps() (*app.Deps, error) {
 		Resolver:         f.Resolver,
 		Notice:           func(msg string) { notice(f.IOStreams, "%s", msg) },
 		MetadataRepo:     f.Global.MetadataRepo,
+		RootFile:         f.Global.Root,
 		AttestationRoots: f.attestationRoots,
 	}, nil
+}
+
+// addTrustedRootFlag gives a command that reads trust data --root FILE:
+// the root.json to start from instead of the one kept in the signet home.
+func addTrustedRootFlag(cmd *cobra.Command, f *factory) {
+	cmd.Flags().StringVar(&f.Global.Root, "root", "", "start from this trusted root.json `FILE` instead of the one kept in the signet home")
 }

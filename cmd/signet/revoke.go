@@ -36,6 +36,7 @@ on a terminal; --yes (or --no-input) skips it.`,
 	}
 	cmd.Flags().BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().StringVar(&opts.req.Key, "key", "", "signing key `REF` of the role that signed the tag")
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 
@@ -61,6 +62,6 @@ func runRevoke(ctx context.Context, opts *revokeOptions) error {
 	if f.Global.JSON() {
 		return writeJSON(f.IOStreams.Out, res)
 	}
-	fmt.Fprintf(f.IOStreams.Out, "Revoked %s %s (role %s)\n", res.Tag, res.Digest, res.Role)
+	fprintf(f.IOStreams.Out, "Revoked %s %s (role %s)\n", res.Tag, res.Digest, res.Role)
 	return nil
 }

@@ -35,7 +35,7 @@ func signetRun(t *testing.T, env []string, args ...string) (int, string, string)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = env
-	cmd.Dir = t.TempDir() // key generate writes NAME.pub here
+	cmd.Dir = t.TempDir()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	_ = cmd.Run()

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/spf13/cobra"
 )
 
@@ -19,10 +21,16 @@ type globalOptions struct {
 	NoInput  bool   // --no-input: never prompt
 	Insecure bool   // --insecure: plain HTTP to the registry
 	Verbose  bool   // -v/--verbose: debug log on stderr
+	// Timeout is --timeout: the whole command's deadline (timeout.go).
+	Timeout time.Duration
 
 	// MetadataRepo is --metadata-repo: the repository whose _tuf tag holds
 	// the trust data, when it is not the image's own (DESIGN.md §2).
 	MetadataRepo string
+
+	// Root is --root of the commands that read trust data (not a global
+	// flag): the trusted root.json to start from.
+	Root string
 }
 
 // JSON reports whether -o json was asked for.
@@ -47,9 +55,13 @@ Secrets come from the environment or a no-echo prompt, never from flags:
   SIGNET_NEW_PIN, SIGNET_NEW_PUK  new PIN and PUK (yubikey set-pin, set-puk, unblock)
   SIGNET_KEY                CI: an encrypted bundle from 'key export --private'
 
+Every command gives up after --timeout (default 5m; SIGNET_TIMEOUT), and
+each registry request fails when it gets no answer for 60s, or when its
+answer arrives slower than 4 KiB/s on average after 30s.
+
 Exit codes: 0 success, 1 verification failed or a check found a problem,
 2 bad usage or input, 3 key, PIN or hardware problem, 4 registry or network
-problem, 130 interrupted.`,
+problem or --timeout reached, 130 interrupted.`,
 		Example: `  # Try it out on a registry served by signet itself
   signet registry serve --addr 127.0.0.1:5000 &
   signet key generate alice
@@ -70,6 +82,9 @@ problem, 130 interrupted.`,
 				return usageError(cmd, err)
 			}
 			f.Global.Output = out
+			if err := applyTimeout(cmd, f); err != nil {
+				return usageError(cmd, err)
+			}
 			f.Logger().Debug("command", "path", cmd.CommandPath(), "home", f.homeOrEmpty())
 			return nil
 		},
@@ -82,6 +97,7 @@ problem, 130 interrupted.`,
 	pf.BoolVar(&f.Global.NoInput, "no-input", false, "never prompt; fail when a secret is not in the environment")
 	pf.BoolVar(&f.Global.Insecure, "insecure", false, "talk plain HTTP to the registry (automatic for localhost and 127.0.0.1)")
 	pf.BoolVarP(&f.Global.Verbose, "verbose", "v", false, "debug log on stderr (never contains secrets)")
+	addTimeoutFlag(cmd, f)
 	pf.StringVar(&f.Global.MetadataRepo, "metadata-repo", "", "keep trust data at `REPOSITORY`:_tuf instead of the image's own repository")
 
 	cmd.AddGroup(

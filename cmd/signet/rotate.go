@@ -67,6 +67,7 @@ recovery from leaked and lost keys.`,
 	fl.StringArrayVar(&opts.req.RemoveKeys, "remove-key", nil, "key ID, ID prefix or key `NAME` to remove (repeatable)")
 	fl.IntVar(&opts.req.Threshold, "threshold", 0, "how many of the role's keys must sign (default: unchanged)")
 	fl.StringVar(&opts.req.Stage, "stage", "", "write a ceremony to `FILE` instead of publishing, for keys held elsewhere")
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 
@@ -93,10 +94,10 @@ func runRotate(ctx context.Context, opts *rotateOptions) error {
 		keys = append(keys, s)
 	}
 	if res.Staged == "" {
-		fmt.Fprintf(out, "Rotated %s of %s: %d of %s (root version %d)\n", res.Role, res.Repository, res.Threshold, strings.Join(keys, ", "), res.RootVersion)
+		fprintf(out, "Rotated %s of %s: %d of %s (root version %d)\n", res.Role, res.Repository, res.Threshold, strings.Join(keys, ", "), res.RootVersion)
 		return nil
 	}
-	fmt.Fprintf(out, "Staged %s of %s: %d of %s, in %s\n\n", res.Role, res.Repository, res.Threshold, strings.Join(keys, ", "), res.Staged)
+	fprintf(out, "Staged %s of %s: %d of %s, in %s\n\n", res.Role, res.Repository, res.Threshold, strings.Join(keys, ", "), res.Staged)
 	if err := writeCeremonyStatus(out, res.Ceremony); err != nil {
 		return err
 	}

@@ -111,7 +111,7 @@ func TestVersionPrefersLinkTimeVersionOverBuildInfo(t *testing.T) {
 	if err := runVersion(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(out.String(), "signet v1.2.3 (0123456789ab+dirty) go1.26.0 ") {
+	if !strings.HasPrefix(out.String(), "signet v1.2.3 (0123456789ab+dirty) go1.26.0 ") || !strings.HasSuffix(out.String(), " YubiKey support\n") {
 		t.Fatalf("version line = %q", out.String())
 	}
 }
@@ -163,7 +163,8 @@ func TestRegistryServeServesUntilCancelled(t *testing.T) {
 	ios := &iostreams{In: strings.NewReader(""), Out: &out, ErrOut: pw}
 	done := make(chan int, 1)
 	go func() {
-		done <- runWith(ctx, []string{"registry", "serve", "--addr", "127.0.0.1:0"}, mapEnv(nil), ios)
+		// --timeout does not apply to a server: it serves until cancelled.
+		done <- runWith(ctx, []string{"--timeout", "1ms", "registry", "serve", "--addr", "127.0.0.1:0"}, mapEnv(nil), ios)
 		pw.Close()
 	}()
 	lines := bufio.NewScanner(pr)

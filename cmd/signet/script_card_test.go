@@ -23,10 +23,13 @@ import (
 //	card counters CARD             print the card's counters as JSON on stdout
 //	card reset-counters CARD
 //	card remove CARD | insert CARD pull the card out, put it back
+//	card keep-power CARD on|off    the card ignores pcscd's power-off, so it
+//	                               keeps a verified PIN from one command to
+//	                               the next (pivsim.Card.KeepPower)
 //	card forget CARD               factory-reset: a "lost" card replaced by a blank one
 func cmdCard(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
-		ts.Fatalf("usage: card lock | touch CARD MODE [DELAY] | counters CARD | reset-counters CARD | remove CARD | insert CARD | forget CARD")
+		ts.Fatalf("usage: card lock | touch CARD MODE [DELAY] | counters CARD | reset-counters CARD | remove CARD | insert CARD | keep-power CARD on|off | forget CARD")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -74,6 +77,11 @@ func cmdCard(ts *testscript.TestScript, neg bool, args []string) {
 	case "insert":
 		ts.Check(client.Insert(ctx, serial))
 		waitCardReader(ts, args[1], true)
+	case "keep-power":
+		if len(args) != 3 || (args[2] != "on" && args[2] != "off") {
+			ts.Fatalf("usage: card keep-power CARD on|off")
+		}
+		ts.Check(client.KeepPower(ctx, serial, args[2] == "on"))
 	case "forget":
 		ts.Check(client.FactoryReset(ctx, serial))
 	default:

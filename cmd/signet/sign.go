@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/app"
-	"github.com/signet-dev/signet/internal/errkind"
 )
 
 // maxTagsFile bounds a --from file of tags to sign.
@@ -31,7 +27,9 @@ func newSignCmd(f *factory, runF func(*signOptions) error) *cobra.Command {
 		Long: `Sign what each tag R:T points to now, into the role the key holds, in one
 publish of the trust data however many tags are named. With --from FILE the
 tags are read from FILE (one R:T a line; - for standard input), so a
-pipeline that publishes many tags signs them at once.
+pipeline that publishes many tags signs them at once. Each tag is resolved
+by reading its manifest and hashing it: what is signed is the digest and
+size of those bytes, never what the registry's headers claim.
 
 --key A signs with A alone. Without --key: the targets keys at hand, else
 the one key at hand (keystore or SIGNET_KEY) that a delegation matching
@@ -42,7 +40,7 @@ every tag lists; signet says which.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.req.Tags = args
 			if opts.from != "" {
-				tags, err := readTags(f.IOStreams.In, opts.from)
+				tags, err := readTags(cmd.Context(), f.IOStreams, opts.from)
 				if err != nil {
 					return err
 				}
@@ -59,6 +57,7 @@ every tag lists; signet says which.`,
 	}
 	cmd.Flags().StringVar(&opts.req.Key, "key", "", "signing key `REF` (yubikey, yubikey:SERIAL/SLOT, file:PATH, env:VAR or a keystore name)")
 	cmd.Flags().StringVar(&opts.from, "from", "", "read tags to sign from `FILE`, one R:T a line (- for stdin)")
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 
@@ -75,27 +74,18 @@ func runSign(ctx context.Context, opts *signOptions) error {
 }
 
 // readTags reads one tag reference a line, skipping blanks and # comments.
-func readTags(stdin io.Reader, path string) ([]string, error) {
-	r := stdin
-	if path != "-" {
-		file, err := os.Open(path)
-		if err != nil {
-			return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading tags: %w", err))
-		}
-		defer file.Close()
-		r = file
+func readTags(ctx context.Context, ios *iostreams, path string) ([]string, error) {
+	data, err := readInput(ctx, ios, path, maxTagsFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading tags: %w", err)
 	}
 	var tags []string
-	sc := bufio.NewScanner(io.LimitReader(r, maxTagsFile))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for line := range strings.Lines(string(data)) {
+		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		tags = append(tags, line)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading tags: %w", err))
 	}
 	return tags, nil
 }

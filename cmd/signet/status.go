@@ -34,6 +34,7 @@ timestamp, and says what to run. Exits 1 when anything has expired.`,
 			return runStatus(cmd.Context(), opts)
 		},
 	}
+	addTrustedRootFlag(cmd, f)
 	return cmd
 }
 
@@ -56,7 +57,7 @@ func renderStatus(f *factory, res *app.StatusResult) error {
 		}
 	} else {
 		c := newColors(f.IOStreams, f.Env)
-		advice := false
+		advice := res.FastForwarded > 0
 		for _, r := range res.Roles {
 			advice = advice || r.Advice != ""
 		}
@@ -66,22 +67,26 @@ func renderStatus(f *factory, res *app.StatusResult) error {
 		}
 		t := newTable(header...)
 		for _, r := range res.Roles {
-			state := c.Green(r.State)
+			state, paint := r.State, c.Green
 			switch r.State {
 			case "expiring":
-				state = c.Yellow(r.State + " in " + roughDuration(r.Left))
-			case "expired":
-				state = c.Red(r.State)
+				state, paint = r.State+" in "+roughDuration(r.Left), c.Yellow
+			case "expired", "fast-forwarded":
+				paint = c.Red
 			}
 			row := []string{r.Role, fmt.Sprint(r.Version), r.Expires.UTC().Format("2006-01-02T15:04:05Z"), state}
 			if advice {
 				row = append(row, r.Advice)
 			}
 			t.Row(row...)
+			t.Paint(3, paint)
 		}
 		if err := t.Write(f.IOStreams.Out); err != nil {
 			return err
 		}
+	}
+	if res.FastForwarded > 0 {
+		return errkind.Mark(errkind.Verification, fmt.Errorf("%d role(s) of %s have an absurd version (fast-forwarded by a stolen key?): rotate their keys, see docs/rotation.md", res.FastForwarded, res.Repository))
 	}
 	if res.Expired > 0 {
 		return errkind.Mark(errkind.Verification, fmt.Errorf("%d role(s) of %s expired", res.Expired, res.Repository))

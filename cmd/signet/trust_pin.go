@@ -49,12 +49,12 @@ writes it ('-o json' prints a summary, not the root).`,
 	return cmd
 }
 
-func runTrustPin(_ context.Context, opts *trustPinOptions) error {
+func runTrustPin(ctx context.Context, opts *trustPinOptions) error {
 	repo, err := trustRepository(opts.Repository)
 	if err != nil {
 		return err
 	}
-	data, err := readInput(opts.IO, opts.Root, 10<<20)
+	data, err := readInput(ctx, opts.IO, opts.Root, 10<<20)
 	if err != nil {
 		return err
 	}

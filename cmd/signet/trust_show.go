@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +76,7 @@ func runTrustShow(_ context.Context, opts *trustShowOptions) error {
 		expires += " (expired)"
 	}
 	w := opts.IO.Out
-	fmt.Fprintf(w, "repository:  %s\nroot:        version %d, expires %s\nfingerprint: %s\n\n", sum.Repository, sum.Version, expires, sum.Fingerprint)
+	fprintf(w, "repository:  %s\nroot:        version %d, expires %s\nfingerprint: %s\n\n", sum.Repository, sum.Version, expires, sum.Fingerprint)
 	t := newTable("ROLE", "THRESHOLD", "KEYS")
 	for _, role := range topRoles() {
 		rs, ok := sum.Roles[role]

@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/signet-dev/signet/piv"
 )
 
 // version is set at link time (-ldflags "-X main.version=v1.2.3") by release
@@ -29,6 +31,9 @@ type versionInfo struct {
 	Modified  bool   `json:"modified,omitempty"`
 	GoVersion string `json:"goVersion"`
 	Platform  string `json:"platform"`
+	// YubiKey is false in a build without PC/SC (CGO_ENABLED=0 outside
+	// Windows), where every YubiKey operation fails with exit code 3.
+	YubiKey bool `json:"yubikey"`
 }
 
 func newVersionCmd(f *factory, runF func(*versionOptions) error) *cobra.Command {
@@ -36,6 +41,11 @@ func newVersionCmd(f *factory, runF func(*versionOptions) error) *cobra.Command 
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of signet",
+		Long: `Print the version of signet, the Go version and platform it was built
+with, and whether this build has YubiKey support ("with YubiKey support",
+or "without YubiKey support" for a static CGO_ENABLED=0 build, whose
+YubiKey commands and key references exit with code 3; docs/install.md).
+With -o json the same is one object, with "yubikey": true or false.`,
 		Example: `  signet version
   signet version -o json`,
 		Args: exactArgs(0, "no arguments"),
@@ -64,13 +74,17 @@ func runVersion(_ context.Context, opts *versionOptions) error {
 		}
 		line += " (" + rev + ")"
 	}
-	_, err := fmt.Fprintf(opts.IO.Out, "%s %s %s\n", line, info.GoVersion, info.Platform)
+	support := "with YubiKey support"
+	if !info.YubiKey {
+		support = "without YubiKey support"
+	}
+	_, err := fmt.Fprintf(opts.IO.Out, "%s %s %s, %s\n", line, info.GoVersion, info.Platform, support)
 	return err
 }
 
 // buildVersion combines the link-time version with the build info.
 func buildVersion(linked string, build func() (*debug.BuildInfo, bool)) versionInfo {
-	info := versionInfo{Version: "(devel)", GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	info := versionInfo{Version: "(devel)", GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH, YubiKey: piv.Supported}
 	if bi, ok := build(); ok && bi != nil {
 		if v := bi.Main.Version; v != "" {
 			info.Version = v

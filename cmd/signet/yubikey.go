@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/localfile"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/piv"
 	"github.com/signet-dev/signet/signer"
@@ -40,6 +40,10 @@ Several YubiKeys at once are told apart by serial (--serial). The PIN comes
 from SIGNET_PIN or a no-echo prompt; the PUK from SIGNET_PUK or a prompt.
 signet never retries a wrong PIN, and will not use SIGNET_PIN when only one
 try is left.
+
+YubiKeys need a build with YubiKey support ('signet version' says whether
+this one has it); a static build (CGO_ENABLED=0) exits 3 on every yubikey
+command (docs/install.md).
 
 SIGNET_TEST_ATTESTATION_CA names a PEM file of extra attestation roots, for
 tests with the virtual YubiKey only; signet says so whenever it is set.`)
@@ -119,7 +123,7 @@ func (f *factory) attestationRoots() (*piv.Roots, error) {
 	if file == "" {
 		return roots, nil
 	}
-	data, err := readLimited(file, 1<<20)
+	data, err := localfile.Read(file, 1<<20)
 	if err != nil {
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s: %w", envAttestationCA, err))
 	}
@@ -130,24 +134,6 @@ func (f *factory) attestationRoots() (*piv.Roots, error) {
 		f.Prompter().Notice("%s is set: also trusting the attestation roots in %s (for tests only)", envAttestationCA, file)
 	})
 	return roots, nil
-}
-
-func readLimited(path string, max int64) ([]byte, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
-	}
-	buf := make([]byte, st.Size())
-	_, err = fh.ReadAt(buf, 0)
-	return buf, err
 }
 
 // serialFlag is --serial: a YubiKey serial number, 0 for "the only one".

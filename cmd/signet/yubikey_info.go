@@ -137,7 +137,7 @@ func runYubikeyInfo(ctx context.Context, opts *yubikeyInfoOptions) error {
 	case -1:
 		tries = "verified"
 	}
-	fmt.Fprintf(opts.IO.Out, "Serial:       %d\nFirmware:     %s\nReader:       %s\nPIN tries:    %s\n", res.Serial, res.Firmware, res.Reader, tries)
+	fprintf(opts.IO.Out, "Serial:       %d\nFirmware:     %s\nReader:       %s\nPIN tries:    %s\n", res.Serial, res.Firmware, res.Reader, tries)
 	if len(res.Slots) == 0 {
 		fmt.Fprintln(opts.IO.Out, "Slots:        none in use")
 		return nil

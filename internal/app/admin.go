@@ -15,20 +15,25 @@ import (
 )
 
 // openRepo loads the repository's metadata as it is published now.
-func openRepo(ctx context.Context, d *Deps, repository string) (name.Repository, *tuf.Repo, error) {
+func openRepo(ctx context.Context, d *Deps, repository string, mode trustMode) (name.Repository, *tuf.Repo, bool, error) {
 	repo, err := registry.ParseRepository(repository)
 	if err != nil {
-		return repo, nil, err
+		return repo, nil, false, err
 	}
 	store, err := d.store(repo)
 	if err != nil {
-		return repo, nil, err
+		return repo, nil, false, err
 	}
-	r, err := tuf.Open(ctx, store, d.repoOptions()...)
+	r, t, err := d.open(ctx, repo, store, mode)
 	if err != nil {
-		return repo, nil, withRepo(err, repo)
+		return repo, nil, false, withRepo(err, repo)
 	}
-	return repo, r, nil
+	if !t.pinned {
+		d.notice("no root of %s is pinned on this machine: what follows is what the registry's own first root leads to, not verified against a trusted root (pin it with signet trust pin)", repo.Name())
+	} else {
+		d.keepTrust(ctx, repo, t, r)
+	}
+	return repo, r, t.pinned, nil
 }
 
 // KeyInfo is one key of a role, with its keystore name when this machine
@@ -52,15 +57,19 @@ type RoleSummary struct {
 
 // InspectResult is `signet inspect R`.
 type InspectResult struct {
-	Repository string        `json:"repository"`
-	Targets    []tuf.Target  `json:"targets"`
-	Roles      []RoleSummary `json:"roles"`
+	Repository string `json:"repository"`
+	// Pinned is false when no root of the repository is trusted on this
+	// machine: what is shown then starts from the registry's own first
+	// root and was verified against nothing this machine trusts.
+	Pinned  bool          `json:"pinned"`
+	Targets []tuf.Target  `json:"targets"`
+	Roles   []RoleSummary `json:"roles"`
 }
 
 // Inspect lists the signed tags with the role that signed each, and every
 // role with its keys, threshold and expiry.
 func Inspect(ctx context.Context, d *Deps, repository string) (*InspectResult, error) {
-	repo, r, err := openRepo(ctx, d, repository)
+	repo, r, pinned, err := openRepo(ctx, d, repository, mayDisplay)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +82,7 @@ func Inspect(ctx context.Context, d *Deps, repository string) (*InspectResult, e
 		return nil, err
 	}
 	names := d.keyNames()
-	out := &InspectResult{Repository: repo.Name(), Targets: targets}
+	out := &InspectResult{Repository: repo.Name(), Pinned: pinned, Targets: targets}
 	if out.Targets == nil {
 		out.Targets = []tuf.Target{}
 	}
@@ -127,7 +136,7 @@ func Revoke(ctx context.Context, d *Deps, req RevokeRequest) (*Signed, error) {
 		kr = d.keyring(repo, res, k)
 	}
 	var removed tuf.Target
-	_, err = tuf.Update(ctx, store, kr, func(r *tuf.Repo) error {
+	_, err = d.update(ctx, repo, store, kr, func(r *tuf.Repo) error {
 		list, err := r.ListTargets(ctx)
 		if err != nil {
 			return err
@@ -146,7 +155,7 @@ func Revoke(ctx context.Context, d *Deps, req RevokeRequest) (*Signed, error) {
 			return errkind.Mark(errkind.Input, fmt.Errorf("%s is not signed: nothing to revoke", tag))
 		}
 		return nil
-	}, d.repoOptions()...)
+	})
 	if err != nil {
 		return nil, withRepo(err, repo)
 	}
@@ -167,7 +176,7 @@ func Refresh(ctx context.Context, d *Deps, repository string) (*StatusResult, er
 	if err != nil {
 		return nil, err
 	}
-	r, err := tuf.Update(ctx, store, d.keyring(repo, res), nil, d.repoOptions()...)
+	r, err := d.update(ctx, repo, store, d.keyring(repo, res), nil)
 	if err != nil {
 		return nil, withRepo(err, repo)
 	}
@@ -175,6 +184,7 @@ func Refresh(ctx context.Context, d *Deps, repository string) (*StatusResult, er
 	if err != nil {
 		return nil, err
 	}
+	out.Pinned = true
 	// Snapshot and timestamp were just re-signed for their whole period:
 	// one still inside its warning window has a period shorter than the
 	// window, and running refresh again would not change that.
@@ -206,19 +216,30 @@ type RoleStatus struct {
 
 // StatusResult is `signet status R`; Expired counts expired roles.
 type StatusResult struct {
-	Repository string       `json:"repository"`
-	Roles      []RoleStatus `json:"roles"`
-	Expired    int          `json:"expired"`
-	Expiring   int          `json:"expiring"`
+	Repository string `json:"repository"`
+	// Pinned is false when no root of the repository is trusted on this
+	// machine (see InspectResult.Pinned).
+	Pinned bool `json:"pinned"`
+	// FastForwarded counts roles whose version is absurd (above
+	// tuf.AbsurdVersion): the mark of a stolen online key.
+	FastForwarded int          `json:"fastForwarded,omitempty"`
+	Roles         []RoleStatus `json:"roles"`
+	Expired       int          `json:"expired"`
+	Expiring      int          `json:"expiring"`
 }
 
 // Status reports every role's expiry, warning DESIGN.md §1's windows ahead.
 func Status(ctx context.Context, d *Deps, repository string) (*StatusResult, error) {
-	repo, r, err := openRepo(ctx, d, repository)
+	repo, r, pinned, err := openRepo(ctx, d, repository, mayDisplay)
 	if err != nil {
 		return nil, err
 	}
-	return statusOf(ctx, d, repo, r)
+	out, err := statusOf(ctx, d, repo, r)
+	if err != nil {
+		return nil, err
+	}
+	out.Pinned = pinned
+	return out, nil
 }
 
 func statusOf(ctx context.Context, d *Deps, repo name.Repository, r *tuf.Repo) (*StatusResult, error) {
@@ -242,8 +263,15 @@ func statusOf(ctx context.Context, d *Deps, repo name.Repository, r *tuf.Repo) (
 			st.State = "expiring"
 			out.Expiring++
 		}
+		if ri.Version > tuf.AbsurdVersion {
+			st.State = "fast-forwarded"
+			out.FastForwarded++
+		}
 		if st.State != "ok" {
 			st.Advice = renewAdvice(ri.Name, repo.Name())
+		}
+		if st.State == "fast-forwarded" {
+			st.Advice = "a stolen key pushed the version out of reach: signet rotate " + repo.Name() + " " + ri.Name + " (docs/rotation.md)"
 		}
 		out.Roles = append(out.Roles, st)
 	}

@@ -40,6 +40,9 @@ type Deps struct {
 	// MetadataRepo overrides where the trust data lives (--metadata-repo):
 	// a repository whose `_tuf` tag holds it. Empty means the image's own.
 	MetadataRepo string
+	// RootFile is --root: the root.json a command starts from, ahead of
+	// the one kept in the signet home.
+	RootFile string
 }
 
 func (d *Deps) notice(format string, args ...any) {
@@ -57,6 +60,56 @@ func (d *Deps) now() time.Time {
 
 func (d *Deps) repoOptions() []tuf.RepoOption {
 	return []tuf.RepoOption{tuf.WithClock(d.now)}
+}
+
+// update is tuf.Update of repo's trust data from the root this machine
+// trusts, keeping the newest root reached as the trusted one.
+func (d *Deps) update(ctx context.Context, repo name.Repository, store tuf.Store, keys tuf.Keyring, change func(*tuf.Repo) error) (*tuf.Repo, error) {
+	t, err := d.trustFor(ctx, repo, mustTrust)
+	if err != nil {
+		return nil, noTrustData(ctx, store, err)
+	}
+	r, err := tuf.Update(ctx, store, keys, change, t.opts...)
+	if err != nil {
+		return nil, err
+	}
+	d.keepTrust(ctx, repo, t, r)
+	return r, nil
+}
+
+// open is tuf.Open of repo's trust data from the root this machine trusts
+// (mode says what happens when none is).
+func (d *Deps) open(ctx context.Context, repo name.Repository, store tuf.Store, mode trustMode) (*tuf.Repo, *trust, error) {
+	t, err := d.trustFor(ctx, repo, mode)
+	if err != nil {
+		return nil, nil, noTrustData(ctx, store, err)
+	}
+	r, err := tuf.Open(ctx, store, t.opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, t, nil
+}
+
+// noTrustData turns the refusal to start without a trusted root into
+// ErrNoRepository when the store holds no trust data at all: then the
+// next step is signet init, not a pin.
+func noTrustData(ctx context.Context, store tuf.Store, err error) error {
+	if !errors.Is(err, errNoTrustedRoot) {
+		return err
+	}
+	if view, lerr := store.Load(ctx); lerr == nil && len(view.Files()) == 0 {
+		return errkind.Mark(errkind.Input, tuf.ErrNoRepository)
+	}
+	return err
+}
+
+// keepTrust is advanceTrust after a command succeeded: its failure to
+// write the home is told, not returned, since the command's work is done.
+func (d *Deps) keepTrust(ctx context.Context, repo name.Repository, t *trust, r *tuf.Repo) {
+	if err := d.advanceTrust(ctx, repo, t, r); err != nil {
+		d.notice("could not keep root version %d of %s as trusted: %v", r.Root().Signed.Version, repo.Name(), err)
+	}
 }
 
 // metadataTag returns the tag holding the trust data of repo.

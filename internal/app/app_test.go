@@ -250,3 +250,23 @@ func republish(t *testing.T, repo string, change func(files map[string][]byte) (
 		t.Fatal(err)
 	}
 }
+
+// pin keeps rootPath as p's trusted root of repo, as `signet trust pin`.
+func pin(t *testing.T, p *person, repo, rootPath string) {
+	t.Helper()
+	r, err := registry.ParseRepository(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(rootPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := p.deps.Keystore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.PinRoot(r.RegistryStr(), r.RepositoryStr(), data); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -4,16 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/localfile"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/tuf"
@@ -97,6 +98,9 @@ func CeremonySign(ctx context.Context, d *Deps, req CeremonySignRequest) (*Cerem
 	if err != nil {
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("staged ceremony: %w", err))
 	}
+	if err := d.checkCeremonyBase(repo, c); err != nil {
+		return nil, err
+	}
 	res, err := d.Resolver()
 	if err != nil {
 		return nil, err
@@ -164,26 +168,26 @@ func CeremonyPublish(ctx context.Context, d *Deps, file string) (*CeremonyPublis
 	if err != nil {
 		return nil, err
 	}
-	r, err := tuf.PublishCeremony(ctx, store, c, d.keyring(repo, res), d.repoOptions()...)
+	t, err := d.trustFor(ctx, repo, mustTrust)
+	if err != nil {
+		return nil, err
+	}
+	r, err := tuf.PublishCeremony(ctx, store, c, d.keyring(repo, res), t.opts...)
 	if err != nil {
 		if errors.Is(err, tuf.ErrBaseMoved) {
 			return nil, fmt.Errorf("publishing %s: %w", file, err)
 		}
 		return nil, withRepo(err, repo)
 	}
+	d.keepTrust(ctx, repo, t, r)
 	return &CeremonyPublishResult{Repository: repo.Name(), RootVersion: r.Root().Signed.Version, Published: c.Proposed()}, nil
 }
 
 // readCeremony reads and checks a staged ceremony file, size-bounded.
 func readCeremony(file string) (*tuf.Ceremony, error) {
-	f, err := os.Open(file)
+	data, err := localfile.Read(file, tuf.MaxCeremonySize)
 	if err != nil {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading the ceremony: %w", err))
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, tuf.MaxCeremonySize+1))
-	if err != nil {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading the ceremony: %w", err))
+		return nil, fmt.Errorf("reading the ceremony: %w", err)
 	}
 	c, err := tuf.ParseCeremony(data)
 	if err != nil {
@@ -324,4 +328,29 @@ func (d *Deps) keyInfos() map[string]keystore.KeyInfo {
 		out[k.KeyID] = k
 	}
 	return out
+}
+
+// checkCeremonyBase compares the root a ceremony was staged on with the
+// root this machine trusts for the repository, when it trusts one: a key
+// signs no proposal built on a root it does not know. The same version
+// must be the same root; a newer trusted root makes the ceremony stale. An
+// older trusted root cannot be checked offline: the signer compares the
+// fingerprints that ceremony status prints.
+func (d *Deps) checkCeremonyBase(repo name.Repository, c *tuf.Ceremony) error {
+	trusted, err := d.homeRoot(repo)
+	if err != nil || trusted == nil {
+		return err
+	}
+	v, err := tuf.TrustedRootVersionOf(trusted)
+	if err != nil {
+		return err
+	}
+	base := c.BaseRoot()
+	switch {
+	case v > base.Signed.Version:
+		return errkind.Mark(errkind.Input, fmt.Errorf("%w: this machine trusts root version %d of %s, the ceremony was staged on version %d: stage the change again", tuf.ErrBaseMoved, v, repo.Name(), base.Signed.Version))
+	case v == base.Signed.Version && !tuf.SameSignedRoot(trusted, base):
+		return errkind.Mark(errkind.Verification, fmt.Errorf("forged trust data: the ceremony's base root version %d is not the root this machine trusts for %s; refusing to sign it", v, repo.Name()))
+	}
+	return nil
 }

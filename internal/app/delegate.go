@@ -110,9 +110,9 @@ func DelegateAdd(ctx context.Context, d *Deps, req DelegateAddRequest) (*Delegat
 	if err != nil {
 		return nil, err
 	}
-	r, err := tuf.Update(ctx, store, d.keyring(repo, res), func(r *tuf.Repo) error {
+	r, err := d.update(ctx, repo, store, d.keyring(repo, res), func(r *tuf.Repo) error {
 		return r.AddDelegation(req.Name, keys, paths, threshold, req.Terminating)
-	}, d.repoOptions()...)
+	})
 	if err != nil {
 		return nil, withRepo(err, repo)
 	}
@@ -151,7 +151,7 @@ func DelegateRemove(ctx context.Context, d *Deps, req DelegateRemoveRequest) (*D
 	}
 	var removed *DelegationInfo
 	var unsigned []string
-	_, err = tuf.Update(ctx, store, d.keyring(repo, res), func(r *tuf.Repo) error {
+	_, err = d.update(ctx, repo, store, d.keyring(repo, res), func(r *tuf.Repo) error {
 		info, err := delegationInfo(ctx, d, r, req.Name)
 		if errors.Is(err, tuf.ErrNoDelegation) {
 			return errkind.Mark(errkind.Input, fmt.Errorf("%s has no delegation named %s (see signet delegate list %s)", repo.Name(), req.Name, repo.Name()))
@@ -168,7 +168,7 @@ func DelegateRemove(ctx context.Context, d *Deps, req DelegateRemoveRequest) (*D
 		}
 		removed, unsigned = info, onlySignedBy(before, req.Name)
 		return nil
-	}, d.repoOptions()...)
+	})
 	if err != nil {
 		return nil, withRepo(err, repo)
 	}
@@ -195,7 +195,7 @@ func onlySignedBy(list []tuf.Target, role string) []string {
 // DelegateList lists the delegations of a repository in the order clients
 // consult them.
 func DelegateList(ctx context.Context, d *Deps, repository string) (*DelegateListResult, error) {
-	repo, r, err := openRepo(ctx, d, repository)
+	repo, r, _, err := openRepo(ctx, d, repository, mayDisplay)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +256,7 @@ func checkMaySign(ctx context.Context, d *Deps, tags []string, keyRef string) er
 		}
 		names = append(names, t.TagStr())
 	}
-	_, r, err := openRepo(ctx, d, first.Context().Name())
+	_, r, _, err := openRepo(ctx, d, first.Context().Name(), mustTrust)
 	if err != nil {
 		return err
 	}

@@ -24,14 +24,28 @@ import (
 )
 
 // exportBundle writes the named keys of p's keystore into one encrypted
-// bundle, as `signet key export --private` does for a CI secret.
+// bundle, as `signet key export --private` does for a CI secret; with the
+// online keys of a repository (`--online R`), it carries R's root as p
+// trusts it.
 func exportBundle(t *testing.T, p *person, names ...string) string {
 	t.Helper()
 	ks, err := p.deps.Keystore()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := ks.ExportBundle(context.Background(), names)
+	roots := map[string][]byte{}
+	for _, n := range names {
+		if r, ok := strings.CutSuffix(n, "/snapshot"); ok {
+			repo, err := registry.ParseRepository(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if roots[r], err = ks.PinnedRoot(repo.RegistryStr(), repo.RepositoryStr()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	b, err := ks.ExportBundleWithRoots(context.Background(), names, roots)
 	if err != nil {
 		t.Fatalf("exporting %v: %v", names, err)
 	}

@@ -6,14 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/localfile"
 	"github.com/signet-dev/signet/internal/pemcert"
 	"github.com/signet-dev/signet/notary"
 	"github.com/signet-dev/signet/registry"
@@ -105,7 +104,7 @@ func Import(ctx context.Context, d *Deps, req ImportRequest) (*ImportResult, err
 	}
 	// Refuse early, before the registry is asked about every tag, when R
 	// has no trust data or no such role.
-	current, err := tuf.Open(ctx, store, d.repoOptions()...)
+	current, _, err := d.open(ctx, repo, store, mustTrust)
 	if err != nil {
 		return nil, withRepo(err, repo)
 	}
@@ -257,25 +256,20 @@ func publishImport(ctx context.Context, d *Deps, repo name.Repository, store tuf
 			return err
 		}
 	}
-	_, err = tuf.Update(ctx, store, d.keyring(repo, res, key), func(r *tuf.Repo) error {
+	_, err = d.update(ctx, repo, store, d.keyring(repo, res, key), func(r *tuf.Repo) error {
 		if err := checkImportRole(r, role, names); err != nil {
 			return err
 		}
 		return r.AddTargets(ctx, role, targets)
-	}, d.repoOptions()...)
+	})
 	return err
 }
 
 // readCerts reads every certificate of a PEM file.
 func readCerts(path string) ([]*x509.Certificate, error) {
-	f, err := os.Open(path)
+	b, err := localfile.Read(path, maxPEMFile)
 	if err != nil {
-		return nil, errkind.Mark(errkind.Input, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxPEMFile))
-	if err != nil {
-		return nil, errkind.Mark(errkind.Input, err)
+		return nil, err
 	}
 	certs, err := pemcert.Parse(b)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
@@ -20,7 +19,7 @@ import (
 // R/snapshot. A role none of whose keys is a software key of this keystore
 // is an errkind.Key error naming its key IDs.
 func OnlineKeyNames(ctx context.Context, d *Deps, repository string) ([]string, error) {
-	repo, r, err := openRepo(ctx, d, repository)
+	repo, r, _, err := openRepo(ctx, d, repository, mustTrust)
 	if err != nil {
 		return nil, err
 	}
@@ -109,33 +108,4 @@ func (u *KeyUses) RotatedOutOf(keyName, keyID string) string {
 		}
 	}
 	return ""
-}
-
-// advancePin moves this machine's trusted root of repo to root, the one a
-// publish of this command just made, when it is the next version and a
-// threshold of the trusted root's root keys signed it: what a client's
-// update would accept anyway. `key list` and `key delete` then see a
-// rotation at once. Anything else leaves the trusted root as it is; the
-// next verify moves it forward.
-func (d *Deps) advancePin(repo name.Repository, root *metadata.Metadata[metadata.RootType]) {
-	ks, err := d.Keystore()
-	if err != nil || ks == nil {
-		return
-	}
-	data, err := ks.PinnedRoot(repo.RegistryStr(), repo.RepositoryStr())
-	if err != nil {
-		return
-	}
-	pinned, err := metadata.Root().FromBytes(data)
-	if err != nil || root.Signed.Version != pinned.Signed.Version+1 {
-		return
-	}
-	if pinned.VerifyDelegate(metadata.ROOT, root) != nil || root.VerifyDelegate(metadata.ROOT, root) != nil {
-		return
-	}
-	next, err := root.ToBytes(true)
-	if err != nil {
-		return
-	}
-	_ = ks.PinRoot(repo.RegistryStr(), repo.RepositoryStr(), next)
 }

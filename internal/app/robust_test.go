@@ -34,6 +34,7 @@ func TestPushesThroughAFaultyNetworkSucceedOrFailCleanlyAndLoseNothing(t *testin
 
 			pub := initRepo(t, direct)
 			root := rootFile(t, direct)
+			pin(t, pub, faulty, root) // the same repository under the proxy's name
 			// The publisher pushes through the proxy to the same repository.
 			client, err := registry.New(registry.WithKeychain(anonymous{}),
 				registry.WithRetry(registry.RetryPolicy{Attempts: 4, MinDelay: 5 * time.Millisecond, MaxDelay: 50 * time.Millisecond, Budget: 10 * time.Second}))

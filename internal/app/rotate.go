@@ -74,7 +74,16 @@ func Rotate(ctx context.Context, d *Deps, req RotateRequest) (*RotateResult, err
 	if err != nil {
 		return nil, err
 	}
+	online := strings.Split(req.Role, ",")
+	if len(online) > 1 {
+		if err := checkOnlineRotation(online, req); err != nil {
+			return nil, err
+		}
+	}
 	change := func(r *tuf.Repo) error {
+		if len(online) > 1 {
+			return replaceOnlineKeys(ctx, r, online, added)
+		}
 		remove, err := resolveRemoveKeys(ctx, d, res, r, req.Role, req.RemoveKeys)
 		if err != nil {
 			return err
@@ -84,17 +93,53 @@ func Rotate(ctx context.Context, d *Deps, req RotateRequest) (*RotateResult, err
 	if req.Stage != "" {
 		return stageRotation(ctx, d, repo, store, kr, change, req)
 	}
-	r, err := tuf.Update(ctx, store, kr, change, d.repoOptions()...)
+	r, err := d.update(ctx, repo, store, kr, change)
 	if err != nil {
 		return nil, rotateError(d, repo, req.Role, withRepo(err, repo))
 	}
-	d.advancePin(repo, r.Root())
 	out, err := rotateResult(ctx, d, repo, req.Role, r)
 	if err != nil {
 		return nil, err
 	}
+	for _, role := range online[1:] {
+		more, err := rotateResult(ctx, d, repo, role, r)
+		if err != nil {
+			return nil, err
+		}
+		out.Keys = append(out.Keys, more.Keys...)
+	}
 	out.RootVersion = r.Root().Signed.Version
 	return out, nil
+}
+
+// checkOnlineRotation checks a rotation of several roles at once
+// ("snapshot,timestamp"): only those two, one --add-key for each in order,
+// and nothing else, since every current key of each is replaced.
+func checkOnlineRotation(roles []string, req RotateRequest) error {
+	seen := map[string]bool{}
+	for _, role := range roles {
+		if (role != metadata.SNAPSHOT && role != metadata.TIMESTAMP) || seen[role] {
+			return errkind.Mark(errkind.Input, fmt.Errorf("rotating %s: only snapshot and timestamp can be rotated together (snapshot,timestamp)", req.Role))
+		}
+		seen[role] = true
+	}
+	if len(req.AddKeys) != len(roles) || len(req.RemoveKeys) > 0 || req.Threshold != 0 || req.Stage != "" {
+		return errkind.Mark(errkind.Input, fmt.Errorf("rotating %s replaces every key of each: give one --add-key per role, in that order, and no --remove-key, --threshold or --stage", req.Role))
+	}
+	return nil
+}
+
+// replaceOnlineKeys replaces every key of each role with the new key given
+// for it, in one new root: after a leak of the online keys (a stolen CI
+// bundle), their versions then start again (fast-forward recovery).
+func replaceOnlineKeys(ctx context.Context, r *tuf.Repo, roles []string, added []*metadata.Key) error {
+	for i, role := range roles {
+		ids, _ := r.RoleKeyIDs(role)
+		if err := r.Rotate(ctx, tuf.Rotation{Role: role, Add: added[i : i+1], Remove: ids}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // resolveAddKeys resolves --add-key references: a signing key when its
@@ -174,7 +219,7 @@ func isHex(s string) bool {
 // stageRotation applies the change and writes it as a ceremony file.
 func stageRotation(ctx context.Context, d *Deps, repo name.Repository, store tuf.Store, kr tuf.Keyring, change func(*tuf.Repo) error, req RotateRequest) (*RotateResult, error) {
 	rec := &recordingStore{Store: store}
-	r, err := tuf.Open(ctx, rec, d.repoOptions()...)
+	r, _, err := d.open(ctx, repo, rec, mustTrust)
 	if err != nil {
 		return nil, withRepo(err, repo)
 	}

@@ -49,6 +49,12 @@ type SignResult struct {
 // one publish. A key that may not sign a tag makes the whole call fail
 // before anything is published.
 func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
+	return sign(ctx, d, req, nil)
+}
+
+// sign is Sign; beforePublish, when not nil, runs after every key has
+// signed and before the trust data is published, at each attempt.
+func sign(ctx context.Context, d *Deps, req SignRequest, beforePublish func(context.Context) error) (*SignResult, error) {
 	if len(req.Tags) == 0 {
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("nothing to sign: name at least one R:T"))
 	}
@@ -68,6 +74,9 @@ func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
 	store, err := d.store(repo)
 	if err != nil {
 		return nil, err
+	}
+	if beforePublish != nil {
+		store = hookedStore{Store: store, before: beforePublish}
 	}
 
 	descs, err := resolveAll(ctx, d.Registry, tags, req)
@@ -97,7 +106,7 @@ func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
 
 	var role string
 	chosen := false
-	pub, err := tuf.Update(ctx, store, kr, func(r *tuf.Repo) error {
+	pub, err := d.update(ctx, repo, store, kr, func(r *tuf.Repo) error {
 		if req.Key == "" && !chosen {
 			c, err := chooseKey(ctx, res, r, names)
 			if err != nil {
@@ -122,7 +131,7 @@ func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
 			return err
 		}
 		return r.AddTargets(ctx, role, targets)
-	}, d.repoOptions()...)
+	})
 	if err != nil {
 		return nil, withRepo(err, repo)
 	}
@@ -139,15 +148,29 @@ func Sign(ctx context.Context, d *Deps, req SignRequest) (*SignResult, error) {
 
 // PushRequest is `signet push SOURCE R:T`.
 type PushRequest struct {
-	Source   string // oci:DIR[:REF] or tar:FILE
-	Tag      string
-	Key      string
-	Progress chan<- v1.Update // may be nil
+	Source string // oci:DIR[:REF] or tar:FILE
+	Tag    string
+	Key    string
+	// Progress, when not nil, receives upload progress and is closed when
+	// the upload ends; a push that fails before uploading never uses it.
+	Progress chan<- v1.Update
 }
 
-// Push uploads the image, then signs the tag by the digest just pushed.
+// Push signs the tag by the digest of the image at Source, uploads the
+// image by that digest, publishes the trust data, and only then moves the
+// tag. Everything that can fail before the trust data is published (the
+// source, the trust data and whether the key may sign the tag, the keys:
+// passphrase, PIN, touch) fails before the first upload, and any failure
+// before the tag moves leaves every tag of the repository where it was.
+// Between the publish and the tag move, verify by tag fails ("tag moved")
+// while pull and verify of the signed digest already succeed
+// (docs/storage.md).
 func Push(ctx context.Context, d *Deps, req PushRequest) (*SignResult, error) {
 	tag, err := parseTagRef(req.Tag)
+	if err != nil {
+		return nil, err
+	}
+	img, err := d.Registry.OpenImage(req.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -155,11 +178,56 @@ func Push(ctx context.Context, d *Deps, req PushRequest) (*SignResult, error) {
 	if err := checkMaySign(ctx, d, []string{req.Tag}, req.Key); err != nil {
 		return nil, err
 	}
-	desc, err := d.Registry.PushImage(ctx, req.Source, tag, req.Progress)
+	// The upload runs once, after the keys signed and before the first
+	// attempt publishes; a publish that lost a race signs again but does
+	// not upload again.
+	var uploaded bool
+	var uploadErr error
+	upload := func(ctx context.Context) error {
+		if !uploaded {
+			uploadErr = d.Registry.UploadImage(ctx, img, tag.Context(), req.Progress)
+			uploaded = uploadErr == nil
+		}
+		return uploadErr
+	}
+	desc := img.Descriptor()
+	res, err := sign(ctx, d, SignRequest{Tags: []string{req.Tag}, Key: req.Key, Descriptors: map[string]v1.Descriptor{req.Tag: desc}}, upload)
+	if uploadErr != nil {
+		return nil, uploadErr // names the image and the repository
+	}
 	if err != nil {
 		return nil, err
 	}
-	return Sign(ctx, d, SignRequest{Tags: []string{req.Tag}, Key: req.Key, Descriptors: map[string]v1.Descriptor{req.Tag: desc}})
+	if err := d.Registry.TagImage(ctx, img, tag); err != nil {
+		return nil, fmt.Errorf("%s is signed as %s, but the tag was not moved (run the same push again): %w", tag, desc.Digest, err)
+	}
+	return res, nil
+}
+
+// hookedStore runs before ahead of every publish of its views.
+type hookedStore struct {
+	tuf.Store
+	before func(context.Context) error
+}
+
+func (s hookedStore) Load(ctx context.Context) (tuf.View, error) {
+	v, err := s.Store.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return hookedView{View: v, before: s.before}, nil
+}
+
+type hookedView struct {
+	tuf.View
+	before func(context.Context) error
+}
+
+func (v hookedView) Publish(ctx context.Context, put map[string][]byte, remove []string) error {
+	if err := v.before(ctx); err != nil {
+		return err
+	}
+	return v.View.Publish(ctx, put, remove)
 }
 
 // prewarmKeys starts unlocking the keystore master key in the background,
@@ -183,10 +251,22 @@ func (d *Deps) prewarmKeys(ctx context.Context) {
 
 // withRepo turns "no trust data" into an actionable message.
 func withRepo(err error, repo name.Repository) error {
+	var gone *tuf.WithheldError
+	if errors.As(err, &gone) {
+		return withheld(repo, gone.RootVersion)
+	}
 	if errors.Is(err, tuf.ErrNoRepository) {
 		return errkind.Mark(errkind.Input, fmt.Errorf("%s has no trust data: run signet init %s first", repo.Name(), repo.Name()))
 	}
 	return err
+}
+
+// withheld is the error for a repository whose trust data is gone although
+// this machine trusts a root of it: deleted, or withheld by the registry.
+func withheld(repo name.Repository, rootVersion int64) error {
+	return errkind.Mark(errkind.Verification, fmt.Errorf(
+		"this machine trusts root version %d of %s; its trust data is gone or withheld by the registry (if the owners deleted it on purpose, signet trust forget %s)",
+		rootVersion, repo.Name(), repo.Name()))
 }
 
 // resolveParallel bounds how many tags a bulk sign resolves at once.

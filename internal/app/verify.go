@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -13,6 +11,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/localfile"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/tuf"
@@ -79,7 +78,8 @@ func Verify(ctx context.Context, d *Deps, req VerifyRequest) (*VerifyResult, err
 	desc := r.desc
 	if desc.Digest.Hex != vt.SHA256 || desc.Size != vt.Length {
 		return nil, errkind.Mark(errkind.Verification, fmt.Errorf(
-			"tag moved: %s points to %s but the signed digest is %s", tag, desc.Digest, vt.Digest()))
+			"tag moved: %s points to %s (%d bytes) but the signed digest is %s (%d bytes) (a push publishes the trust data just before it moves the tag: if one is under way, verify again in a moment)",
+			tag, desc.Digest, desc.Size, vt.Digest(), vt.Length))
 	}
 	return &VerifyResult{Tag: tag.String(), Digest: vt.Digest(), Size: vt.Length, MediaType: vt.MediaType,
 		Role: vt.Role, RootVersion: vt.RootVersion, TOFU: vt.TOFU}, nil
@@ -97,7 +97,9 @@ func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (
 	if err != nil {
 		return nil, err
 	}
-	opts := []tuf.VerifyOption{tuf.WithTrustDir(trustDir), tuf.WithVerifyClock(d.now)}
+	opts := []tuf.VerifyOption{tuf.WithTrustDir(trustDir), tuf.WithVerifyClock(d.now), tuf.OnDiscardedRoot(func(v int64) {
+		d.notice("discarded root version %d kept for %s: it does not descend from --root %s", v, repo.Name(), rootFile)
+	})}
 	var root []byte
 	if rootFile != "" {
 		if root, err = readRootFile(rootFile); err != nil {
@@ -118,6 +120,9 @@ func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (
 		return nil, err
 	}
 	if len(view.Files()) == 0 {
+		if v := trustedVersion(root, trustDir); v > 0 {
+			return nil, withheld(repo, v)
+		}
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s has no trust data: it was never signed with signet", repo.Name()))
 	}
 	vt, err := tuf.Verify(ctx, view, tag.TagStr(), opts...)
@@ -144,22 +149,26 @@ func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (
 }
 
 func readRootFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	data, err := localfile.Read(path, maxRootFile)
 	if err != nil {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading root: %w", err))
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxRootFile+1))
-	if err != nil {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading root: %w", err))
-	}
-	if len(data) > maxRootFile {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading root: %s is larger than %d bytes", path, maxRootFile))
+		return nil, err
 	}
 	if _, err := metadata.Root().FromBytes(data); err != nil {
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("--root %s is not a TUF root.json (signet trust show R --raw prints one; -o json is a summary)", path))
 	}
 	return data, nil
+}
+
+// trustedVersion is the version of the root a verify starts from: the
+// pinned one or the trust directory's, whichever is newer; 0 for none.
+func trustedVersion(pinned []byte, trustDir string) int64 {
+	v, _ := tuf.TrustedRootVersion(trustDir)
+	if len(pinned) > 0 {
+		if p, err := tuf.TrustedRootVersionOf(pinned); err == nil && p > v {
+			v = p
+		}
+	}
+	return v
 }
 
 // PullRequest is `signet pull R:T --to oci:DIR`.

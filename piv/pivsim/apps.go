@@ -12,15 +12,22 @@ var (
 )
 
 // selectApp handles SELECT by AID. The PIV AID may be given truncated
-// (piv-go sends its first five bytes). Selecting anything forgets the
-// security status, as on a real card.
+// (piv-go sends its first five bytes). As on a YubiKey 5, selecting PIV
+// again while PIV is selected (a new connection does) keeps the PIN
+// verification and the management key authentication; selecting any
+// other application, even one the card does not have, forgets them.
+// (A YubiKey 4 forgot them on every SELECT.)
 func (c *Card) selectApp(cmd command) ([]byte, uint16) {
 	if cmd.p1 != 0x04 {
 		return nil, swIncorrectP1P2
 	}
 	switch {
 	case len(cmd.data) >= 5 && bytes.HasPrefix(aidPIV, cmd.data):
-		c.sess = session{app: appPIV}
+		kept := session{app: appPIV}
+		if c.sess.app == appPIV {
+			kept.pinVerified, kept.mgmtAuth = c.sess.pinVerified, c.sess.mgmtAuth
+		}
+		c.sess = kept
 		// Application property template: PIX of the PIV application and
 		// the coexistent tag allocation authority.
 		apt := appendTLV(nil, 0x4f, aidPIV[5:])
@@ -31,6 +38,7 @@ func (c *Card) selectApp(cmd command) ([]byte, uint16) {
 		f := c.st.Firmware
 		return fmt.Appendf(nil, "Virtual mgr - FW version %d.%d.%d", f[0], f[1], f[2]), swOK
 	}
+	c.sess = session{app: c.sess.app}
 	return nil, swFileNotFound
 }
 

@@ -27,9 +27,10 @@ type Card struct {
 	touch  *toucher
 	serial uint32 // fixed for the card's life; read without mu
 
-	mu   sync.Mutex
-	st   *state
-	sess session
+	mu        sync.Mutex
+	st        *state
+	sess      session
+	keepPower bool // ignore the reader's power-off and power-on (KeepPower)
 }
 
 // session is what a card forgets on power off and reset.
@@ -201,11 +202,39 @@ func (c *Card) AttestationCAPEM() []byte {
 
 // PowerOn, PowerOff and WarmReset are the reader's power events: each
 // forgets the PIN verification, management key authentication and any
-// command in progress; keys and PINs stay.
-func (c *Card) PowerOn() { c.clearSession() }
+// command in progress; keys and PINs stay. With KeepPower, power-on and
+// power-off do nothing.
+func (c *Card) PowerOn() { c.powerEvent() }
 
 // PowerOff is a power event; see PowerOn.
-func (c *Card) PowerOff() { c.clearSession() }
+func (c *Card) PowerOff() { c.powerEvent() }
+
+func (c *Card) powerEvent() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.keepPower {
+		c.sess = session{app: appPIV}
+	}
+}
+
+// KeepPower makes the card ignore the reader's power-off and power-on, as
+// when the next program opens it before pcscd powers it down (about a
+// second after the last one closed it here, a few seconds with a real
+// reader): the security status then lasts from one program to the next,
+// whatever the timing. A reset, Remove and FactoryReset still clear it;
+// FactoryReset also turns KeepPower off.
+func (c *Card) KeepPower(keep bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.keepPower = keep
+}
+
+// PowerKept reports whether KeepPower is on.
+func (c *Card) PowerKept() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.keepPower
+}
 
 // WarmReset is a power event; see PowerOn.
 func (c *Card) WarmReset() { c.clearSession() }
@@ -225,6 +254,7 @@ func (c *Card) FactoryReset() error {
 	defer c.mu.Unlock()
 	c.st.factoryReset()
 	c.sess = session{app: appPIV}
+	c.keepPower = false
 	c.touch.resetCounters(true)
 	return c.save()
 }

@@ -68,6 +68,15 @@ func (c *Client) Press(ctx context.Context, serial uint32) (bool, error) {
 	return out.Accepted, c.do(ctx, http.MethodPost, cardPath(serial, "/press"), nil, &out)
 }
 
+// KeepPower turns Card.KeepPower on or off: with it on, the card keeps its
+// security status from one program to the next however long pcscd waits.
+func (c *Client) KeepPower(ctx context.Context, serial uint32, keep bool) error {
+	in := struct {
+		Keep bool `json:"keep"`
+	}{keep}
+	return c.do(ctx, http.MethodPost, cardPath(serial, "/power"), in, nil)
+}
+
 // FactoryReset restores a card's PIV applet to factory values (PIN 123456,
 // PUK 12345678, default management key, no keys or objects), zeroes its
 // counters and restores its initial touch configuration. Serial and

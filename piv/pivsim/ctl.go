@@ -17,6 +17,7 @@ type CardStatus struct {
 	Connected bool        `json:"connected"` // connected to vpcd now
 	Touch     TouchConfig `json:"touch"`
 	Counters  Counters    `json:"counters"`
+	KeepPower bool        `json:"keep_power"` // Card.KeepPower
 }
 
 func statusOf(r *Reader) CardStatus {
@@ -28,6 +29,7 @@ func statusOf(r *Reader) CardStatus {
 		Connected: conn,
 		Touch:     r.card.TouchConfig(),
 		Counters:  r.card.Counters(),
+		KeepPower: r.card.PowerKept(),
 	}
 }
 
@@ -42,6 +44,7 @@ const insertWait = 10 * time.Second
 //	POST /v1/cards/{serial}/counters/reset  zero the counters
 //	POST /v1/cards/{serial}/touch           TouchConfig (zero fields kept) -> TouchConfig
 //	POST /v1/cards/{serial}/press           press the button -> {"accepted": bool}
+//	POST /v1/cards/{serial}/power           {"keep": bool}: Card.KeepPower -> CardStatus
 //	POST /v1/cards/{serial}/factory-reset   Card.FactoryReset
 //	POST /v1/cards/{serial}/remove          pull the card out of the reader
 //	POST /v1/cards/{serial}/insert          put it back, wait until vpcd has it
@@ -98,6 +101,17 @@ func NewControlHandler(readers ...*Reader) http.Handler {
 	})
 	card("POST", "/press", func(w http.ResponseWriter, _ *http.Request, r *Reader) {
 		writeJSON(w, map[string]bool{"accepted": r.card.Touch()})
+	})
+	card("POST", "/power", func(w http.ResponseWriter, req *http.Request, r *Reader) {
+		var p struct {
+			Keep bool `json:"keep"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, req.Body, 1<<12)).Decode(&p); err != nil {
+			http.Error(w, "bad power request: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.card.KeepPower(p.Keep)
+		writeJSON(w, statusOf(r))
 	})
 	card("POST", "/factory-reset", func(w http.ResponseWriter, _ *http.Request, r *Reader) {
 		if err := r.card.FactoryReset(); err != nil {

@@ -64,7 +64,6 @@ func (r *Reader) notifyLocked() {
 // dialled again until Insert.
 func (r *Reader) Remove() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.removed = true
 	if r.conn != nil {
 		r.conn.Close()
@@ -72,6 +71,9 @@ func (r *Reader) Remove() {
 	// A command waiting for a touch fails at once, as on a real key.
 	r.card.touch.abortWait()
 	r.notifyLocked()
+	r.mu.Unlock()
+	// Out of the reader the card has no power, whatever KeepPower says.
+	r.card.clearSession()
 }
 
 // Insert puts the card back after Remove.
