@@ -98,8 +98,7 @@ func (p *prompter) Secret(s secretSpec) ([]byte, error) {
 		}
 		return nil, errkind.Mark(errkind.Key, fmt.Errorf("%s required: %s", s.What, hint))
 	}
-	var last error
-	for range maxSecretTries {
+	for try := 1; ; try++ {
 		v, err := p.askSecret(s)
 		if err == nil {
 			return v, nil
@@ -108,10 +107,11 @@ func (p *prompter) Secret(s secretSpec) ([]byte, error) {
 		if !errors.As(err, &retry) {
 			return nil, err
 		}
-		last = retry.err
-		fprintf(p.errOut, "signet: %v; try again\n", last)
+		if try == maxSecretTries {
+			return nil, errkind.Mark(errkind.Key, fmt.Errorf("%v (%d tries)", retry.err, maxSecretTries))
+		}
+		fprintf(p.errOut, "signet: %v; try again\n", retry.err)
 	}
-	return nil, errkind.Mark(errkind.Key, fmt.Errorf("%v (%d tries)", last, maxSecretTries))
 }
 
 // maxSecretTries is how many times a typed secret that cannot be right

@@ -169,7 +169,7 @@ func TestTwoDifferentNewPassphrasesAreAskedForAgainUpToThreeTimes(t *testing.T) 
 	if err != nil || string(got) != "same" {
 		t.Fatalf("NewPassphrase() = %q, %v; want the third, matching pair", got, err)
 	}
-	if n := strings.Count(errOut.String(), "signet: the two new passphrases differ; try again\n"); n != 2 {
+	if n := strings.Count(errOut.String(), "signet: the two new passphrases differ; try again\n"); n != 2 { // the third pair matched
 		t.Fatalf("told %d times to try again, want 2: %q", n, errOut.String())
 	}
 	term = &fakeTerminal{answers: []string{"a", "b", "c", "d", "e", "f", "never-asked", "never-asked"}}
