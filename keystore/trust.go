@@ -147,3 +147,36 @@ func (s *Store) ForgetRoot(registryHost, repository string) error {
 	}
 	return nil
 }
+
+// PinnedRoots returns every trusted root.json kept in the home, by
+// "REGISTRY/REPOSITORY" (the name `signet trust show` takes). A home that
+// trusts no repository yet gives an empty map.
+func (s *Store) PinnedRoots() (map[string][]byte, error) {
+	base := filepath.Join(s.home, "trust")
+	out := map[string][]byte{}
+	err := filepath.WalkDir(base, func(path string, e fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && path == base {
+			return fs.SkipAll
+		}
+		if err != nil {
+			return err
+		}
+		if e.IsDir() || e.Name() != "root.json" {
+			return nil
+		}
+		rel, err := filepath.Rel(base, filepath.Dir(path))
+		if err != nil {
+			return err
+		}
+		data, err := readLimited(path, maxRoot)
+		if err != nil {
+			return err
+		}
+		out[filepath.ToSlash(rel)] = data
+		return nil
+	})
+	if err != nil {
+		return nil, keyErr(fmt.Errorf("reading trusted roots: %w", err))
+	}
+	return out, nil
+}

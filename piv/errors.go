@@ -143,6 +143,7 @@ var transportMessages = []string{
 	"not responding to a reset",
 	"end a non-existent transaction", // pcscd dropped the session: card removed or reset
 	"transmitting request",
+	"scard response too short", // piv-go: the card answered nothing, as when pulled out mid-command
 }
 
 // isTransport reports whether err is the card or pcscd going away rather
@@ -168,7 +169,10 @@ func isTransport(err error) bool {
 // saying what was being done.
 func (y *YubiKey) cardErr(what string, err error) error {
 	if isTransport(err) {
-		return y.removedErr(err)
+		// The cause (pcsc's wording, or "scard response too short: 0")
+		// says nothing more to the user; it stays in the chain.
+		return errkind.Mark(errkind.Key, &kindErr{sentinel: ErrCardRemoved, cause: err,
+			msg: fmt.Sprintf("YubiKey %d was removed while %s; plug it in and run the command again", y.serial, what)})
 	}
 	return keyErr("YubiKey %d: %s: %w", y.serial, what, err)
 }

@@ -368,7 +368,7 @@ func TestPINFromEnvironmentIsRefusedWithOneTryLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.SignMessage(strings.NewReader("m"))
-	wantErr(t, err, piv.ErrPINUnattended, errkind.Key, "one PIN try left")
+	wantErr(t, err, piv.ErrPINUnattended, errkind.Key, "one PIN try left, so signet will not use a PIN from the environment: unset SIGNET_PIN and type it at the prompt")
 	if _, _, verifications, failures := c.counters(t); verifications != 0 || failures != 0 {
 		t.Fatalf("the card was asked: %d verifications, %d failures", verifications, failures)
 	}

@@ -92,7 +92,7 @@ func (y *YubiKey) login(ctx context.Context, c card, always bool) error {
 	}
 	if pin.FromEnv && !verified && left == 1 {
 		y.pinErr = newErr(errkind.Key, ErrPINUnattended,
-			"YubiKey %d has one PIN try left, so signet will not use a PIN from the environment: run the command in a terminal and type the PIN", y.serial)
+			"YubiKey %d has one PIN try left, so signet will not use a PIN from the environment: unset SIGNET_PIN and type it at the prompt", y.serial)
 		return y.pinErr
 	}
 	y.verified = false

@@ -1,10 +1,15 @@
 package registry
 
 import (
+	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/http"
+	"os"
+	"syscall"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -86,5 +91,50 @@ func fail(what string, reg name.Registry, anonymous bool, err error) error {
 	case http.StatusForbidden:
 		return errkind.Mark(errkind.Registry, fmt.Errorf("%s: access denied by %s (%w)", what, host, err))
 	}
+	if reason, hint, ok := unreachable(err); ok {
+		return errkind.Mark(errkind.Registry, &unreachableError{what: what, host: host, reason: reason, hint: hint, err: err})
+	}
 	return errkind.Mark(errkind.Registry, fmt.Errorf("%s: %w", what, err))
+}
+
+// unreachableError is a registry that could not be talked to at all: one
+// line naming it, what went wrong and what to check, without the URL and
+// dial details of the cause (which errors.Unwrap still reaches).
+type unreachableError struct {
+	what, host, reason, hint string
+	err                      error
+}
+
+func (e *unreachableError) Error() string {
+	tries := ""
+	var ex *exhaustedError
+	if errors.As(e.err, &ex) {
+		tries = fmt.Sprintf(", tried %d times", ex.attempts)
+	}
+	return fmt.Sprintf("%s: registry %s is not reachable (%s%s): %s", e.what, e.host, e.reason, tries, e.hint)
+}
+
+func (e *unreachableError) Unwrap() error { return e.err }
+
+// unreachable recognises the failures of reaching a registry (no such
+// host, connection refused, a timeout, TLS to a plain-HTTP registry) and
+// says what to check.
+func unreachable(err error) (reason, hint string, ok bool) {
+	const check = "check the address, that the registry is running, and the network (proxy, firewall)"
+	var dns *net.DNSError
+	var op *net.OpError
+	var rec tls.RecordHeaderError
+	switch {
+	case errors.As(err, &rec) || errors.Is(err, http.ErrSchemeMismatch):
+		return "it answers plain HTTP, not HTTPS", "pass --insecure if plain HTTP to it is what you want", true
+	case errors.As(err, &dns):
+		return "no such host", "check the registry's name and your DNS", true
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused", check, true
+	case errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
+		return "timed out", check, true
+	case errors.As(err, &op) && op.Op == "dial":
+		return "cannot connect", check, true
+	}
+	return "", "", false
 }

@@ -267,10 +267,29 @@ func (c *Client) TagImage(ctx context.Context, img *Image, dst name.Tag) error {
 	return nil
 }
 
+// PullOption configures PullImage.
+type PullOption func(*pullOptions)
+
+type pullOptions struct{ refName string }
+
+// WithRefName gives the pulled manifest's entry in index.json the
+// annotation org.opencontainers.image.ref.name = refName (a tag, so that
+// oci:DIR:TAG selects it), replacing the entry that had it: pulling the
+// same tag again leaves one entry. Without it, the entry has no ref name
+// and a pull of the same digest again still leaves one entry.
+func WithRefName(refName string) PullOption {
+	return func(o *pullOptions) { o.refName = refName }
+}
+
 // PullImage pulls the manifest ref (an image or a multi-platform index)
 // and everything it references into the OCI image layout dstOCIDir,
-// creating it or adding to it. Every blob is checked against its digest.
-func (c *Client) PullImage(ctx context.Context, ref name.Digest, dstOCIDir string) error {
+// creating it or adding to it, with files 0644 and directories 0755 (as
+// crane and skopeo leave them). Every blob is checked against its digest.
+func (c *Client) PullImage(ctx context.Context, ref name.Digest, dstOCIDir string, opts ...PullOption) error {
+	var po pullOptions
+	for _, o := range opts {
+		o(&po)
+	}
 	what := fmt.Sprintf("pulling %s", ref)
 	r, err := c.ref(ref)
 	if err != nil {
@@ -291,17 +310,30 @@ func (c *Client) PullImage(ctx context.Context, ref name.Digest, dstOCIDir strin
 	if err != nil {
 		return errkind.Mark(errkind.Input, fmt.Errorf("%s: %w", what, err))
 	}
+	// One entry per image: the one with the same ref name goes (a tag
+	// pulled again, perhaps to a new digest), and so does an entry of the
+	// same digest without one.
+	matcher := func(d v1.Descriptor) bool {
+		if po.refName != "" && d.Annotations[RefNameAnnotation] == po.refName {
+			return true
+		}
+		return d.Digest == desc.Digest && d.Annotations[RefNameAnnotation] == po.refName
+	}
+	var lopts []layout.Option
+	if po.refName != "" {
+		lopts = append(lopts, layout.WithAnnotations(map[string]string{RefNameAnnotation: po.refName}))
+	}
 	switch {
 	case desc.MediaType.IsIndex():
 		ii, ierr := desc.ImageIndex()
 		if ierr == nil {
-			ierr = p.AppendIndex(ii)
+			ierr = p.ReplaceIndex(ii, matcher, lopts...)
 		}
 		err = ierr
 	case desc.MediaType.IsImage():
 		img, ierr := desc.Image()
 		if ierr == nil {
-			ierr = p.AppendImage(img)
+			ierr = p.ReplaceImage(img, matcher, lopts...)
 		}
 		err = ierr
 	default:
@@ -314,7 +346,27 @@ func (c *Client) PullImage(ctx context.Context, ref name.Digest, dstOCIDir strin
 		}
 		return fail(what, ref.Registry, anon, err)
 	}
+	if err := layoutModes(dstOCIDir); err != nil {
+		return errkind.Mark(errkind.Input, fmt.Errorf("%s into %s: %w", what, dstOCIDir, err))
+	}
 	return nil
+}
+
+// layoutModes gives an OCI layout's files mode 0644 and its directories
+// 0755: ggcr's layout writes them 0777 less the umask, executable files.
+func layoutModes(dir string) error {
+	return filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch {
+		case e.IsDir():
+			return os.Chmod(path, 0o755)
+		case e.Type().IsRegular():
+			return os.Chmod(path, 0o644)
+		}
+		return nil
+	})
 }
 
 func openOrCreateLayout(dir string) (layout.Path, error) {

@@ -12,7 +12,6 @@ import (
 // fromStore resolves a keystore name or key-ID prefix, then a key of that
 // name in the SIGNET_KEY bundle.
 func (r *Resolver) fromStore(ctx context.Context, name string, private bool) (*Key, error) {
-	var notFound error
 	if r.ks != nil {
 		info, err := r.ks.Get(name)
 		if errors.Is(err, keystore.ErrNotFound) && looksLikeKeyID(name) {
@@ -24,7 +23,6 @@ func (r *Resolver) fromStore(ctx context.Context, name string, private bool) (*K
 		case !errors.Is(err, keystore.ErrNotFound):
 			return nil, err
 		}
-		notFound = err
 	}
 	b, err := r.envBundle(ctx)
 	if err != nil {
@@ -42,10 +40,7 @@ func (r *Resolver) fromStore(ctx context.Context, name string, private bool) (*K
 			}
 		}
 	}
-	if notFound != nil {
-		return nil, notFound
-	}
-	return nil, keyErr(fmt.Errorf("no key named %s (no keystore, and not in %s): %w", name, EnvKey, keystore.ErrNotFound))
+	return nil, r.notFoundName(ctx, name)
 }
 
 func looksLikeKeyID(s string) bool {

@@ -449,12 +449,26 @@ func (c *Ceremony) Fingerprint(name string) (string, error) {
 	default:
 		return "", fmt.Errorf("no proposed %s", name)
 	}
-	b, err := cjson.EncodeCanonical(v)
+	return fingerprint(v)
+}
+
+// fingerprint is the SHA-256 of the canonical JSON of a signed part.
+func fingerprint(signed any) (string, error) {
+	b, err := cjson.EncodeCanonical(signed)
 	if err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// RootFingerprint returns the fingerprint of a root.json: the SHA-256 of
+// its canonical signed part, as `ceremony status` shows for a proposed
+// root. Two copies of one root version have the same fingerprint whatever
+// their formatting or signatures, so people compare it out of band before
+// trusting a root.
+func RootFingerprint(root *metadata.Metadata[metadata.RootType]) (string, error) {
+	return fingerprint(root.Signed)
 }
 
 // File returns the version and expiry of a proposed file ("root",

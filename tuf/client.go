@@ -248,7 +248,7 @@ func clientLookup(up *updater.Updater, f *fetchView, target string) (tf *metadat
 	tf, err = up.GetTargetInfo(target)
 	if err != nil {
 		if clientNotFound(err, target) {
-			return nil, errkind.Mark(errkind.Verification, fmt.Errorf("tag %s is not signed", target))
+			return nil, errkind.Mark(errkind.Verification, &notSignedError{target})
 		}
 		return nil, clientExplain(err, f, up)
 	}
@@ -362,3 +362,9 @@ func TrustedRootVersion(trustDir string) (int64, error) {
 	}
 	return v, nil
 }
+
+// notSignedError is "tag T is not signed"; it matches ErrNotSigned.
+type notSignedError struct{ tag string }
+
+func (e *notSignedError) Error() string        { return fmt.Sprintf("tag %s is not signed", e.tag) }
+func (e *notSignedError) Is(target error) bool { return target == ErrNotSigned }

@@ -156,11 +156,26 @@ func (c clientCase) freeze(msg string) error {
 			at = s.Signed.Expires
 		}
 	}
-	if at.IsZero() {
-		return clientFail(c.err, "freeze attack: %s has expired", role)
-	}
-	return clientFail(c.err, "freeze attack: %s expired at %s", role, at.UTC().Format(time.RFC3339))
+	return errkind.Mark(errkind.Verification, &ExpiredError{Role: role, At: at, cause: c.err})
 }
+
+// ExpiredError is Verify's freeze attack: the metadata of Role expired
+// (at At; zero when unknown). The publisher renews it, or someone serves
+// a stale copy on purpose; a client cannot tell which.
+type ExpiredError struct {
+	Role  string
+	At    time.Time
+	cause error
+}
+
+func (e *ExpiredError) Error() string {
+	if e.At.IsZero() {
+		return fmt.Sprintf("freeze attack: %s has expired", e.Role)
+	}
+	return fmt.Sprintf("freeze attack: %s expired at %s", e.Role, e.At.UTC().Format(time.RFC3339))
+}
+
+func (e *ExpiredError) Unwrap() error { return e.cause }
 
 // listed returns the version that the trusted metadata lists for c's file,
 // and which role lists it: timestamp for snapshot, snapshot for the others.

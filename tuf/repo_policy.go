@@ -119,9 +119,18 @@ func expiriesFromRoot(root *metadata.RootType) Expiries {
 	if !ok {
 		return e
 	}
+	// A root read from JSON holds float64 seconds; the root Init has just
+	// made, before its first publish, holds toField's int64.
 	get := func(role string, into *time.Duration) {
-		if v, ok := field[role].(float64); ok && v >= 1 {
-			*into = time.Duration(v) * time.Second
+		switch v := field[role].(type) {
+		case float64:
+			if v >= 1 {
+				*into = time.Duration(v) * time.Second
+			}
+		case int64:
+			if v >= 1 {
+				*into = time.Duration(v) * time.Second
+			}
 		}
 	}
 	get(metadata.ROOT, &e.Root)

@@ -124,6 +124,28 @@ func (r *Repo) RoleFor(ctx context.Context, keyID string, names []string) (strin
 	return "", errkind.Mark(errkind.Verification, fmt.Errorf("%w: key %s is not a targets key or a delegated key of this repository", ErrNotAllowed, shortID(keyID)))
 }
 
+// RoleKeys is a role that may sign some tags, with its key IDs.
+type RoleKeys struct {
+	Role   string
+	KeyIDs []string
+}
+
+// RolesFor lists the roles that may sign every name in names, in the order
+// RoleFor tries them: targets first, then each top-level delegation whose
+// paths match all of them.
+func (r *Repo) RolesFor(names []string) []RoleKeys {
+	ids, _ := r.RoleKeyIDs(metadata.TARGETS)
+	out := []RoleKeys{{Role: metadata.TARGETS, KeyIDs: ids}}
+	if d := r.targets.Signed.Delegations; d != nil {
+		for _, dr := range d.Roles {
+			if allDelegated(&dr, names) {
+				out = append(out, RoleKeys{Role: dr.Name, KeyIDs: dr.KeyIDs})
+			}
+		}
+	}
+	return out
+}
+
 func allDelegated(dr *metadata.DelegatedRole, names []string) bool {
 	for _, n := range names {
 		ok, err := dr.IsDelegatedPath(n)
@@ -308,6 +330,8 @@ type RoleInfo struct {
 	KeyIDs    []string  `json:"keyids"`
 	Threshold int       `json:"threshold"`
 	Paths     []string  `json:"paths,omitempty"`
+	// Terminating is a delegation's terminating flag.
+	Terminating bool `json:"terminating,omitempty"`
 }
 
 // Roles describes root, targets, every delegation, snapshot and timestamp.
@@ -332,7 +356,7 @@ func (r *Repo) Roles(ctx context.Context) ([]RoleInfo, error) {
 			ids := append([]string(nil), dr.KeyIDs...)
 			sort.Strings(ids)
 			out = append(out, RoleInfo{Name: dr.Name, Version: m.Signed.Version, Expires: m.Signed.Expires,
-				KeyIDs: ids, Threshold: dr.Threshold, Paths: dr.Paths})
+				KeyIDs: ids, Threshold: dr.Threshold, Paths: dr.Paths, Terminating: dr.Terminating})
 		}
 	}
 	out = append(out,

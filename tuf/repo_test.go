@@ -194,6 +194,41 @@ func TestExpiriesComeFromInitAndAreWholeSeconds(t *testing.T) {
 	}
 }
 
+func TestInitExpiriesShapeTheFirstPublishAlready(t *testing.T) {
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	f := &fixture{store: &memstore.Store{}, keys: newKeyring()}
+	f.root, f.targets, f.snapshot, f.tstamp = f.keys.add(t), f.keys.add(t), f.keys.add(t), f.keys.add(t)
+	var exp tuf.Expiries
+	for _, spec := range []string{"timestamp=1h", "snapshot=3d", "targets=10d"} {
+		if err := exp.Set(spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := tuf.Init(context.Background(), f.store, tuf.InitConfig{
+		RootKeys: []*metadata.Key{f.root}, TargetsKeys: []*metadata.Key{f.targets},
+		SnapshotKeys: []*metadata.Key{f.snapshot}, TimestampKeys: []*metadata.Key{f.tstamp}, Expiries: exp,
+	}, f.keys, tuf.WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for role, want := range map[string]time.Time{
+		"timestamp": now.Add(time.Hour), "snapshot": now.Add(72 * time.Hour), "targets": now.Add(240 * time.Hour),
+	} {
+		var got time.Time
+		switch role {
+		case "timestamp":
+			got = r.Timestamp().Signed.Expires
+		case "snapshot":
+			got = r.Snapshot().Signed.Expires
+		case "targets":
+			got = r.Targets().Signed.Expires
+		}
+		if !got.Equal(want) {
+			t.Errorf("%s of the first publish expires %v, want %v", role, got, want)
+		}
+	}
+}
+
 func TestExpirySpecsRejectNonsense(t *testing.T) {
 	for _, spec := range []string{"timestamp", "bogus=1d", "timestamp=0s", "timestamp=-5m", "root=xd", "targets=500ms"} {
 		var e tuf.Expiries

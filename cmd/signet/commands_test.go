@@ -76,20 +76,6 @@ func TestKeyExportOnlineAloneNeedsNoNamesButNeedsPrivate(t *testing.T) {
 	}
 }
 
-func TestOnlineKeyNamesAreRepositoryNameSlashRole(t *testing.T) {
-	got, err := onlineKeyNames("127.0.0.1:5000/team/app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"127.0.0.1:5000/team/app/snapshot", "127.0.0.1:5000/team/app/timestamp"}
-	if !slices.Equal(got, want) {
-		t.Fatalf("onlineKeyNames = %v, want %v", got, want)
-	}
-	if _, err := onlineKeyNames("127.0.0.1:5000/team/app:tag"); errkind.Of(err) != errkind.Input {
-		t.Fatalf("a tag: err = %v, want input error", err)
-	}
-}
-
 func TestKeyPasswdTakesAnOptionalName(t *testing.T) {
 	f, _, _ := newTestFactory(nil)
 	var got *keyPasswdOptions
@@ -195,5 +181,21 @@ func TestHomeComesFromFlagThenEnvironmentThenHomeDirectory(t *testing.T) {
 	}
 	if h, _ := resolveHome("", mapEnv(map[string]string{"HOME": "/home/u"})); h != "/home/u/.signet" {
 		t.Errorf("default: %q", h)
+	}
+}
+
+func TestEveryConfirmingCommandTakesDashY(t *testing.T) {
+	f, _, _ := newTestFactory(nil)
+	var reset *yubikeyResetOptions
+	if err := execCmd(newYubikeyResetCmd(f, func(o *yubikeyResetOptions) error { reset = o; return nil }), "-y"); err != nil || !reset.Yes {
+		t.Fatalf("yubikey reset -y: %v, yes = %v", err, reset != nil && reset.Yes)
+	}
+	var setup *yubikeySetupOptions
+	if err := execCmd(newYubikeySetupCmd(f, func(o *yubikeySetupOptions) error { setup = o; return nil }), "--force", "--slot", "82", "-y"); err != nil || !setup.Yes {
+		t.Fatalf("yubikey setup --force -y: %v, yes = %v", err, setup != nil && setup.Yes)
+	}
+	var revoke *revokeOptions
+	if err := execCmd(newRevokeCmd(f, func(o *revokeOptions) error { revoke = o; return nil }), "127.0.0.1:5000/a:v1", "-y"); err != nil || !revoke.yes {
+		t.Fatalf("revoke -y: %v, yes = %v", err, revoke != nil && revoke.yes)
 	}
 }

@@ -91,6 +91,12 @@ func noArgs(cmd *cobra.Command, args []string) error {
 		return nil
 	}
 	if cmd.HasSubCommands() {
+		if cmd.SuggestionsMinimumDistance <= 0 {
+			cmd.SuggestionsMinimumDistance = 2 // cobra's own default for its suggestions
+		}
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			return usageError(cmd, fmt.Errorf("unknown command %q for %q: did you mean %s?", args[0], cmd.CommandPath(), strings.Join(s, " or ")))
+		}
 		return usageError(cmd, fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath()))
 	}
 	return usageError(cmd, fmt.Errorf("unexpected argument %q", args[0]))

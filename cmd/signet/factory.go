@@ -52,6 +52,9 @@ type factory struct {
 	store *keystore.Store
 	// closeHardware releases the YubiKeys the command opened.
 	closeHardware func()
+	// attestationNotice announces SIGNET_TEST_ATTESTATION_CA once per
+	// command, however often the roots are read.
+	attestationNotice sync.Once
 	// cancelTimeout releases the --timeout context; timedOut returns its
 	// cause once it expired (timeout.go).
 	cancelTimeout func()

@@ -28,8 +28,8 @@ Without --targets-key, --snapshot-key or --timestamp-key, signet makes a new
 software key for that role in the keystore, named R/ROLE.
 
 The new root is pinned in the signet home, so this machine never trusts on
-first use for R. Hand root.json (signet trust show R -o json, or the
-1.root.json of the registry) to CI and to the people who pull.
+first use for R. Hand root.json ('signet trust show R --raw > root.json')
+to CI and to the people who pull, for 'verify --root' or 'trust pin'.
 
 With --require-attestation, root and targets must be YubiKey keys set up
 with 'signet yubikey setup', whose attestation chains to Yubico's roots:

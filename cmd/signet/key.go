@@ -12,13 +12,15 @@ managed with 'signet yubikey'.`)
   signet key list
   signet key export alice > alice.pub
   signet key import ci ci.pem
-  signet key passwd`
+  signet key passwd
+  signet key delete old-ci`
 	cmd.AddCommand(
 		newKeyGenerateCmd(f, nil),
 		newKeyListCmd(f, nil),
 		newKeyImportCmd(f, nil),
 		newKeyExportCmd(f, nil),
 		newKeyPasswdCmd(f, nil),
+		newKeyDeleteCmd(f, nil),
 	)
 	return cmd
 }

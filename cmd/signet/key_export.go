@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
@@ -21,18 +22,28 @@ type keyExportOptions struct {
 	Private bool   // --private: one encrypted bundle of private keys
 	Online  string // --online R: add R's snapshot and timestamp keys
 	Force   bool   // --force: write a private bundle to a terminal
+	// OnlineKeys returns the keystore names of the snapshot and timestamp
+	// keys R's current root lists (app.OnlineKeyNames).
+	OnlineKeys func(ctx context.Context, repository string) ([]string, error)
 }
 
 // exportedKey is one key of `key export -o json`.
 type exportedKey struct {
 	Name      string `json:"name"`
 	Type      string `json:"type"`
-	KeyID     string `json:"keyId"`
+	KeyID     string `json:"keyid"`
 	PublicKey string `json:"publicKey"`
 }
 
 func newKeyExportCmd(f *factory, runF func(*keyExportOptions) error) *cobra.Command {
-	opts := &keyExportOptions{IO: f.IOStreams, Keystore: f.Keystore, JSON: f.Global.JSON}
+	opts := &keyExportOptions{IO: f.IOStreams, Keystore: f.Keystore, JSON: f.Global.JSON,
+		OnlineKeys: func(ctx context.Context, repository string) ([]string, error) {
+			d, err := f.appDeps()
+			if err != nil {
+				return nil, err
+			}
+			return app.OnlineKeyNames(ctx, d, repository)
+		}}
 	cmd := &cobra.Command{
 		Use:   "export NAME... [--private [--online R]]",
 		Short: "Export public keys, or private keys as an encrypted bundle",
@@ -40,10 +51,12 @@ func newKeyExportCmd(f *factory, runF func(*keyExportOptions) error) *cobra.Comm
 
 With --private, print one encrypted bundle of the named software keys
 instead: a PEM block "ENCRYPTED SIGNET KEY BUNDLE" for CI, where SIGNET_KEY
-takes it. --online R adds the snapshot and timestamp keys that 'signet init'
-made for repository R, so that CI can run 'signet refresh R', and R's
-trusted root from this home: a CI job with an empty home then publishes
-from the root the owners trust, never from the registry's. The bundle is
+takes it. --online R adds the snapshot and timestamp keys that R's root
+trusts now (found in the keystore by key ID, so after 'signet rotate R
+snapshot' the new key, not the rotated-out one), which every publish and
+'signet refresh R' need, and R's trusted root from this home: a CI job with
+an empty home then publishes from the root the owners trust, never from the
+registry's. The bundle is
 encrypted under a new passphrase: SIGNET_EXPORT_PASSPHRASE, or asked twice on
 the terminal. signet refuses to print a bundle onto a terminal unless
 --force is given.`,
@@ -76,7 +89,7 @@ the terminal. signet refuses to print a bundle onto a terminal unless
 func runKeyExport(ctx context.Context, opts *keyExportOptions) error {
 	names := opts.Names
 	if opts.Online != "" {
-		online, err := onlineKeyNames(opts.Online)
+		online, err := opts.OnlineKeys(ctx, opts.Online)
 		if err != nil {
 			return err
 		}
@@ -150,15 +163,4 @@ func onlineRoots(store *keystore.Store, r string) (map[string][]byte, error) {
 		return nil, err
 	}
 	return map[string][]byte{repo.Name(): root}, nil
-}
-
-// onlineKeyNames returns the keystore names of repository r's snapshot and
-// timestamp keys, as 'signet init' stores them: "<registry>/<repository>/
-// snapshot" and ".../timestamp".
-func onlineKeyNames(r string) ([]string, error) {
-	repo, err := registry.ParseRepository(r)
-	if err != nil {
-		return nil, err
-	}
-	return []string{repo.Name() + "/snapshot", repo.Name() + "/timestamp"}, nil
 }

@@ -29,7 +29,7 @@ type keyResult struct {
 	Name          string `json:"name"`
 	Kind          string `json:"kind"`
 	Type          string `json:"type"`
-	KeyID         string `json:"keyId"`
+	KeyID         string `json:"keyid"`
 	PublicKeyFile string `json:"publicKeyFile,omitempty"`
 	// PublicKey is the public key (PEM) when key generate wrote no file.
 	PublicKey string `json:"publicKey,omitempty"`

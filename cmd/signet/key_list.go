@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/keystore"
 )
 
@@ -21,12 +22,15 @@ type keyListEntry struct {
 	Name        string    `json:"name"`
 	Kind        string    `json:"kind"`
 	Type        string    `json:"type"`
-	KeyID       string    `json:"keyId"`
+	KeyID       string    `json:"keyid"`
 	Created     time.Time `json:"created"`
 	Serial      uint32    `json:"serial,omitempty"`
 	Slot        string    `json:"slot,omitempty"`
 	PINPolicy   string    `json:"pinPolicy,omitempty"`
 	TouchPolicy string    `json:"touchPolicy,omitempty"`
+	// RotatedOutOf is the repository whose trusted root no longer lists
+	// this key although its name says it is that repository's.
+	RotatedOutOf string `json:"rotatedOutOf,omitempty"`
 }
 
 func newKeyListCmd(f *factory, runF func(*keyListOptions) error) *cobra.Command {
@@ -38,7 +42,9 @@ func newKeyListCmd(f *factory, runF func(*keyListOptions) error) *cobra.Command 
 		Long: `List the keys of the keystore: software keys, public keys of others, and
 records of keys on YubiKeys. No passphrase is needed. KEY ID is the start of
 the TUF key ID (the whole ID with -o json); any unique prefix of 4 or more
-digits names the key in a key reference.`,
+digits names the key in a key reference. A key named after a repository
+(R/snapshot, as init names them) that R's trusted root no longer lists is
+marked "rotated out of R": 'signet key delete NAME' removes it.`,
 		Example: `  signet key list
   signet key list -o json`,
 		Args: exactArgs(0, "no arguments"),
@@ -60,12 +66,17 @@ func runKeyList(_ context.Context, opts *keyListOptions) error {
 	if err != nil {
 		return err
 	}
+	uses, err := app.TrustedKeyUses(store)
+	if err != nil {
+		return err
+	}
 	if opts.JSON() {
 		entries := make([]keyListEntry, 0, len(keys))
 		for _, k := range keys {
 			entries = append(entries, keyListEntry{
 				Name: k.Name, Kind: string(k.Kind), Type: string(k.Type), KeyID: k.KeyID, Created: k.Created,
 				Serial: k.Serial, Slot: k.Slot, PINPolicy: k.PINPolicy, TouchPolicy: k.TouchPolicy,
+				RotatedOutOf: uses.RotatedOutOf(k.Name, k.KeyID),
 			})
 		}
 		return writeJSON(opts.IO.Out, entries)
@@ -76,7 +87,11 @@ func runKeyList(_ context.Context, opts *keyListOptions) error {
 	}
 	t := newTable("NAME", "TYPE", "KEY ID", "KIND/WHERE")
 	for _, k := range keys {
-		t.Row(k.Name, string(k.Type), shortID(k.KeyID), where(k))
+		w := where(k)
+		if repo := uses.RotatedOutOf(k.Name, k.KeyID); repo != "" {
+			w += ", rotated out of " + repo
+		}
+		t.Row(k.Name, string(k.Type), shortID(k.KeyID), w)
 	}
 	return t.Write(opts.IO.Out)
 }

@@ -58,6 +58,10 @@ type secretSpec struct {
 	// NoPrompt: only the environment may answer; without it the answer
 	// is an error wrapping keystore.ErrPromptNeeded, never a prompt.
 	NoPrompt bool
+	// Check, when set, refuses an answer that cannot be right (a PIN of
+	// the wrong length) before anyone uses it: a typed answer is asked
+	// for again, a value from the environment is an errkind.Key error.
+	Check func([]byte) error
 }
 
 // prompter implements Prompter over the environment and a terminal.
@@ -73,6 +77,11 @@ var _ Prompter = (*prompter)(nil)
 func (p *prompter) Secret(s secretSpec) ([]byte, error) {
 	if s.Env != "" {
 		if v := p.env(s.Env); v != "" {
+			if s.Check != nil {
+				if err := s.Check([]byte(v)); err != nil {
+					return nil, errkind.Mark(errkind.Key, fmt.Errorf("%s: %w", s.Env, err))
+				}
+			}
 			return []byte(v), nil
 		}
 	}
@@ -89,6 +98,34 @@ func (p *prompter) Secret(s secretSpec) ([]byte, error) {
 		}
 		return nil, errkind.Mark(errkind.Key, fmt.Errorf("%s required: %s", s.What, hint))
 	}
+	for try := 1; ; try++ {
+		v, err := p.askSecret(s)
+		if err == nil {
+			return v, nil
+		}
+		var retry *retryableError
+		if !errors.As(err, &retry) {
+			return nil, err
+		}
+		if try == maxSecretTries {
+			return nil, errkind.Mark(errkind.Key, fmt.Errorf("%v (%d tries)", retry.err, maxSecretTries))
+		}
+		fprintf(p.errOut, "signet: %v; try again\n", retry.err)
+	}
+}
+
+// maxSecretTries is how many times a typed secret that cannot be right
+// (a mistyped confirmation, a PIN of the wrong length) is asked for, as
+// ykman does.
+const maxSecretTries = 3
+
+// retryableError is a typed answer worth asking for again.
+type retryableError struct{ err error }
+
+func (e *retryableError) Error() string { return e.err.Error() }
+
+// askSecret reads one answer (twice for a new secret) from the terminal.
+func (p *prompter) askSecret(s secretSpec) ([]byte, error) {
 	fprintf(p.errOut, "%s: ", s.Prompt)
 	v, err := p.term.ReadSecret()
 	fmt.Fprintln(p.errOut)
@@ -98,6 +135,11 @@ func (p *prompter) Secret(s secretSpec) ([]byte, error) {
 	if len(v) == 0 {
 		return nil, errkind.Mark(errkind.Key, fmt.Errorf("empty %s", s.What))
 	}
+	if s.Check != nil {
+		if err := s.Check(v); err != nil {
+			return nil, &retryableError{err}
+		}
+	}
 	if s.Confirm {
 		fprintf(p.errOut, "%s (again): ", s.Prompt)
 		again, err := p.term.ReadSecret()
@@ -106,10 +148,27 @@ func (p *prompter) Secret(s secretSpec) ([]byte, error) {
 			return nil, errkind.Mark(errkind.Key, fmt.Errorf("reading %s: %w", s.What, err))
 		}
 		if !bytes.Equal(v, again) {
-			return nil, errkind.Mark(errkind.Key, fmt.Errorf("the two %ss differ", s.What))
+			return nil, &retryableError{fmt.Errorf("the two %ss differ", s.What)}
 		}
 	}
 	return v, nil
+}
+
+// checkPIN refuses what cannot be a YubiKey PIN or PUK (6 to 8 printable
+// ASCII characters), so that a passphrase typed at a PIN prompt never
+// reaches the card and never costs a try.
+func checkPIN(what string) func([]byte) error {
+	return func(v []byte) error {
+		if len(v) < 6 || len(v) > 8 {
+			return fmt.Errorf("a %s has 6 to 8 characters, not %d", what, len(v))
+		}
+		for _, c := range v {
+			if c < 0x21 || c > 0x7e {
+				return fmt.Errorf("a %s has only printable ASCII characters", what)
+			}
+		}
+		return nil
+	}
 }
 
 func (p *prompter) Passphrase() ([]byte, error) {
@@ -131,7 +190,7 @@ func (p *prompter) PIN(prompt string) (string, error) {
 	if prompt == "" {
 		prompt = "YubiKey PIN"
 	}
-	v, err := p.Secret(secretSpec{Env: envPIN, What: "PIN", Prompt: prompt})
+	v, err := p.Secret(secretSpec{Env: envPIN, What: "PIN", Prompt: prompt, Check: checkPIN("PIN")})
 	return string(v), err
 }
 
@@ -144,7 +203,12 @@ func (p *prompter) Confirm(prompt, want string) (bool, error) {
 	if err != nil {
 		return false, errkind.Mark(errkind.Input, fmt.Errorf("reading confirmation: %w", err))
 	}
-	return strings.TrimSpace(got) == want, nil
+	got = strings.TrimSpace(got)
+	if want == "yes" {
+		// A yes/no question: y answers it as well as yes.
+		return strings.EqualFold(got, "yes") || strings.EqualFold(got, "y"), nil
+	}
+	return got == want, nil
 }
 
 func (p *prompter) Notice(format string, args ...any) {

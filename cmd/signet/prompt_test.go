@@ -70,9 +70,9 @@ func TestNoInputNeverPromptsEvenOnTerminal(t *testing.T) {
 }
 
 func TestNewPassphraseMustBeTypedTwiceTheSame(t *testing.T) {
-	p, _ := newTestPrompter(nil, &fakeTerminal{answers: []string{"one", "two"}}, false)
-	if _, err := p.NewPassphrase(false); err == nil || !strings.Contains(err.Error(), "differ") {
-		t.Fatalf("NewPassphrase() with different answers: err = %v, want 'differ'", err)
+	p, _ := newTestPrompter(nil, &fakeTerminal{answers: []string{"one", "two", "one", "two", "one", "two"}}, false)
+	if _, err := p.NewPassphrase(false); err == nil || !strings.Contains(err.Error(), "differ") || errkind.Of(err) != errkind.Key {
+		t.Fatalf("NewPassphrase() with different answers: err = %v, want 'differ' (exit 3)", err)
 	}
 	p, _ = newTestPrompter(nil, &fakeTerminal{answers: []string{"same", "same"}}, false)
 	if got, err := p.NewPassphrase(false); err != nil || string(got) != "same" {
@@ -159,5 +159,58 @@ func TestBackgroundUnlockTakesPassphraseFromEnvironmentOnly(t *testing.T) {
 	_, err = newPassphraseFunc(p)(ctx, keystore.PassphraseRequest{Reason: "new keystore passphrase", Confirm: true, NoPrompt: true})
 	if !errors.Is(err, keystore.ErrPromptNeeded) || term.asked != 0 {
 		t.Fatalf("NoPrompt for a new passphrase: %v (asked %d times); want ErrPromptNeeded and no prompt", err, term.asked)
+	}
+}
+
+func TestTwoDifferentNewPassphrasesAreAskedForAgainUpToThreeTimes(t *testing.T) {
+	term := &fakeTerminal{answers: []string{"one", "two", "three", "four", "same", "same"}}
+	p, errOut := newTestPrompter(nil, term, false)
+	got, err := p.NewPassphrase(false)
+	if err != nil || string(got) != "same" {
+		t.Fatalf("NewPassphrase() = %q, %v; want the third, matching pair", got, err)
+	}
+	if n := strings.Count(errOut.String(), "signet: the two new passphrases differ; try again\n"); n != 2 { // the third pair matched
+		t.Fatalf("told %d times to try again, want 2: %q", n, errOut.String())
+	}
+	term = &fakeTerminal{answers: []string{"a", "b", "c", "d", "e", "f", "never-asked", "never-asked"}}
+	p, _ = newTestPrompter(nil, term, false)
+	if _, err := p.NewPassphrase(false); err == nil || !strings.Contains(err.Error(), "(3 tries)") {
+		t.Fatalf("three mismatches: err = %v, want one naming 3 tries", err)
+	}
+	if term.asked != 6 {
+		t.Fatalf("asked %d times, want 6 (three pairs)", term.asked)
+	}
+}
+
+func TestAnswerThatCannotBeAPINIsAskedForAgainNeverReturned(t *testing.T) {
+	term := &fakeTerminal{answers: []string{"my long keystore passphrase", "12345", "246810"}}
+	p, errOut := newTestPrompter(nil, term, false)
+	got, err := p.PIN("PIN for YubiKey 1")
+	if err != nil || got != "246810" {
+		t.Fatalf("PIN() = %q, %v; want the one answer that can be a PIN", got, err)
+	}
+	if !strings.Contains(errOut.String(), "signet: a PIN has 6 to 8 characters, not 27; try again") {
+		t.Fatalf("no retry notice: %q", errOut.String())
+	}
+	if strings.Contains(errOut.String(), "keystore passphrase") {
+		t.Fatalf("the wrong answer was echoed: %q", errOut.String())
+	}
+	p, _ = newTestPrompter(map[string]string{envPIN: "1234"}, nil, false)
+	if _, err := p.PIN(""); errkind.Of(err) != errkind.Key || err.Error() != "SIGNET_PIN: a PIN has 6 to 8 characters, not 4" {
+		t.Fatalf("PIN() from a 4-character SIGNET_PIN: err = %v, want a key error naming SIGNET_PIN", err)
+	}
+}
+
+func TestYesNoConfirmationTakesYAsWellAsYes(t *testing.T) {
+	for answer, want := range map[string]bool{"y": true, "Y": true, "yes": true, "YES": true, "n": false, "": false, "yep": false} {
+		p, _ := newTestPrompter(nil, &fakeTerminal{answers: []string{answer}}, false)
+		got, err := p.Confirm("Revoke? [y/N] ", "yes")
+		if err != nil || got != want {
+			t.Errorf("Confirm answered %q = %v, %v; want %v", answer, got, err, want)
+		}
+	}
+	p, _ := newTestPrompter(nil, &fakeTerminal{answers: []string{"y"}}, false)
+	if ok, _ := p.Confirm("Type 12345678 to go on: ", "12345678"); ok {
+		t.Error("y confirmed a typed confirmation of a serial number")
 	}
 }

@@ -21,7 +21,9 @@ func newPullCmd(f *factory, runF func(*pullOptions) error) *cobra.Command {
 		Short: "Verify a tag, then pull the image by its verified digest",
 		Long: `Verify R:T as signet verify does, then pull the image by the verified
 digest into an OCI image layout, so what lands on disk is what was signed
-even if the tag moves in between.`,
+even if the tag moves in between. The image's entry in the layout's
+index.json is named by the tag (org.opencontainers.image.ref.name, so
+oci:DIR:T selects it); pulling the tag again replaces it.`,
 		Example: `  signet pull registry.example.com/team/app:v1 --to oci:./app`,
 		Args:    exactArgs(1, "R:T"),
 		RunE: func(cmd *cobra.Command, args []string) error {

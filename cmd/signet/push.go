@@ -32,9 +32,10 @@ then uploads the image by digest, publishes the trust data, and moves
 R:T last. Between the publish and the tag move, verify R:T says "tag
 moved"; pull already gets the signed image.
 
-The key (--key, default: the repository's targets key in the keystore)
-picks the role: the targets role, or the delegation that holds the key and
-whose paths match the tag.`,
+The key (--key) picks the role: the targets role, or the delegation that
+holds the key and whose paths match the tag; --key A signs with A alone.
+Without --key: the targets keys at hand, else the one key at hand (keystore
+or SIGNET_KEY) that a delegation matching the tag lists; signet says which.`,
 		Example: `  signet push oci:./build/app 127.0.0.1:5000/demo/app:v1
   docker save app:v1 -o app.tar && signet push tar:app.tar registry.example.com/team/app:v1 --key yubikey
   SIGNET_KEY=... signet push --no-input oci:out registry.example.com/team/app:v1.2.3 --key ci`,
@@ -97,7 +98,14 @@ func showProgress(ios *iostreams, ch <-chan v1.Update, done <-chan struct{}) {
 			if u.Total <= 0 {
 				continue
 			}
-			fprintf(ios.ErrOut, "\rUploading %3d%% (%s / %s)", u.Complete*100/u.Total, humanBytes(u.Complete), humanBytes(u.Total))
+			// Each line clears what a longer one before it left. Once every
+			// byte is sent, the registry still checks and stores the
+			// blobs and the manifest: say so rather than sit at 99%.
+			if u.Complete >= u.Total {
+				fprintf(ios.ErrOut, "\rUploaded %s, waiting for the registry to store the image\x1b[K", humanBytes(u.Total))
+			} else {
+				fprintf(ios.ErrOut, "\rUploading %3d%% (%s / %s)\x1b[K", u.Complete*100/u.Total, humanBytes(u.Complete), humanBytes(u.Total))
+			}
 			shown = true
 		case <-done:
 			return

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/signet-dev/signet/internal/errkind"
 )
 
@@ -33,5 +35,21 @@ func TestPushThatFailsBeforeUploadingReturnsOnATerminal(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("push hung after failing before the upload")
+	}
+}
+
+func TestProgressClearsItsLineAndSaysWhatItWaitsOnOnceSent(t *testing.T) {
+	ios, _, errOut := testIO(nil)
+	ch := make(chan v1.Update, 3)
+	ch <- v1.Update{Complete: 1 << 20, Total: 4 << 20}
+	ch <- v1.Update{Complete: 4 << 20, Total: 4 << 20}
+	close(ch)
+	showProgress(ios, ch, make(chan struct{}))
+	got := errOut.String()
+	want := "\rUploading  25% (1.0 MiB / 4.0 MiB)\x1b[K" +
+		"\rUploaded 4.0 MiB, waiting for the registry to store the image\x1b[K" +
+		"\r\x1b[K"
+	if got != want {
+		t.Fatalf("progress = %q, want %q", got, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/app"
+	"github.com/signet-dev/signet/internal/errkind"
 )
 
 type revokeOptions struct {
@@ -42,12 +43,12 @@ on a terminal; --yes (or --no-input) skips it.`,
 func runRevoke(ctx context.Context, opts *revokeOptions) error {
 	f := opts.f
 	if !opts.yes && !f.Global.NoInput && f.IOStreams.Terminal != nil {
-		ok, err := f.Prompter().Confirm(fmt.Sprintf("Revoke the signature of %s? Type 'yes' to confirm: ", opts.req.Tag), "yes")
+		ok, err := f.Prompter().Confirm(fmt.Sprintf("Revoke the signature of %s? [y/N] ", opts.req.Tag), "yes")
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return fmt.Errorf("revoke cancelled")
+			return errkind.Mark(errkind.Input, fmt.Errorf("revoke cancelled: nothing was changed"))
 		}
 	}
 	d, err := f.appDeps()

@@ -29,7 +29,11 @@ publish of the trust data however many tags are named. With --from FILE the
 tags are read from FILE (one R:T a line; - for standard input), so a
 pipeline that publishes many tags signs them at once. Each tag is resolved
 by reading its manifest and hashing it: what is signed is the digest and
-size of those bytes, never what the registry's headers claim.`,
+size of those bytes, never what the registry's headers claim.
+
+--key A signs with A alone. Without --key: the targets keys at hand, else
+the one key at hand (keystore or SIGNET_KEY) that a delegation matching
+every tag lists; signet says which.`,
 		Example: `  signet sign 127.0.0.1:5000/demo/app:v1
   signet sign registry.example.com/team/app:v1.2.3 --key ci
   signet sign --from tags.txt --key ci`,

@@ -57,7 +57,10 @@ func renderStatus(f *factory, res *app.StatusResult) error {
 		}
 	} else {
 		c := newColors(f.IOStreams, f.Env)
-		advice := res.Expired+res.Expiring+res.FastForwarded > 0
+		advice := res.FastForwarded > 0
+		for _, r := range res.Roles {
+			advice = advice || r.Advice != ""
+		}
 		header := []string{"ROLE", "VERSION", "EXPIRES", "STATE"}
 		if advice {
 			header = append(header, "TO DO")

@@ -13,6 +13,7 @@ import (
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/tuf"
 )
 
 func newTrustCmd(f *factory) *cobra.Command {
@@ -39,10 +40,10 @@ instead: a pinned root only moves forward through the signed root chain.`)
 func parseRoot(data []byte) (*metadata.Metadata[metadata.RootType], error) {
 	root, err := (&metadata.Metadata[metadata.RootType]{}).FromBytes(data)
 	if err != nil {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("not a TUF root: %w", err))
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("not a TUF root.json (signet trust show R --raw prints one; -o json is a summary): %w", err))
 	}
 	if root.Signed.Roles[metadata.ROOT] == nil {
-		return nil, errkind.Mark(errkind.Input, errors.New("not a TUF root: it has no root role"))
+		return nil, errkind.Mark(errkind.Input, errors.New("not a TUF root.json: it has no root role (signet trust show R --raw prints one)"))
 	}
 	if err := root.VerifyDelegate(metadata.ROOT, root); err != nil {
 		return nil, errkind.Mark(errkind.Verification, fmt.Errorf("root is not signed by a threshold of its own root keys: %w", err))
@@ -52,12 +53,14 @@ func parseRoot(data []byte) (*metadata.Metadata[metadata.RootType], error) {
 
 // rootSummary is what `trust show -o json` prints.
 type rootSummary struct {
-	Repository         string                 `json:"repository"`
-	Version            int64                  `json:"version"`
-	Expires            time.Time              `json:"expires"`
-	Expired            bool                   `json:"expired"`
-	ConsistentSnapshot bool                   `json:"consistentSnapshot"`
-	Roles              map[string]roleSummary `json:"roles"`
+	Repository         string    `json:"repository"`
+	Version            int64     `json:"version"`
+	Expires            time.Time `json:"expires"`
+	Expired            bool      `json:"expired"`
+	ConsistentSnapshot bool      `json:"consistentSnapshot"`
+	// Fingerprint is tuf.RootFingerprint: compare it out of band.
+	Fingerprint string                 `json:"fingerprint"`
+	Roles       map[string]roleSummary `json:"roles"`
 }
 
 type roleSummary struct {
@@ -66,7 +69,7 @@ type roleSummary struct {
 }
 
 type keySummary struct {
-	KeyID  string `json:"keyId"`
+	KeyID  string `json:"keyid"`
 	Type   string `json:"type"`
 	Scheme string `json:"scheme"`
 }
@@ -86,6 +89,7 @@ func summarizeRoot(repo string, root *metadata.Metadata[metadata.RootType], now 
 		ConsistentSnapshot: s.ConsistentSnapshot,
 		Roles:              map[string]roleSummary{},
 	}
+	out.Fingerprint, _ = tuf.RootFingerprint(root) // "" only for a root that cannot be encoded
 	for name, role := range s.Roles {
 		if role == nil {
 			continue

@@ -28,8 +28,9 @@ func newTrustPinCmd(f *factory, runF func(*trustPinOptions) error) *cobra.Comman
 		Long: `Pin FILE, a TUF root.json, as the trusted root of repository R, replacing any
 root trusted before. The file must be a root signed by a threshold of its
 own root keys. Later roots are only accepted through the signed root chain.
-Get the file from a trusted channel, for example the repository's owner or
-'signet inspect' on a machine that already trusts it.`,
+Get the file from a trusted channel: on a machine that already trusts R
+(the owner's, after 'signet init'), 'signet trust show R --raw > root.json'
+writes it ('-o json' prints a summary, not the root).`,
 		Example: `  signet trust pin registry.example.com/team/app --root root.json
   curl -s https://example.com/app-root.json | signet trust pin registry.example.com/team/app --root -`,
 		Args: exactArgs(1, "one repository R"),
@@ -75,6 +76,6 @@ func runTrustPin(ctx context.Context, opts *trustPinOptions) error {
 	if opts.JSON() {
 		return writeJSON(opts.IO.Out, sum)
 	}
-	notice(opts.IO, "pinned root version %d of %s (expires %s)", sum.Version, repo.Name(), sum.Expires.Format(time.RFC3339))
+	notice(opts.IO, "pinned root version %d of %s (expires %s, fingerprint %s)", sum.Version, repo.Name(), sum.Expires.Format(time.RFC3339), sum.Fingerprint)
 	return nil
 }

@@ -76,7 +76,7 @@ func runTrustShow(_ context.Context, opts *trustShowOptions) error {
 		expires += " (expired)"
 	}
 	w := opts.IO.Out
-	fprintf(w, "repository:  %s\nroot:        version %d, expires %s\n\n", sum.Repository, sum.Version, expires)
+	fprintf(w, "repository:  %s\nroot:        version %d, expires %s\nfingerprint: %s\n\n", sum.Repository, sum.Version, expires, sum.Fingerprint)
 	t := newTable("ROLE", "THRESHOLD", "KEYS")
 	for _, role := range topRoles() {
 		rs, ok := sum.Roles[role]

@@ -130,7 +130,9 @@ func (f *factory) attestationRoots() (*piv.Roots, error) {
 	if err := roots.AddPEM(data); err != nil {
 		return nil, fmt.Errorf("%s: %w", envAttestationCA, err)
 	}
-	f.Prompter().Notice("%s is set: also trusting the attestation roots in %s (for tests only)", envAttestationCA, file)
+	f.attestationNotice.Do(func() {
+		f.Prompter().Notice("%s is set: also trusting the attestation roots in %s (for tests only)", envAttestationCA, file)
+	})
 	return roots, nil
 }
 

@@ -79,7 +79,7 @@ type yubikeySlotJSON struct {
 	PINPolicy   string `json:"pinPolicy,omitempty"`
 	TouchPolicy string `json:"touchPolicy,omitempty"`
 	Origin      string `json:"origin,omitempty"`
-	KeyID       string `json:"keyId,omitempty"`
+	KeyID       string `json:"keyid,omitempty"`
 	Name        string `json:"name,omitempty"` // keystore record of this key
 }
 
@@ -189,7 +189,7 @@ type yubikeyAttestResult struct {
 	Firmware     string `json:"firmware"`
 	PINPolicy    string `json:"pinPolicy"`
 	TouchPolicy  string `json:"touchPolicy"`
-	KeyID        string `json:"keyId"`
+	KeyID        string `json:"keyid"`
 	Certificates string `json:"certificates"` // PEM: slot attestation, then the device certificate
 }
 
@@ -281,7 +281,7 @@ Without --yes, signet asks you to type the serial number on the terminal.`,
 		},
 	}
 	addSerialFlag(cmd, &opts.Serial)
-	cmd.Flags().BoolVar(&opts.Yes, "yes", false, "do not ask for confirmation")
+	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation")
 	return cmd
 }
 

@@ -63,7 +63,7 @@ func newYubikeySecretCmd(f *factory, runF func(*yubikeySecretOptions) error, use
 }
 
 func (opts *yubikeySecretOptions) secret(env, what, prompt string, confirm bool) (string, error) {
-	v, err := opts.Prompter().Secret(secretSpec{Env: env, What: what, Prompt: prompt, Confirm: confirm})
+	v, err := opts.Prompter().Secret(secretSpec{Env: env, What: what, Prompt: prompt, Confirm: confirm, Check: checkPIN(what)})
 	return string(v), err
 }
 

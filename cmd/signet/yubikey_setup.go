@@ -26,7 +26,7 @@ type yubikeySetupOptions struct {
 
 type yubikeySetupResult struct {
 	Name        string `json:"name"`
-	KeyID       string `json:"keyId"`
+	KeyID       string `json:"keyid"`
 	Serial      uint32 `json:"serial"`
 	Slot        string `json:"slot"`
 	PINPolicy   string `json:"pinPolicy"`
@@ -75,7 +75,7 @@ yubikey-SERIAL-SLOT); setup prints its TUF key ID.`,
 	fl.StringVar(&opts.PINPolicy, "pin-policy", string(piv.PINOnce), "PIN `POLICY`: once (per command) or always (per signature)")
 	fl.StringVar(&opts.Name, "name", "", "keystore `NAME` of the key (default yubikey-SERIAL-SLOT)")
 	fl.BoolVar(&opts.Force, "force", false, "replace a key already in --slot (asks for confirmation)")
-	fl.BoolVar(&opts.Yes, "yes", false, "with --force, do not ask for confirmation")
+	fl.BoolVarP(&opts.Yes, "yes", "y", false, "with --force, do not ask for confirmation")
 	fl.BoolVar(&opts.RequireAttestation, "require-attestation", true, "refuse a key whose attestation does not chain to Yubico's roots")
 	return cmd
 }
@@ -108,11 +108,11 @@ func runYubikeySetup(ctx context.Context, opts *yubikeySetupOptions) error {
 	}
 	p := opts.Prompter()
 	cfg.NewPIN = func() (string, error) {
-		v, err := p.Secret(secretSpec{Env: envPIN, What: "new PIN", Prompt: fmt.Sprintf("New PIN for YubiKey %d (6 to 8 characters)", serial), Confirm: true})
+		v, err := p.Secret(secretSpec{Env: envPIN, What: "new PIN", Prompt: fmt.Sprintf("New PIN for YubiKey %d (6 to 8 characters)", serial), Confirm: true, Check: checkPIN("new PIN")})
 		return string(v), err
 	}
 	cfg.NewPUK = func() (string, error) {
-		v, err := p.Secret(secretSpec{Env: envPUK, What: "new PUK", Prompt: fmt.Sprintf("New PUK for YubiKey %d (6 to 8 characters)", serial), Confirm: true})
+		v, err := p.Secret(secretSpec{Env: envPUK, What: "new PUK", Prompt: fmt.Sprintf("New PUK for YubiKey %d (6 to 8 characters)", serial), Confirm: true, Check: checkPIN("new PUK")})
 		return string(v), err
 	}
 	res, err := yk.Setup(ctx, cfg)

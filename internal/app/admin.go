@@ -45,12 +45,14 @@ type KeyInfo struct {
 
 // RoleSummary is a role with its keys, for inspect.
 type RoleSummary struct {
-	Name      string    `json:"name"`
+	Name      string    `json:"role"`
 	Version   int64     `json:"version"`
 	Expires   time.Time `json:"expires"`
 	Threshold int       `json:"threshold"`
 	Keys      []KeyInfo `json:"keys"`
 	Paths     []string  `json:"paths,omitempty"`
+	// Terminating is set for a terminating delegation.
+	Terminating bool `json:"terminating"`
 }
 
 // InspectResult is `signet inspect R`.
@@ -85,7 +87,7 @@ func Inspect(ctx context.Context, d *Deps, repository string) (*InspectResult, e
 		out.Targets = []tuf.Target{}
 	}
 	for _, ri := range roles {
-		rs := RoleSummary{Name: ri.Name, Version: ri.Version, Expires: ri.Expires, Threshold: ri.Threshold, Paths: ri.Paths}
+		rs := RoleSummary{Name: ri.Name, Version: ri.Version, Expires: ri.Expires, Threshold: ri.Threshold, Paths: ri.Paths, Terminating: ri.Terminating}
 		for _, id := range ri.KeyIDs {
 			rs.Keys = append(rs.Keys, KeyInfo{KeyID: id, Name: names[id]})
 		}
@@ -183,6 +185,14 @@ func Refresh(ctx context.Context, d *Deps, repository string) (*StatusResult, er
 		return nil, err
 	}
 	out.Pinned = true
+	// Snapshot and timestamp were just re-signed for their whole period:
+	// one still inside its warning window has a period shorter than the
+	// window, and running refresh again would not change that.
+	for i, st := range out.Roles {
+		if st.Role == metadata.SNAPSHOT || st.Role == metadata.TIMESTAMP {
+			out.Roles[i].Advice = ""
+		}
+	}
 	return out, nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/keystore"
@@ -197,6 +198,11 @@ type keyring struct {
 	repo     string
 	// notice, when set, is told why tuf asks for the keys again.
 	notice func(format string, args ...any)
+	// onlyExplicit restricts the targets roles (targets, its bins,
+	// delegations) to the explicit keys: `--key A` signs with A alone and
+	// never adds another key of the role that happens to be at hand.
+	// Snapshot and timestamp still come from the keys at hand.
+	onlyExplicit bool
 }
 
 // Retrying implements tuf.Retrier: before a YubiKey asks for another
@@ -228,6 +234,9 @@ func (d *Deps) keyring(repo name.Repository, r *signer.Resolver, explicit ...*si
 func (k *keyring) Signer(ctx context.Context, keyID, role string) (signature.Signer, error) {
 	key, ok := k.explicit[keyID]
 	if !ok {
+		if k.onlyExplicit && role != metadata.SNAPSHOT && role != metadata.TIMESTAMP {
+			return nil, tuf.ErrKeyNotFound
+		}
 		if k.resolver == nil {
 			return nil, tuf.ErrKeyNotFound
 		}

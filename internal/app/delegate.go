@@ -38,7 +38,7 @@ type DelegateAddRequest struct {
 // DelegationInfo is one delegation with its keys named where this
 // machine knows them.
 type DelegationInfo struct {
-	Name        string    `json:"name"`
+	Name        string    `json:"role"`
 	Keys        []KeyInfo `json:"keys"`
 	Threshold   int       `json:"threshold"`
 	Paths       []string  `json:"paths"`
@@ -238,10 +238,10 @@ func toDelegationInfo(dl tuf.Delegation, names map[string]string) DelegationInfo
 
 // checkMaySign refuses, before anything is uploaded, a key that may not
 // sign every one of tags (all in repo): push must not move a tag it then
-// cannot sign. An empty keyRef means the targets key, which may sign any
-// tag.
+// cannot sign. An empty keyRef means the key chooseKey picks, which must
+// exist and be the only one.
 func checkMaySign(ctx context.Context, d *Deps, tags []string, keyRef string) error {
-	if keyRef == "" || len(tags) == 0 {
+	if len(tags) == 0 {
 		return nil
 	}
 	first, err := parseTagRef(tags[0])
@@ -262,6 +262,10 @@ func checkMaySign(ctx context.Context, d *Deps, tags []string, keyRef string) er
 	}
 	res, err := d.Resolver()
 	if err != nil {
+		return err
+	}
+	if keyRef == "" {
+		_, err := chooseKey(ctx, res, r, names)
 		return err
 	}
 	key, err := res.ResolvePublic(ctx, keyRef)

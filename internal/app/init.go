@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/piv"
 	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/signer"
 	"github.com/signet-dev/signet/tuf"
@@ -114,9 +116,18 @@ func Init(ctx context.Context, d *Deps, req InitRequest) (*InitResult, error) {
 		{metadata.SNAPSHOT, req.SnapshotKey, &cfg.SnapshotKeys},
 		{metadata.TIMESTAMP, req.TimestampKey, &cfg.TimestampKeys},
 	} {
-		k, generated, err := roleKey(ctx, ks, res, repo.Name(), rk.role, rk.ref)
+		ref := rk.ref
+		if rk.role == metadata.TARGETS {
+			if ref, err = targetsSlot(ctx, ks, res, ref, cfg.RootKeys); err != nil {
+				return nil, err
+			}
+		}
+		k, generated, err := roleKey(ctx, ks, res, repo.Name(), rk.role, ref)
 		if err != nil {
 			return nil, err
+		}
+		if rk.role == metadata.TARGETS && isRootKey(cfg.RootKeys, k.ID) {
+			d.notice("warning: targets key %s is also a root key: if it is lost or leaked, root cannot replace it by rotation alone; use a key of its own (signet yubikey setup puts one in slot 82)", nameOr(k))
 		}
 		if req.RequireAttestation && rk.role == metadata.TARGETS {
 			if err := d.checkAttestation(ks, rk.role, k); err != nil {
@@ -173,4 +184,51 @@ func nameOr(k *signer.Key) string {
 		return k.Name
 	}
 	return k.ID[:12]
+}
+
+// targetsSlot keeps root and targets apart when --targets-key names a
+// YubiKey without a slot (yubikey, yubikey:SERIAL) that resolves to a root
+// key (9c, the default when the card has several records): it returns the
+// reference of the card's other recorded slot instead (the first one, in
+// slot order, that root does not use). A card with no other recorded key is
+// an errkind.Input error saying how to set one up. Any other reference is
+// returned as it is: naming the root key itself is the user's choice.
+func targetsSlot(ctx context.Context, ks *keystore.Store, res *signer.Resolver, ref string, rootKeys []*metadata.Key) (string, error) {
+	parsed, err := signer.ParseRef(ref)
+	if err != nil || parsed.Kind != signer.RefYubiKey || parsed.Slot != "" {
+		return ref, nil
+	}
+	k, err := res.ResolvePublic(ctx, ref)
+	if err != nil {
+		return "", fmt.Errorf("targets key %s: %w", ref, err)
+	}
+	card, ok := k.Signer.(piv.Signer)
+	if !ok || !isRootKey(rootKeys, k.ID) {
+		return ref, nil
+	}
+	all, err := ks.List()
+	if err != nil {
+		return "", err
+	}
+	var slots []string
+	for _, info := range all {
+		if info.Kind == keystore.Hardware && info.Serial == card.Serial() && !isRootKey(rootKeys, info.KeyID) {
+			slots = append(slots, info.Slot)
+		}
+	}
+	if len(slots) == 0 {
+		return "", errkind.Mark(errkind.Input, fmt.Errorf("--targets-key %s is slot %s of YubiKey %d, the root key: set up a targets key on the card (signet yubikey setup --name NAME) and name it, or name a key of its own", ref, card.Slot(), card.Serial()))
+	}
+	slices.Sort(slots)
+	return fmt.Sprintf("yubikey:%d/%s", card.Serial(), slots[0]), nil
+}
+
+// isRootKey reports whether the key with this ID is one of rootKeys.
+func isRootKey(rootKeys []*metadata.Key, id string) bool {
+	for _, k := range rootKeys {
+		if kid, err := k.ID(); err == nil && kid == id {
+			return true
+		}
+	}
+	return false
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/signet-dev/signet/internal/errkind"
@@ -102,10 +103,27 @@ func sign(ctx context.Context, d *Deps, req SignRequest, beforePublish func(cont
 		}
 	}
 	kr := d.keyring(repo, res, key)
+	kr.onlyExplicit = key != nil
 
 	var role string
 	var prepare sync.Once
+	chosen := false
 	pub, err := d.update(ctx, repo, store, kr, func(r *tuf.Repo) error {
+		if req.Key == "" && !chosen {
+			c, err := chooseKey(ctx, res, r, names)
+			if err != nil {
+				return err
+			}
+			chosen = true
+			d.notice("%s", c.announce())
+			if c.role != metadata.TARGETS {
+				if key, err = res.ByKeyID(ctx, c.held[0].KeyID); err != nil {
+					return err
+				}
+				kr.explicit[key.ID] = key
+				kr.onlyExplicit = true
+			}
+		}
 		keyID := ""
 		if key != nil {
 			keyID = key.ID

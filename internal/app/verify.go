@@ -8,10 +8,12 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/internal/localfile"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/tuf"
 )
 
@@ -58,6 +60,14 @@ func Verify(ctx context.Context, d *Deps, req VerifyRequest) (*VerifyResult, err
 		now <- resolved{desc, err}
 	}()
 	vt, err := verifyTarget(ctx, d, tag, req.RootFile)
+	if errors.Is(err, tuf.ErrNotSigned) {
+		// Not signed, and not in the registry either: most likely a typo.
+		if r := <-now; errors.Is(r.err, registry.ErrNotFound) {
+			return nil, errkind.Mark(errkind.Verification, fmt.Errorf("%s has no tag %s: signet inspect %s lists its signed tags",
+				tag.Context().Name(), tag.TagStr(), tag.Context().Name()))
+		}
+		return nil, err
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -116,17 +126,37 @@ func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s has no trust data: it was never signed with signet", repo.Name()))
 	}
 	vt, err := tuf.Verify(ctx, view, tag.TagStr(), opts...)
+	var expired *tuf.ExpiredError
+	if errors.As(err, &expired) {
+		return nil, fmt.Errorf("%w: %s", err, freezeAdvice(expired.Role, repo.Name()))
+	}
 	if err != nil {
 		return nil, err
 	}
 	if vt.TOFU {
-		d.notice("trusting the root of %s on first use (root version %d); pin it with --root or signet trust pin to avoid this", repo.Name(), vt.RootVersion)
+		fp := "unknown"
+		if data, err := ks.PinnedRoot(repo.RegistryStr(), repo.RepositoryStr()); err == nil {
+			if root, err := metadata.Root().FromBytes(data); err == nil {
+				if f, err := tuf.RootFingerprint(root); err == nil {
+					fp = f
+				}
+			}
+		}
+		d.notice("trusting the root of %s on first use (root version %d, fingerprint %s: compare it with signet trust show %s where it is trusted); pin it with --root or signet trust pin to avoid this",
+			repo.Name(), vt.RootVersion, fp, repo.Name())
 	}
 	return vt, nil
 }
 
 func readRootFile(path string) ([]byte, error) {
-	return localfile.Read(path, maxRootFile)
+	data, err := localfile.Read(path, maxRootFile)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := metadata.Root().FromBytes(data); err != nil {
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("--root %s is not a TUF root.json (signet trust show R --raw prints one; -o json is a summary)", path))
+	}
+	return data, nil
 }
 
 // trustedVersion is the version of the root a verify starts from: the
@@ -167,9 +197,21 @@ func Pull(ctx context.Context, d *Deps, req PullRequest) (*VerifyResult, error) 
 	if err != nil {
 		return nil, errkind.Mark(errkind.Input, err)
 	}
-	if err := d.Registry.PullImage(ctx, dig, dir); err != nil {
+	if err := d.Registry.PullImage(ctx, dig, dir, registry.WithRefName(tag.TagStr())); err != nil {
 		return nil, err
 	}
 	return &VerifyResult{Tag: tag.String(), Digest: vt.Digest(), Size: vt.Length, MediaType: vt.MediaType,
 		Role: vt.Role, RootVersion: vt.RootVersion, TOFU: vt.TOFU}, nil
+}
+
+// freezeAdvice says who renews an expired role, and how: a consumer cannot
+// renew it, the publisher must.
+func freezeAdvice(role, repo string) string {
+	switch role {
+	case metadata.SNAPSHOT, metadata.TIMESTAMP:
+		return "the publisher must run signet refresh " + repo
+	case metadata.ROOT:
+		return "the publisher must run signet rotate " + repo + " root"
+	}
+	return "the publisher must sign a tag again or run signet rotate " + repo + " " + role
 }

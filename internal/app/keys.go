@@ -1,0 +1,111 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+
+	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/keystore"
+)
+
+// OnlineKeyNames returns the keystore names of the snapshot and timestamp
+// keys that R's current root lists, found by key ID: after `rotate R
+// snapshot` the new key, whatever its name, and never the rotated-out
+// R/snapshot. A role none of whose keys is a software key of this keystore
+// is an errkind.Key error naming its key IDs.
+func OnlineKeyNames(ctx context.Context, d *Deps, repository string) ([]string, error) {
+	repo, r, _, err := openRepo(ctx, d, repository, mustTrust)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := d.Keystore()
+	if err != nil {
+		return nil, err
+	}
+	all, err := ks.List()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, role := range []string{metadata.SNAPSHOT, metadata.TIMESTAMP} {
+		ids, _ := r.RoleKeyIDs(role)
+		found := false
+		for _, info := range all {
+			if info.Kind == keystore.Software && slices.Contains(ids, info.KeyID) {
+				found = true
+				if !slices.Contains(names, info.Name) {
+					names = append(names, info.Name)
+				}
+			}
+		}
+		if !found {
+			return nil, errkind.Mark(errkind.Key, fmt.Errorf("no software key of %s's %s role (key IDs %s) is in this keystore: export it on the machine that holds it",
+				repo.Name(), role, strings.Join(shortKeyIDs(ids), ", ")))
+		}
+	}
+	return names, nil
+}
+
+// KeyUse is a role that a root this machine trusts lists a key for.
+type KeyUse struct {
+	Repository  string `json:"repository"`
+	Role        string `json:"role"`
+	RootVersion int64  `json:"rootVersion"`
+}
+
+// KeyUses are the roles the trusted roots of a signet home (those `init`,
+// `trust pin`, `rotate` and `verify` keep) list each key for.
+type KeyUses struct {
+	ByKeyID      map[string][]KeyUse
+	Repositories []string // every repository with a trusted root, sorted
+}
+
+// TrustedKeyUses reads every trusted root of the home. A root that does
+// not parse is skipped: it lists no key anyone can rely on.
+func TrustedKeyUses(ks *keystore.Store) (*KeyUses, error) {
+	roots, err := ks.PinnedRoots()
+	if err != nil {
+		return nil, err
+	}
+	out := &KeyUses{ByKeyID: map[string][]KeyUse{}}
+	for repo, data := range roots {
+		root, err := metadata.Root().FromBytes(data)
+		if err != nil {
+			continue
+		}
+		out.Repositories = append(out.Repositories, repo)
+		for role, r := range root.Signed.Roles {
+			for _, id := range r.KeyIDs {
+				out.ByKeyID[id] = append(out.ByKeyID[id], KeyUse{Repository: repo, Role: role, RootVersion: root.Signed.Version})
+			}
+		}
+	}
+	sort.Strings(out.Repositories)
+	for _, uses := range out.ByKeyID {
+		sort.Slice(uses, func(i, j int) bool {
+			return uses[i].Repository+" "+uses[i].Role < uses[j].Repository+" "+uses[j].Role
+		})
+	}
+	return out, nil
+}
+
+// RotatedOutOf returns the repository R a key was rotated out of: its
+// name says it is R's ("R/snapshot", as init and the rotation recipes of
+// docs/rotation.md name keys), R's trusted root no longer lists it, and
+// no other trusted root does. "" otherwise.
+func (u *KeyUses) RotatedOutOf(keyName, keyID string) string {
+	if len(u.ByKeyID[keyID]) > 0 {
+		return ""
+	}
+	for _, repo := range u.Repositories {
+		if strings.HasPrefix(keyName, repo+"/") {
+			return repo
+		}
+	}
+	return ""
+}
