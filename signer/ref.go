@@ -13,7 +13,7 @@ import (
 // RefKind says which form a key reference has.
 type RefKind int
 
-// The forms of a key reference (DESIGN.md §5).
+// The forms of a key reference (docs/design.md §5).
 const (
 	RefKeystore RefKind = iota // NAME or key-ID prefix of a keystore key
 	RefYubiKey                 // yubikey, yubikey:SERIAL, yubikey:SERIAL/SLOT

@@ -21,7 +21,7 @@ import (
 //
 // A reference without a slot (yubikey, yubikey:SERIAL) means the slot the
 // keystore records for that card when it records exactly one; otherwise 9c,
-// the root slot (DESIGN.md §6). yubikey alone means the one YubiKey
+// the root slot (docs/design.md §6). yubikey alone means the one YubiKey
 // attached; with several attached it fails naming their serials.
 type YubiKeys struct {
 	ks   *keystore.Store // may be nil: no records, slot defaults to 9c

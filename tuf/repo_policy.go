@@ -9,7 +9,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 )
 
-// Default expiry periods of DESIGN.md §1.
+// Default expiry periods of docs/design.md §1.
 const (
 	DefaultRootExpiry      = 365 * 24 * time.Hour
 	DefaultTargetsExpiry   = 365 * 24 * time.Hour
@@ -28,7 +28,7 @@ type Expiries struct {
 	Root, Targets, Snapshot, Timestamp time.Duration
 }
 
-// DefaultExpiries returns the periods of DESIGN.md §1.
+// DefaultExpiries returns the periods of docs/design.md §1.
 func DefaultExpiries() Expiries {
 	return Expiries{
 		Root:      DefaultRootExpiry,

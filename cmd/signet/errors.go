@@ -22,7 +22,7 @@ const exitInterrupted = 130
 var errSilent = errors.New("")
 
 // exitCode is the one place where an error becomes an exit code
-// (DESIGN.md §5) and the one line printed for it.
+// (docs/design.md §5) and the one line printed for it.
 func exitCode(ctx context.Context, err error) (code int, line string) {
 	if err == nil {
 		return 0, ""

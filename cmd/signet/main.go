@@ -49,7 +49,7 @@ func run() int {
 }
 
 // runWith runs signet with args, reading the environment through env and
-// talking through ios, and returns the exit code of DESIGN.md §5. It touches
+// talking through ios, and returns the exit code of docs/design.md §5. It touches
 // no process globals, so tests call it directly. Every error is printed here,
 // once, as one line on stderr.
 func runWith(ctx context.Context, args []string, env func(string) string, ios *iostreams) int {

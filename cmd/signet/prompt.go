@@ -11,7 +11,7 @@ import (
 	"github.com/signet-dev/signet/keystore"
 )
 
-// Environment variables that carry secrets (DESIGN.md §5). A secret is never
+// Environment variables that carry secrets (docs/design.md §5). A secret is never
 // taken from a flag value.
 const (
 	envPassphrase       = "SIGNET_PASSPHRASE"        // keystore passphrase

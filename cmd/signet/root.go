@@ -14,7 +14,7 @@ const (
 	groupOther = "other"
 )
 
-// globalOptions are the flags every command takes (DESIGN.md §5).
+// globalOptions are the flags every command takes (docs/design.md §5).
 type globalOptions struct {
 	Home     string // --home; "" means $SIGNET_HOME or ~/.signet
 	Output   string // -o/--output: text or json
@@ -25,7 +25,7 @@ type globalOptions struct {
 	Timeout time.Duration
 
 	// MetadataRepo is --metadata-repo: the repository whose _tuf tag holds
-	// the trust data, when it is not the image's own (DESIGN.md §2).
+	// the trust data, when it is not the image's own (docs/design.md §2).
 	MetadataRepo string
 
 	// Root is --root of the commands that read trust data (not a global

@@ -196,7 +196,7 @@ func Refresh(ctx context.Context, d *Deps, repository string) (*StatusResult, er
 	return out, nil
 }
 
-// Warning windows of DESIGN.md §1: how long before expiry status warns.
+// Warning windows of docs/design.md §1: how long before expiry status warns.
 var warnBefore = map[string]time.Duration{
 	metadata.ROOT:      30 * 24 * time.Hour,
 	metadata.TARGETS:   30 * 24 * time.Hour,
@@ -228,7 +228,7 @@ type StatusResult struct {
 	Expiring      int          `json:"expiring"`
 }
 
-// Status reports every role's expiry, warning DESIGN.md §1's windows ahead.
+// Status reports every role's expiry, warning docs/design.md §1's windows ahead.
 func Status(ctx context.Context, d *Deps, repository string) (*StatusResult, error) {
 	repo, r, pinned, err := openRepo(ctx, d, repository, mayDisplay)
 	if err != nil {

@@ -42,7 +42,7 @@ type RotateResult struct {
 	Ceremony *CeremonyStatus `json:"ceremony,omitempty"`
 }
 
-// Rotate changes a role's keys or threshold (DESIGN.md §5). Without Stage
+// Rotate changes a role's keys or threshold (docs/design.md §5). Without Stage
 // it publishes at once and needs a threshold of the current and of the new
 // root keys at hand for any top-level role (a root change), the targets key
 // to re-sign a delegation's targets, and the new keys of the rotated role to

@@ -1,4 +1,4 @@
-// Package errkind classifies errors into the exit codes of DESIGN.md §5, so
+// Package errkind classifies errors into the exit codes of docs/design.md §5, so
 // that libraries can say what kind of failure happened and cmd/signet turns
 // it into an exit code in one place.
 package errkind
@@ -6,7 +6,7 @@ package errkind
 // Kind is a class of failure; its value is the process exit code.
 type Kind int
 
-// The kinds of DESIGN.md §5.
+// The kinds of docs/design.md §5.
 const (
 	OK           Kind = 0
 	Verification Kind = 1 // verification failed, or a check found a problem

@@ -14,13 +14,13 @@ var terminalBytes = []byte{0x1b, 0x07, 0x0d, 0x08, 0x7f, 0x9b}
 
 func TestStringEscapesControlsVisiblyAndKeepsTheRest(t *testing.T) {
 	for in, want := range map[string]string{
-		"plain v1.2 ünïcödé 日本":         "plain v1.2 ünïcödé 日本",
+		"plain v1.2 ünïcödé 日本":           "plain v1.2 ünïcödé 日本",
 		"\x1b[2K\x1b[1Gsignet: OK\x1b[8m": `\x1b[2K\x1b[1Gsignet: OK\x1b[8m`,
 		"bell\a cr\r bs\b del\x7f":        `bell\x07 cr\r bs\x08 del\x7f`,
 		"tab\tnl\n":                       `tab\tnl\n`,
 		"csi\u009b31m c1\u0085":           `csi\u009b31m c1\u0085`,
 		"raw\x9b\xff":                     `raw\x9b\xff`,
-		`back\slash \x1b`:                `back\slash \x1b`,
+		`back\slash \x1b`:                 `back\slash \x1b`,
 		"nul\x00":                         `nul\x00`,
 	} {
 		if got := String(in); got != want {

@@ -1,5 +1,5 @@
 // Package tufjs runs tests/tufjs/verify.mjs, an independent TUF client built
-// on tuf-js, against TUF metadata stored in an OCI registry (DESIGN.md §2).
+// on tuf-js, against TUF metadata stored in an OCI registry (docs/design.md §2).
 // signet's tests use it to show that what signet publishes is accepted by an
 // implementation that shares no code with signet, and that tampering is
 // rejected by it too.

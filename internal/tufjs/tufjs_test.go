@@ -218,7 +218,7 @@ func startRegistry(t *testing.T) string {
 
 // testRepo is a small TUF repository with one key per top-level role,
 // consistent snapshots on, holding only the current file of each role and
-// every root version, as DESIGN.md §2 stores it.
+// every root version, as docs/design.md §2 stores it.
 type testRepo struct {
 	t       *testing.T
 	signers map[string]signature.Signer
@@ -328,7 +328,7 @@ func sign[T metadata.Roles](t *testing.T, md *metadata.Metadata[T], signer signa
 	return b
 }
 
-// publish stores files as the TUF metadata artifact of DESIGN.md §2 at
+// publish stores files as the TUF metadata artifact of docs/design.md §2 at
 // addr/repo:tag: blobs first, then the manifest on the tag.
 // edits change the manifest before it is put, to publish malformed ones.
 func publish(t *testing.T, addr, repo, tag string, files map[string][]byte, edits ...func(*v1.Manifest)) {

@@ -1,5 +1,5 @@
 // verify.mjs is an independent TUF client check for signet's tests: it reads
-// the TUF metadata that signet stores in an OCI registry (DESIGN.md §2) with
+// the TUF metadata that signet stores in an OCI registry (docs/design.md §2) with
 // tuf-js, a TUF implementation that shares no code with signet, and reports
 // whether a target verifies.
 //
@@ -138,7 +138,7 @@ class Registry {
   }
 }
 
-// filesFromManifest checks the manifest against DESIGN.md §2 and maps each
+// filesFromManifest checks the manifest against docs/design.md §2 and maps each
 // metadata file name to its layer digest.
 function filesFromManifest(manifest, contentType, what) {
   const mediaType = manifest?.mediaType || contentType;
