@@ -1,6 +1,7 @@
 package tuf
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -319,7 +320,7 @@ func clientInitialRoot(f *fetchView, o clientOptions) (rootJSON []byte, label st
 		if dirRoot == nil || (dirVersion < pinned && dirVersion > 0) {
 			return o.root, label, false, 0, nil
 		}
-		if descendsFrom(f.ctx, f.view, o.trustDir, o.root, dirRoot) {
+		if bytes.Equal(o.root, dirRoot) || descendsFrom(f.ctx, f.view, o.trustDir, o.root, dirRoot) {
 			return dirRoot, fmt.Sprintf("trusted root %s", dirPath), false, 0, nil
 		}
 		if err := emptyTrustDir(o.trustDir); err != nil {

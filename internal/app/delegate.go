@@ -236,46 +236,6 @@ func toDelegationInfo(dl tuf.Delegation, names map[string]string) DelegationInfo
 	return info
 }
 
-// checkMaySign refuses, before anything is uploaded, a key that may not
-// sign every one of tags (all in repo): push must not move a tag it then
-// cannot sign. An empty keyRef means the key chooseKey picks, which must
-// exist and be the only one.
-func checkMaySign(ctx context.Context, d *Deps, tags []string, keyRef string) error {
-	if len(tags) == 0 {
-		return nil
-	}
-	first, err := parseTagRef(tags[0])
-	if err != nil {
-		return err
-	}
-	names := make([]string, 0, len(tags))
-	for _, s := range tags {
-		t, err := parseTagRef(s)
-		if err != nil {
-			return err
-		}
-		names = append(names, t.TagStr())
-	}
-	_, r, _, err := openRepo(ctx, d, first.Context().Name(), mustTrust)
-	if err != nil {
-		return err
-	}
-	res, err := d.Resolver()
-	if err != nil {
-		return err
-	}
-	if keyRef == "" {
-		_, err := chooseKey(ctx, res, r, names)
-		return err
-	}
-	key, err := res.ResolvePublic(ctx, keyRef)
-	if err != nil {
-		return err
-	}
-	_, err = r.RoleFor(ctx, key.ID, names)
-	return err
-}
-
 // noticePending tells a signer whose publish left a delegated role below
 // its threshold who must sign next.
 func noticePending(d *Deps, r *tuf.Repo, tags []string) {

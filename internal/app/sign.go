@@ -180,13 +180,10 @@ func Push(ctx context.Context, d *Deps, req PushRequest) (*SignResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.prewarmKeys(ctx)
-	if err := checkMaySign(ctx, d, []string{req.Tag}, req.Key); err != nil {
-		return nil, err
-	}
-	// The upload runs once, after the keys signed and before the first
-	// attempt publishes; a publish that lost a race signs again but does
-	// not upload again.
+	// The upload runs once, after the trust data was verified, the key
+	// found allowed to sign the tag and the keys signed, and before the
+	// first attempt publishes; a publish that lost a race signs again but
+	// does not upload again.
 	var uploaded bool
 	var uploadErr error
 	upload := func(ctx context.Context) error {

@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/localfile"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/tuf"
 )
@@ -59,11 +58,8 @@ func (d *Deps) trustFor(ctx context.Context, repo name.Repository, mode trustMod
 	var err error
 	switch {
 	case d.RootFile != "":
-		if t.root, err = readRootFile(d.RootFile); err != nil {
+		if t.root, err = readRootFile(d.RootFile); err != nil { // checked to be root metadata
 			return nil, err
-		}
-		if _, err := tuf.TrustedRootVersionOf(t.root); err != nil {
-			return nil, errkind.Mark(errkind.Input, fmt.Errorf("--root %s: %w", d.RootFile, err))
 		}
 		t.fromFile = true
 	default:
@@ -141,17 +137,8 @@ func (d *Deps) trustDir(repo name.Repository) string {
 }
 
 func readTrusted(path string) []byte {
-	st, err := os.Lstat(path)
-	if err != nil || !st.Mode().IsRegular() {
-		return nil
-	}
-	f, err := os.Open(path)
+	data, err := localfile.Read(path, maxTrustedFile)
 	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxTrustedFile+1))
-	if err != nil || len(data) > maxTrustedFile {
 		return nil
 	}
 	return data
