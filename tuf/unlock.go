@@ -45,17 +45,7 @@ func (r *Repo) publishKeys(ctx context.Context) []RoleKeys {
 		slices.Sort(ids)
 		need = append(need, RoleKeys{Role: metadata.ROOT, KeyIDs: slices.Compact(ids)})
 	}
-	var roles []string
-	for role := range r.changed {
-		roles = append(roles, role)
-	}
-	for role := range r.cosign {
-		if !r.changed[role] {
-			roles = append(roles, role)
-		}
-	}
-	slices.Sort(roles)
-	for _, role := range roles {
+	for _, role := range r.rolesToSign() {
 		ids, _, err := r.delegationKeys(role)
 		if err != nil {
 			continue // signing the role reports it
