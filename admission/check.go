@@ -125,8 +125,7 @@ func (c *Checker) Check(ctx context.Context, image string) Verdict {
 	v := Verdict{Image: image}
 	ref, err := parseImage(image)
 	if err != nil {
-		v.Covered = c.policy.Unmatched == Deny
-		v.Err = err
+		v.Err = err // whatever unmatched says: a reference signet reads otherwise than the node is not let through
 		return v
 	}
 	rule := c.policy.Match(ref.repo.Name())
