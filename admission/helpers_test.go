@@ -277,4 +277,3 @@ func (w *webhook) review(t *testing.T, path string, kind admissionKind, obj any)
 	}
 	return out.Response
 }
-
