@@ -248,8 +248,15 @@ func (w *webhook) post(t *testing.T, path string, body []byte) (int, []byte) {
 	return resp.StatusCode, data
 }
 
-// review sends an AdmissionReview for obj and returns the response.
+// review sends an AdmissionReview creating obj and returns the response.
 func (w *webhook) review(t *testing.T, path string, kind admissionKind, obj any) *admissionv1.AdmissionResponse {
+	t.Helper()
+	return w.update(t, path, kind, nil, obj)
+}
+
+// update sends an AdmissionReview changing old into obj (creating obj when
+// old is nil) and returns the response.
+func (w *webhook) update(t *testing.T, path string, kind admissionKind, old, obj any) *admissionv1.AdmissionResponse {
 	t.Helper()
 	raw, err := json.Marshal(obj)
 	if err != nil {
@@ -260,6 +267,12 @@ func (w *webhook) review(t *testing.T, path string, kind admissionKind, obj any)
 	}}
 	in.APIVersion, in.Kind = "admission.k8s.io/v1", "AdmissionReview"
 	in.Request.Object.Raw = raw
+	if old != nil {
+		in.Request.Operation = admissionv1.Update
+		if in.Request.OldObject.Raw, err = json.Marshal(old); err != nil {
+			t.Fatal(err)
+		}
+	}
 	body, err := json.Marshal(in)
 	if err != nil {
 		t.Fatal(err)

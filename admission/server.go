@@ -116,6 +116,11 @@ func (h *Handler) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 		return allow, "allowed (a kind signet does not check)", nil
 	}
 	list := containers(spec, at)
+	if req.Operation == admissionv1.Update {
+		if list, err = changed(req, list); err != nil {
+			return nil, "", err
+		}
+	}
 	verdicts := h.checkAll(ctx, list)
 	var patch []patchOp
 	for i, v := range verdicts {
@@ -140,6 +145,31 @@ func (h *Handler) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 		summary = fmt.Sprintf("allowed (%d images, %d pinned)", len(list), len(patch))
 	}
 	return allow, summary, nil
+}
+
+// changed drops from list the images an update leaves as they were (same
+// field, same reference): they were admitted when they were set, and a
+// metadata change, such as a finalizer removed while the registry is
+// down, must not depend on the registry.
+func changed(req *admissionv1.AdmissionRequest, list []container) ([]container, error) {
+	if len(req.OldObject.Raw) == 0 {
+		return list, nil
+	}
+	spec, at, _, err := podSpecOf(req.Kind, req.OldObject.Raw)
+	if err != nil {
+		return nil, err
+	}
+	before := map[string]string{}
+	for _, c := range containers(spec, at) {
+		before[c.path] = c.image
+	}
+	var out []container
+	for _, c := range list {
+		if old, ok := before[c.path]; !ok || old != c.image {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // checkAll checks each distinct image once, at most the Checker's

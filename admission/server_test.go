@@ -194,3 +194,21 @@ func TestUnmatchedImagesFollowThePolicy(t *testing.T) {
 		wantDenied(t, resp.Allowed, resp.Result.Message, "image "+other, "no rule")
 	}
 }
+
+func TestAnUpdateChecksOnlyTheImagesItChanges(t *testing.T) {
+	p := newPublisher(t)
+	p.push("v1")
+	p.pushUnsigned("unsigned")
+	w := newWebhook(t, p, "deny")
+	// An object admitted before the webhook, or whose tag moved since: a
+	// metadata update does not depend on it, a changed image does.
+	old := kinds[1].make(podSpec(p.repo+":v1", p.repo+":unsigned"))
+	relabelled := kinds[1].make(podSpec(p.repo+":v1", p.repo+":unsigned")).(appsv1.Deployment)
+	relabelled.Spec.Template.Labels = map[string]string{"a": "b"}
+	if resp := w.update(t, "/validate", kinds[1], old, relabelled); !resp.Allowed {
+		t.Fatalf("an update that changes no image was denied: %v", resp.Result)
+	}
+	swapped := kinds[1].make(podSpec(p.repo+":unsigned", p.repo+":unsigned"))
+	resp := w.update(t, "/validate", kinds[1], old, swapped)
+	wantDenied(t, resp.Allowed, resp.Result.Message, "image "+p.repo+":unsigned", "not signed")
+}
