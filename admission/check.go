@@ -104,7 +104,7 @@ func NewChecker(p *Policy, reg *registry.Client, ks func() (*keystore.Store, err
 	}
 	c := &Checker{policy: p, o: o, locks: map[string]chan struct{}{}}
 	c.deps = &app.Deps{Registry: reg, Keystore: ks, Now: o.now,
-		Notice: func(msg string) { c.logf("notice: %s", msg) }}
+		Notice: func(msg string) { c.logf("notice: %s", line(msg)) }}
 	return c, nil
 }
 
