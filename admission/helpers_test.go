@@ -202,7 +202,13 @@ func newWebhook(t *testing.T, p *publisher, unmatched string) *webhook {
 	t.Helper()
 	dir := t.TempDir()
 	p.writeRoot(filepath.Join(dir, "roots", "app.json"))
-	policy := fmt.Sprintf("rules:\n  - repositories: [%q]\n    root: roots/app.json\nunmatched: %s\n", p.repo, unmatched)
+	return startWebhook(t, dir, p.repo, unmatched)
+}
+
+// startWebhook serves a policy pinning DIR/roots/app.json for repo.
+func startWebhook(t *testing.T, dir, repo, unmatched string, opts ...admission.Option) *webhook {
+	t.Helper()
+	policy := fmt.Sprintf("rules:\n  - repositories: [%q]\n    root: roots/app.json\nunmatched: %s\n", repo, unmatched)
 	if err := os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte(policy), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -219,11 +225,11 @@ func newWebhook(t *testing.T, p *publisher, unmatched string) *webhook {
 	}
 	ks := sync.OnceValues(func() (*keystore.Store, error) { return keystore.Open(home) })
 	var mu sync.Mutex
-	c, err := admission.NewChecker(pol, reg, ks, admission.WithLog(func(line string) {
+	c, err := admission.NewChecker(pol, reg, ks, append([]admission.Option{admission.WithLog(func(line string) {
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintln(w.log, line)
-	}))
+	})}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
