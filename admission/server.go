@@ -51,6 +51,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 func (h *Handler) review(w http.ResponseWriter, r *http.Request, mutate bool) {
 	start := time.Now()
 	if r.Method != http.MethodPost {
+		h.c.logf("%s: refused method %s from %s", r.URL.Path, line(r.Method), line(r.RemoteAddr))
 		w.Header().Set("Allow", "POST")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
@@ -63,13 +64,14 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, mutate bool) {
 			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
+		h.c.logf("%s: reading the body from %s: %s", r.URL.Path, line(r.RemoteAddr), line(err.Error()))
 		http.Error(w, "reading the request body", http.StatusBadRequest)
 		return
 	}
 	var in admissionv1.AdmissionReview
 	if err := json.Unmarshal(body, &in); err != nil || in.Request == nil ||
 		in.APIVersion != admissionv1.SchemeGroupVersion.String() || in.Kind != "AdmissionReview" {
-		h.c.logf("%s: malformed AdmissionReview from %s", r.URL.Path, textesc.String(r.RemoteAddr))
+		h.c.logf("%s: malformed AdmissionReview from %s", r.URL.Path, line(r.RemoteAddr))
 		http.Error(w, "want an admission.k8s.io/v1 AdmissionReview with a request", http.StatusBadRequest)
 		return
 	}
