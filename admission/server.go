@@ -177,31 +177,30 @@ func changed(req *admissionv1.AdmissionRequest, list []container) ([]container, 
 // checkAll checks each distinct image once, at most the Checker's
 // parallel bound at a time, and returns one verdict per container.
 func (h *Handler) checkAll(ctx context.Context, list []container) []Verdict {
-	distinct := map[string]*Verdict{}
+	index := map[string]int{}
+	var images []string
 	for _, c := range list {
-		distinct[c.image] = nil
+		if _, ok := index[c.image]; !ok {
+			index[c.image] = len(images)
+			images = append(images, c.image)
+		}
 	}
-	var (
-		wg  sync.WaitGroup
-		mu  sync.Mutex
-		sem = make(chan struct{}, h.c.o.parallel)
-	)
-	for image := range distinct {
+	verdicts := make([]Verdict, len(images))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, h.c.o.parallel)
+	for i, image := range images {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			v := h.c.Check(ctx, image)
-			mu.Lock()
-			distinct[image] = &v
-			mu.Unlock()
+			verdicts[i] = h.c.Check(ctx, image)
 		}()
 	}
 	wg.Wait()
 	out := make([]Verdict, len(list))
 	for i, c := range list {
-		out[i] = *distinct[c.image]
+		out[i] = verdicts[index[c.image]]
 	}
 	return out
 }
