@@ -125,6 +125,7 @@ func (h *Handler) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 	}
 	verdicts := h.checkAll(ctx, list)
 	var patch []patchOp
+	covered := 0
 	for i, v := range verdicts {
 		if v.Err != nil {
 			msg := "signet: image " + line(v.Image) + ": " + line(v.Err.Error())
@@ -132,11 +133,14 @@ func (h *Handler) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 				Status: metav1.StatusFailure, Code: http.StatusForbidden, Reason: metav1.StatusReasonForbidden, Message: msg,
 			}}, "denied: " + msg, nil
 		}
+		if v.Covered {
+			covered++
+		}
 		if mutate && v.Pin != "" {
 			patch = append(patch, patchOp{Op: "replace", Path: list[i].path, Value: v.Pin})
 		}
 	}
-	summary := fmt.Sprintf("allowed (%d images)", len(list))
+	summary := fmt.Sprintf("allowed (%d images checked, %d covered by a rule, %d pinned)", len(list), covered, len(patch))
 	if len(patch) > 0 {
 		data, err := json.Marshal(patch)
 		if err != nil {
@@ -144,7 +148,6 @@ func (h *Handler) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 		}
 		pt := admissionv1.PatchTypeJSONPatch
 		allow.Patch, allow.PatchType = data, &pt
-		summary = fmt.Sprintf("allowed (%d images, %d pinned)", len(list), len(patch))
 	}
 	return allow, summary, nil
 }

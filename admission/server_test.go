@@ -185,6 +185,9 @@ func TestUnmatchedImagesFollowThePolicy(t *testing.T) {
 	if _, pinned := got["/spec/initContainers/0/image"]; len(got) != 1 || !pinned {
 		t.Fatalf("patch %v touches the unmatched image or misses the covered one", got)
 	}
+	if want := "CREATE Pod default/x uid-1: allowed (2 images checked, 1 covered by a rule, 1 pinned)"; !strings.Contains(allow.log.String(), want) {
+		t.Fatalf("log does not say %q:\n%s", want, allow.log)
+	}
 	bad := "registry.invalid/Upper/app:1" // no repository has upper case: the node would read it otherwise
 	resp = allow.review(t, "/validate", podKind, corev1.Pod{Spec: podSpec(p.repo+":v1", bad)})
 	wantDenied(t, resp.Allowed, resp.Result.Message, "image "+bad, "not an image reference")
