@@ -133,6 +133,7 @@ problem or --timeout reached, 130 interrupted.`,
 	)
 	addGroup(cmd, groupOther,
 		newRegistryCmd(f),
+		newAdmissionCmd(f),
 		newVersionCmd(f, nil),
 	)
 	return cmd
