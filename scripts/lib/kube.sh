@@ -81,7 +81,8 @@ start_kube() {
     return 1
   }
   dir="$SIGNET_TEST_WORK/kube"
-  mkdir -p "$dir/pki" "$dir/etcd"
+  mkdir -p "$dir/pki"
+  install -d -m 700 "$dir/etcd"
   _kube_certs "$dir/pki" || { echo "kube: making the certificates failed" >&2; return 1; }
 
   start=$SECONDS
@@ -91,7 +92,7 @@ start_kube() {
     --listen-client-urls "http://127.0.0.1:$eport" --advertise-client-urls "http://127.0.0.1:$eport" \
     --listen-peer-urls "http://127.0.0.1:$epeer" --initial-advertise-peer-urls "http://127.0.0.1:$epeer" \
     --initial-cluster "signet-test=http://127.0.0.1:$epeer" \
-    --log-level warn >"$dir/etcd.log" 2>&1 &
+    --logger zap --log-level warn >"$dir/etcd.log" 2>&1 &
   echo $! >"$dir/etcd.pid"
   _kube_wait etcd "$dir/etcd.pid" "$dir/etcd.log" 30 \
     curl -fsS --max-time 2 "http://127.0.0.1:$eport/health" || return 1
@@ -108,7 +109,7 @@ start_kube() {
     --service-account-key-file="$dir/pki/sa.pub" \
     --service-account-signing-key-file="$dir/pki/sa.key" \
     --service-cluster-ip-range=10.96.0.0/24 \
-    --authorization-mode=RBAC \
+    --authorization-mode=RBAC --endpoint-reconciler-type=none \
     --cert-dir="$dir/certs" \
     >"$dir/apiserver.log" 2>&1 &
   echo $! >"$dir/apiserver.pid"

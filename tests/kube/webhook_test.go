@@ -14,6 +14,9 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,15 +30,20 @@ import (
 
 // webhook is `signet admission serve` on 127.0.0.1 with a TLS certificate
 // of a CA made for the test; the API server reaches it by URL with that CA
-// as caBundle. The address stays the same when the server is restarted
-// with another policy.
+// as caBundle, through a front that records each call with the registry
+// requests the webhook made while answering it. The URL stays the same
+// when the server is restarted with another policy.
 type webhook struct {
 	bin, home, dir string
-	addr           string
+	addr           string // signet's
+	front          string // the URL the API server calls
 	certFile       string
 	keyFile        string
 	caPEM          []byte
 	client         *http.Client
+
+	mu    sync.Mutex
+	calls []webhookCall
 
 	cmd    *exec.Cmd
 	policy string
@@ -43,7 +51,7 @@ type webhook struct {
 	log    *lockedBuffer
 }
 
-func newWebhook(t *testing.T, bin string) *webhook {
+func newWebhook(t *testing.T, bin string, registry *countingProxy) *webhook {
 	t.Helper()
 	dir := t.TempDir()
 	w := &webhook{bin: bin, home: filepath.Join(dir, "home"), dir: dir}
@@ -60,11 +68,56 @@ func newWebhook(t *testing.T, bin string) *webhook {
 	w.addr = l.Addr().String()
 	l.Close()
 	t.Cleanup(func() { w.stop(t) })
+	w.startFront(t, registry)
 	return w
 }
 
-// url is the webhook's endpoint PATH (/mutate, /validate).
-func (w *webhook) url(path string) string { return "https://" + w.addr + path }
+// webhookCall is one call of the API server: the path and the registry
+// requests made while the webhook answered it. The API server calls the
+// mutating webhooks before the validating ones, one after the other.
+type webhookCall struct {
+	path     string
+	registry []string
+}
+
+func (w *webhook) startFront(t *testing.T, registry *countingProxy) {
+	t.Helper()
+	cert, err := tls.LoadX509KeyPair(w.certFile, w.keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "https", Host: w.addr})
+	rp.Transport = w.client.Transport
+	front := httptest.NewUnstartedServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		mark := registry.mark()
+		rp.ServeHTTP(rw, r)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.calls = append(w.calls, webhookCall{path: r.URL.Path, registry: registry.since(mark)})
+	}))
+	front.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	front.StartTLS()
+	t.Cleanup(front.Close)
+	w.front = front.URL
+}
+
+// mark returns the number of calls so far, for callsSince.
+func (w *webhook) mark() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.calls)
+}
+
+// callsSince returns the calls after mark.
+func (w *webhook) callsSince(mark int) []webhookCall {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]webhookCall(nil), w.calls[mark:]...)
+}
+
+// url is the webhook's endpoint PATH (/mutate, /validate) for the API
+// server.
+func (w *webhook) url(path string) string { return w.front + path }
 
 // start runs the server with the policy file and waits until /healthz
 // answers 200.
@@ -89,7 +142,7 @@ func (w *webhook) start(t *testing.T, policy string) {
 			t.Fatalf("signet admission serve exited: %v\n%s", w.cmd.ProcessState, w.log.String())
 		default:
 		}
-		resp, err := w.client.Get(w.url("/healthz"))
+		resp, err := w.client.Get("https://" + w.addr + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
