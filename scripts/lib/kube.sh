@@ -125,26 +125,11 @@ start_kube() {
   export SIGNET_TEST_KUBE_CLIENT_KEY="$dir/pki/admin.key"
 }
 
-# _kube_stop PIDFILE: TERM, up to 10 s, then KILL.
-_kube_stop() {
-  local pid i
-  [ -f "$1" ] || return 0
-  pid=$(cat "$1")
-  if kill "$pid" 2>/dev/null; then
-    for ((i = 0; i < 100; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$1"
-}
-
 stop_kube() {
   local dir="${SIGNET_TEST_WORK:-/nonexistent}/kube"
   # The API server first: it keeps calling etcd until it ends.
-  _kube_stop "$dir/apiserver.pid"
-  _kube_stop "$dir/etcd.pid"
+  loopback_stop "$dir/apiserver.pid"
+  loopback_stop "$dir/etcd.pid"
   unset SIGNET_TEST_KUBE_APISERVER SIGNET_TEST_KUBE_CA \
     SIGNET_TEST_KUBE_CLIENT_CERT SIGNET_TEST_KUBE_CLIENT_KEY
   return 0

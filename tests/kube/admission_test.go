@@ -43,7 +43,7 @@ func TestAdmissionWebhookOnARealAPIServer(t *testing.T) {
 	pushRandom(t, repo+":moved")
 	cli.run(t, "sign", repo+":moved")
 	pushRandom(t, repo+":moved")
-	pushRandom(t, repo+":unsigned")
+	unsigned := pushRandom(t, repo+":unsigned")
 
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "roots", "app.json"), cli.run(t, "trust", "show", repo, "--raw"))
@@ -57,7 +57,9 @@ func TestAdmissionWebhookOnARealAPIServer(t *testing.T) {
 	hook := newWebhook(t, bin, proxy)
 	hook.start(t, policy("allow"))
 	ns := "signet-e2e-" + uniq
-	createNamespace(t, ctx, api, ns)
+	createNamespace(t, ctx, api, ns, nil)
+	nsValidate := "signet-e2e-validate-" + uniq
+	createNamespace(t, ctx, api, nsValidate, map[string]string{validateOnly: "true"})
 	hook.register(t, ctx, api, "signet-e2e-"+uniq)
 	waitForWebhooks(t, ctx, api, ns, repo+":v1", repo+":unsigned")
 
@@ -115,6 +117,18 @@ func TestAdmissionWebhookOnARealAPIServer(t *testing.T) {
 			t.Errorf("stored image %q, want %q", got, image)
 		}
 	})
+	t.Run("validating webhook alone denies a moved tag", func(t *testing.T) {
+		msg := denyPod(t, ctx, api, nsValidate, "moved", repo+":moved")
+		if !strings.Contains(msg, `"validate.signet.dev"`) {
+			t.Errorf("denied by %q, want validate.signet.dev", msg)
+		}
+	})
+	t.Run("validating webhook alone denies a pinned digest other than the signed one", func(t *testing.T) {
+		msg := denyPod(t, ctx, api, nsValidate, "wrong-pin", repo+":v1@"+unsigned.String())
+		if !strings.Contains(msg, `"validate.signet.dev"`) {
+			t.Errorf("denied by %q, want validate.signet.dev", msg)
+		}
+	})
 	t.Run("uncovered image is admitted unchanged under unmatched allow", func(t *testing.T) {
 		if got := admitPod(t, ctx, api, ns, "uncovered", uncovered); got != uncovered {
 			t.Errorf("stored image %q, want %q", got, uncovered)
@@ -131,7 +145,7 @@ func TestAdmissionWebhookOnARealAPIServer(t *testing.T) {
 		}
 	})
 	t.Run("namespace signet is not checked", func(t *testing.T) {
-		createNamespace(t, ctx, api, "signet")
+		createNamespace(t, ctx, api, "signet", nil)
 		if got := admitPod(t, ctx, api, "signet", "uncovered-"+uniq, uncovered); got != uncovered {
 			t.Errorf("stored image %q, want %q", got, uncovered)
 		}
@@ -181,15 +195,16 @@ func admitPod(t *testing.T, ctx context.Context, api *apiServer, ns, name, image
 }
 
 // denyPod creates a Pod running image, which the webhook must deny: the API
-// server answers with the webhook's message and stores nothing.
-func denyPod(t *testing.T, ctx context.Context, api *apiServer, ns, name, image string) {
+// server answers with the webhook's message, returned, and stores nothing.
+func denyPod(t *testing.T, ctx context.Context, api *apiServer, ns, name, image string) string {
 	t.Helper()
 	err := api.create(ctx, podsPath(ns), pod(name, image), nil)
-	expectDenied(t, err, image)
+	msg := expectDenied(t, err, image)
 	expectAbsent(t, ctx, api, podsPath(ns)+"/"+name)
+	return msg
 }
 
-func expectDenied(t *testing.T, err error, image string) {
+func expectDenied(t *testing.T, err error, image string) string {
 	t.Helper()
 	msg, ok := denial(err)
 	switch {
@@ -202,6 +217,7 @@ func expectDenied(t *testing.T, err error, image string) {
 	default:
 		t.Logf("denied: %s", msg)
 	}
+	return msg
 }
 
 func expectAbsent(t *testing.T, ctx context.Context, api *apiServer, path string) {
@@ -248,18 +264,18 @@ func deployment(name, image string) *appsv1.Deployment {
 	}
 }
 
-// createNamespace creates ns, if it is not there yet, with the service
-// account "default" its Pods run as: without a controller manager, nothing
-// else makes it, and the ServiceAccount admission plugin refuses Pods
-// without it.
-func createNamespace(t *testing.T, ctx context.Context, api *apiServer, ns string) {
+// createNamespace creates ns with labels, if it is not there yet, and the
+// service account "default" its Pods run as: without a controller manager,
+// nothing else makes it, and the ServiceAccount admission plugin refuses
+// Pods without it.
+func createNamespace(t *testing.T, ctx context.Context, api *apiServer, ns string, labels map[string]string) {
 	t.Helper()
 	objs := []struct {
 		path string
 		obj  any
 	}{
 		{"/api/v1/namespaces", &corev1.Namespace{
-			TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}, ObjectMeta: metav1.ObjectMeta{Name: ns}}},
+			TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}, ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}}},
 		{"/api/v1/namespaces/" + ns + "/serviceaccounts", &corev1.ServiceAccount{
 			TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: metav1.ObjectMeta{Name: "default"}}},
 	}

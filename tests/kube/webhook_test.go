@@ -176,10 +176,15 @@ func (w *webhook) stop(t *testing.T) {
 	w.cmd = nil
 }
 
+// validateOnly labels the namespaces where only the validating webhook
+// runs: there it is the one that denies, as it would when another mutating
+// webhook changed an image after signet's.
+const validateOnly = "signet.dev/e2e-validate-only"
+
 // register installs the server as a mutating (/mutate) and a validating
 // (/validate) webhook for Pods and Deployments, created or updated, in
-// every namespace but "signet", failing closed; both are removed when the
-// test ends.
+// every namespace but "signet" (and, for /mutate, the validateOnly ones),
+// failing closed; both are removed when the test ends.
 func (w *webhook) register(t *testing.T, ctx context.Context, api *apiServer, name string) {
 	t.Helper()
 	fail := admv1.Fail
@@ -195,6 +200,9 @@ func (w *webhook) register(t *testing.T, ctx context.Context, api *apiServer, na
 	notSignet := &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
 		Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: []string{"signet"},
 	}}}
+	mutateIn := notSignet.DeepCopy()
+	mutateIn.MatchExpressions = append(mutateIn.MatchExpressions,
+		metav1.LabelSelectorRequirement{Key: validateOnly, Operator: metav1.LabelSelectorOpDoesNotExist})
 	mutateURL, validateURL := w.url("/mutate"), w.url("/validate")
 	mutating := &admv1.MutatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
@@ -205,7 +213,7 @@ func (w *webhook) register(t *testing.T, ctx context.Context, api *apiServer, na
 			Rules:                   rules,
 			FailurePolicy:           &fail,
 			SideEffects:             &none,
-			NamespaceSelector:       notSignet,
+			NamespaceSelector:       mutateIn,
 			TimeoutSeconds:          &timeout,
 			AdmissionReviewVersions: []string{"v1"},
 			ReinvocationPolicy:      &never,
