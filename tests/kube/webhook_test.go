@@ -129,6 +129,7 @@ func (w *webhook) start(t *testing.T, policy string) {
 		"--tls-cert", w.certFile, "--tls-key", w.keyFile,
 		"--policy", policy, "--home", w.home)
 	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
+	dieWithTest(w.cmd)
 	if err := w.cmd.Start(); err != nil {
 		t.Fatalf("starting signet admission serve: %v", err)
 	}
@@ -181,10 +182,15 @@ func (w *webhook) stop(t *testing.T) {
 // webhook changed an image after signet's.
 const validateOnly = "signet.dev/e2e-validate-only"
 
+// e2eLabel marks the webhook configurations of this test.
+const e2eLabel = "signet.dev/e2e"
+
 // register installs the server as a mutating (/mutate) and a validating
 // (/validate) webhook for Pods and Deployments, created or updated, in
 // every namespace but "signet" (and, for /mutate, the validateOnly ones),
-// failing closed; both are removed when the test ends.
+// failing closed; both are removed when the test ends. Configurations an
+// earlier run left behind (killed before its cleanups) are removed first:
+// failing closed, they would refuse this run's Pods.
 func (w *webhook) register(t *testing.T, ctx context.Context, api *apiServer, name string) {
 	t.Helper()
 	fail := admv1.Fail
@@ -206,7 +212,7 @@ func (w *webhook) register(t *testing.T, ctx context.Context, api *apiServer, na
 	mutateURL, validateURL := w.url("/mutate"), w.url("/validate")
 	mutating := &admv1.MutatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
-		ObjectMeta: metav1.ObjectMeta{Name: name},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{e2eLabel: "true"}},
 		Webhooks: []admv1.MutatingWebhook{{
 			Name:                    "mutate.signet.dev",
 			ClientConfig:            admv1.WebhookClientConfig{URL: &mutateURL, CABundle: w.caPEM},
@@ -221,7 +227,7 @@ func (w *webhook) register(t *testing.T, ctx context.Context, api *apiServer, na
 	}
 	validating := &admv1.ValidatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
-		ObjectMeta: metav1.ObjectMeta{Name: name},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{e2eLabel: "true"}},
 		Webhooks: []admv1.ValidatingWebhook{{
 			Name:                    "validate.signet.dev",
 			ClientConfig:            admv1.WebhookClientConfig{URL: &validateURL, CABundle: w.caPEM},
@@ -234,6 +240,11 @@ func (w *webhook) register(t *testing.T, ctx context.Context, api *apiServer, na
 		}},
 	}
 	const base = "/apis/admissionregistration.k8s.io/v1/"
+	for _, kind := range []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"} {
+		if err := api.delete(ctx, base+kind+"?labelSelector="+e2eLabel); err != nil {
+			t.Fatalf("removing the %s of earlier runs: %v", kind, err)
+		}
+	}
 	if err := api.create(ctx, base+"mutatingwebhookconfigurations", mutating, nil); err != nil {
 		t.Fatalf("registering the mutating webhook: %v", err)
 	}
