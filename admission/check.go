@@ -89,7 +89,13 @@ type Checker struct {
 	o      options
 
 	mu    sync.Mutex
-	locks map[string]chan struct{} // repository name -> its one slot
+	locks map[string]*repoLock // by repository name, while a check holds or awaits it
+}
+
+// repoLock lets one check of a repository run at a time.
+type repoLock struct {
+	slot  chan struct{}
+	users int // checks holding or awaiting slot: at 0 the entry goes
 }
 
 // NewChecker returns a Checker verifying through reg, with the trust data
@@ -102,9 +108,9 @@ func NewChecker(p *Policy, reg *registry.Client, ks func() (*keystore.Store, err
 			return nil, err
 		}
 	}
-	c := &Checker{policy: p, o: o, locks: map[string]chan struct{}{}}
+	c := &Checker{policy: p, o: o, locks: map[string]*repoLock{}}
 	c.deps = &app.Deps{Registry: reg, Keystore: ks, Now: o.now,
-		Notice: func(msg string) { c.logf("notice: %s", msg) }}
+		Notice: func(msg string) { c.logf("notice: %s", line(msg)) }}
 	return c, nil
 }
 
@@ -183,16 +189,25 @@ func (c *Checker) verify(ctx context.Context, ref imageRef, root string) (string
 // lock takes the repository's slot, or gives up with ctx.
 func (c *Checker) lock(ctx context.Context, repo string) (func(), error) {
 	c.mu.Lock()
-	slot, ok := c.locks[repo]
+	l, ok := c.locks[repo]
 	if !ok {
-		slot = make(chan struct{}, 1)
-		c.locks[repo] = slot
+		l = &repoLock{slot: make(chan struct{}, 1)}
+		c.locks[repo] = l
 	}
+	l.users++
 	c.mu.Unlock()
+	release := func() {
+		c.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(c.locks, repo)
+		}
+		c.mu.Unlock()
+	}
 	select {
-	case slot <- struct{}{}:
-		return func() { <-slot }, nil
+	case l.slot <- struct{}{}:
+		return func() { <-l.slot; release() }, nil
 	case <-ctx.Done():
+		release()
 		return nil, ctx.Err()
 	}
 }

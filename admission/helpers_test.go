@@ -202,7 +202,13 @@ func newWebhook(t *testing.T, p *publisher, unmatched string) *webhook {
 	t.Helper()
 	dir := t.TempDir()
 	p.writeRoot(filepath.Join(dir, "roots", "app.json"))
-	policy := fmt.Sprintf("rules:\n  - repositories: [%q]\n    root: roots/app.json\nunmatched: %s\n", p.repo, unmatched)
+	return startWebhook(t, dir, p.repo, unmatched)
+}
+
+// startWebhook serves a policy pinning DIR/roots/app.json for repo.
+func startWebhook(t *testing.T, dir, repo, unmatched string, opts ...admission.Option) *webhook {
+	t.Helper()
+	policy := fmt.Sprintf("rules:\n  - repositories: [%q]\n    root: roots/app.json\nunmatched: %s\n", repo, unmatched)
 	if err := os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte(policy), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -219,11 +225,11 @@ func newWebhook(t *testing.T, p *publisher, unmatched string) *webhook {
 	}
 	ks := sync.OnceValues(func() (*keystore.Store, error) { return keystore.Open(home) })
 	var mu sync.Mutex
-	c, err := admission.NewChecker(pol, reg, ks, admission.WithLog(func(line string) {
+	c, err := admission.NewChecker(pol, reg, ks, append([]admission.Option{admission.WithLog(func(line string) {
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintln(w.log, line)
-	}))
+	})}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,8 +254,15 @@ func (w *webhook) post(t *testing.T, path string, body []byte) (int, []byte) {
 	return resp.StatusCode, data
 }
 
-// review sends an AdmissionReview for obj and returns the response.
+// review sends an AdmissionReview creating obj and returns the response.
 func (w *webhook) review(t *testing.T, path string, kind admissionKind, obj any) *admissionv1.AdmissionResponse {
+	t.Helper()
+	return w.update(t, path, kind, nil, obj)
+}
+
+// update sends an AdmissionReview changing old into obj (creating obj when
+// old is nil) and returns the response.
+func (w *webhook) update(t *testing.T, path string, kind admissionKind, old, obj any) *admissionv1.AdmissionResponse {
 	t.Helper()
 	raw, err := json.Marshal(obj)
 	if err != nil {
@@ -260,6 +273,12 @@ func (w *webhook) review(t *testing.T, path string, kind admissionKind, obj any)
 	}}
 	in.APIVersion, in.Kind = "admission.k8s.io/v1", "AdmissionReview"
 	in.Request.Object.Raw = raw
+	if old != nil {
+		in.Request.Operation = admissionv1.Update
+		if in.Request.OldObject.Raw, err = json.Marshal(old); err != nil {
+			t.Fatal(err)
+		}
+	}
 	body, err := json.Marshal(in)
 	if err != nil {
 		t.Fatal(err)
@@ -277,4 +296,3 @@ func (w *webhook) review(t *testing.T, path string, kind admissionKind, obj any)
 	}
 	return out.Response
 }
-

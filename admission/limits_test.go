@@ -3,8 +3,14 @@ package admission_test
 import (
 	"bytes"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/signet-dev/signet/admission"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -112,4 +118,21 @@ func TestHostileImageNamesAreEscapedInTheDenialAndTheLog(t *testing.T) {
 	if log := w.log.String(); strings.ContainsAny(log, "\x1b\x07\r\u009b") || strings.Count(log, "\n") != len(hostile) {
 		t.Fatalf("log is not one escaped line per review:\n%q", log)
 	}
+}
+
+func TestARegistryThatNeverAnswersGetsADenialWithinTheCheckDeadline(t *testing.T) {
+	stuck := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer stuck.Close()
+	defer stuck.CloseClientConnections()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "roots"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "roots", "app.json"), []byte(minimalRoot), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	repo := strings.TrimPrefix(stuck.URL, "http://") + "/team/app"
+	w := startWebhook(t, dir, repo, "deny", admission.WithCheckTimeout(300*time.Millisecond))
+	resp := w.review(t, "/mutate", podKind, corev1.Pod{Spec: podSpec(repo+":v1", repo+":v2")})
+	wantDenied(t, resp.Allowed, resp.Result.Message, "image "+repo+":v", "not checked within 300ms")
 }

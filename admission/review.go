@@ -18,41 +18,53 @@ type container struct {
 	image string
 }
 
+// workload is a kind whose objects hold a pod spec: where the spec sits
+// (a JSON pointer, for the patch) and how to decode one.
+type workload struct {
+	at     string
+	decode func(raw []byte) (*corev1.PodSpec, error)
+}
+
+// specIn decodes raw as a T and returns the pod spec spec finds in it.
+func specIn[T any](spec func(*T) *corev1.PodSpec) func([]byte) (*corev1.PodSpec, error) {
+	return func(raw []byte) (*corev1.PodSpec, error) {
+		var obj T
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return nil, err
+		}
+		return spec(&obj), nil
+	}
+}
+
+// workloads are the kinds signet checks.
+var workloads = map[metav1.GroupVersionKind]workload{
+	{Version: "v1", Kind: "Pod"}: {"/spec", specIn(func(o *corev1.Pod) *corev1.PodSpec { return &o.Spec })},
+	{Group: "apps", Version: "v1", Kind: "Deployment"}: {"/spec/template/spec",
+		specIn(func(o *appsv1.Deployment) *corev1.PodSpec { return &o.Spec.Template.Spec })},
+	{Group: "apps", Version: "v1", Kind: "ReplicaSet"}: {"/spec/template/spec",
+		specIn(func(o *appsv1.ReplicaSet) *corev1.PodSpec { return &o.Spec.Template.Spec })},
+	{Group: "apps", Version: "v1", Kind: "StatefulSet"}: {"/spec/template/spec",
+		specIn(func(o *appsv1.StatefulSet) *corev1.PodSpec { return &o.Spec.Template.Spec })},
+	{Group: "apps", Version: "v1", Kind: "DaemonSet"}: {"/spec/template/spec",
+		specIn(func(o *appsv1.DaemonSet) *corev1.PodSpec { return &o.Spec.Template.Spec })},
+	{Group: "batch", Version: "v1", Kind: "Job"}: {"/spec/template/spec",
+		specIn(func(o *batchv1.Job) *corev1.PodSpec { return &o.Spec.Template.Spec })},
+	{Group: "batch", Version: "v1", Kind: "CronJob"}: {"/spec/jobTemplate/spec/template/spec",
+		specIn(func(o *batchv1.CronJob) *corev1.PodSpec { return &o.Spec.JobTemplate.Spec.Template.Spec })},
+}
+
 // podSpecOf decodes raw as the object of kind and returns its pod spec
 // with the JSON pointer of that spec; ok is false for a kind that holds no
 // pod spec signet checks.
 func podSpecOf(kind metav1.GroupVersionKind, raw []byte) (spec *corev1.PodSpec, at string, ok bool, err error) {
-	decode := func(obj any) error {
-		if err := json.Unmarshal(raw, obj); err != nil {
-			return fmt.Errorf("decoding the %s: %w", kind.Kind, err)
-		}
-		return nil
+	w, ok := workloads[kind]
+	if !ok {
+		return nil, "", false, nil
 	}
-	const template = "/spec/template/spec"
-	switch kind {
-	case metav1.GroupVersionKind{Version: "v1", Kind: "Pod"}:
-		var o corev1.Pod
-		return &o.Spec, "/spec", true, decode(&o)
-	case metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}:
-		var o appsv1.Deployment
-		return &o.Spec.Template.Spec, template, true, decode(&o)
-	case metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "ReplicaSet"}:
-		var o appsv1.ReplicaSet
-		return &o.Spec.Template.Spec, template, true, decode(&o)
-	case metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "StatefulSet"}:
-		var o appsv1.StatefulSet
-		return &o.Spec.Template.Spec, template, true, decode(&o)
-	case metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "DaemonSet"}:
-		var o appsv1.DaemonSet
-		return &o.Spec.Template.Spec, template, true, decode(&o)
-	case metav1.GroupVersionKind{Group: "batch", Version: "v1", Kind: "Job"}:
-		var o batchv1.Job
-		return &o.Spec.Template.Spec, template, true, decode(&o)
-	case metav1.GroupVersionKind{Group: "batch", Version: "v1", Kind: "CronJob"}:
-		var o batchv1.CronJob
-		return &o.Spec.JobTemplate.Spec.Template.Spec, "/spec/jobTemplate/spec/template/spec", true, decode(&o)
+	if spec, err = w.decode(raw); err != nil {
+		return nil, "", false, fmt.Errorf("decoding the %s: %w", kind.Kind, err)
 	}
-	return nil, "", false, nil
+	return spec, w.at, true, nil
 }
 
 // containers lists every image field of spec, at is spec's JSON pointer.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"time"
@@ -39,10 +40,12 @@ func LoadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
 
 // Serve serves h over TLS 1.2 or newer on ln until ctx is done, then shuts
 // down gracefully: new connections are refused and the reviews in flight
-// get ShutdownTimeout to finish.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, cert tls.Certificate) error {
+// get ShutdownTimeout to finish. The server's own errors (a failed TLS
+// handshake) go to h's log, escaped.
+func Serve(ctx context.Context, ln net.Listener, h *Handler, cert tls.Certificate) error {
 	srv := &http.Server{
 		Handler:           h,
+		ErrorLog:          log.New(logWriter(func(s string) { h.c.logf("%s", line(s)) }), "", 0),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -66,4 +69,12 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, cert tls.Certif
 		return fmt.Errorf("shutting down %s: %w", ln.Addr(), err)
 	}
 	return nil
+}
+
+// logWriter turns the lines of a log.Logger into calls of a log func.
+type logWriter func(string)
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w(string(p))
+	return len(p), nil
 }

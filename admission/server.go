@@ -51,6 +51,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 func (h *Handler) review(w http.ResponseWriter, r *http.Request, mutate bool) {
 	start := time.Now()
 	if r.Method != http.MethodPost {
+		h.c.logf("%s: refused method %s from %s", r.URL.Path, line(r.Method), line(r.RemoteAddr))
 		w.Header().Set("Allow", "POST")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
@@ -63,13 +64,14 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, mutate bool) {
 			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
+		h.c.logf("%s: reading the body from %s: %s", r.URL.Path, line(r.RemoteAddr), line(err.Error()))
 		http.Error(w, "reading the request body", http.StatusBadRequest)
 		return
 	}
 	var in admissionv1.AdmissionReview
 	if err := json.Unmarshal(body, &in); err != nil || in.Request == nil ||
 		in.APIVersion != admissionv1.SchemeGroupVersion.String() || in.Kind != "AdmissionReview" {
-		h.c.logf("%s: malformed AdmissionReview from %s", r.URL.Path, textesc.String(r.RemoteAddr))
+		h.c.logf("%s: malformed AdmissionReview from %s", r.URL.Path, line(r.RemoteAddr))
 		http.Error(w, "want an admission.k8s.io/v1 AdmissionReview with a request", http.StatusBadRequest)
 		return
 	}
@@ -116,8 +118,14 @@ func (h *Handler) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 		return allow, "allowed (a kind signet does not check)", nil
 	}
 	list := containers(spec, at)
+	if req.Operation == admissionv1.Update {
+		if list, err = changed(req, list); err != nil {
+			return nil, "", err
+		}
+	}
 	verdicts := h.checkAll(ctx, list)
 	var patch []patchOp
+	covered := 0
 	for i, v := range verdicts {
 		if v.Err != nil {
 			msg := "signet: image " + line(v.Image) + ": " + line(v.Err.Error())
@@ -125,11 +133,14 @@ func (h *Handler) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 				Status: metav1.StatusFailure, Code: http.StatusForbidden, Reason: metav1.StatusReasonForbidden, Message: msg,
 			}}, "denied: " + msg, nil
 		}
+		if v.Covered {
+			covered++
+		}
 		if mutate && v.Pin != "" {
 			patch = append(patch, patchOp{Op: "replace", Path: list[i].path, Value: v.Pin})
 		}
 	}
-	summary := fmt.Sprintf("allowed (%d images)", len(list))
+	summary := fmt.Sprintf("allowed (%d images checked, %d covered by a rule, %d pinned)", len(list), covered, len(patch))
 	if len(patch) > 0 {
 		data, err := json.Marshal(patch)
 		if err != nil {
@@ -137,39 +148,62 @@ func (h *Handler) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 		}
 		pt := admissionv1.PatchTypeJSONPatch
 		allow.Patch, allow.PatchType = data, &pt
-		summary = fmt.Sprintf("allowed (%d images, %d pinned)", len(list), len(patch))
 	}
 	return allow, summary, nil
+}
+
+// changed drops from list the images an update leaves as they were (same
+// field, same reference): they were admitted when they were set, and a
+// metadata change, such as a finalizer removed while the registry is
+// down, must not depend on the registry.
+func changed(req *admissionv1.AdmissionRequest, list []container) ([]container, error) {
+	if len(req.OldObject.Raw) == 0 {
+		return list, nil
+	}
+	spec, at, _, err := podSpecOf(req.Kind, req.OldObject.Raw)
+	if err != nil {
+		return nil, err
+	}
+	before := map[string]string{}
+	for _, c := range containers(spec, at) {
+		before[c.path] = c.image
+	}
+	var out []container
+	for _, c := range list {
+		if old, ok := before[c.path]; !ok || old != c.image {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // checkAll checks each distinct image once, at most the Checker's
 // parallel bound at a time, and returns one verdict per container.
 func (h *Handler) checkAll(ctx context.Context, list []container) []Verdict {
-	distinct := map[string]*Verdict{}
+	index := map[string]int{}
+	var images []string
 	for _, c := range list {
-		distinct[c.image] = nil
+		if _, ok := index[c.image]; !ok {
+			index[c.image] = len(images)
+			images = append(images, c.image)
+		}
 	}
-	var (
-		wg  sync.WaitGroup
-		mu  sync.Mutex
-		sem = make(chan struct{}, h.c.o.parallel)
-	)
-	for image := range distinct {
+	verdicts := make([]Verdict, len(images))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, h.c.o.parallel)
+	for i, image := range images {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			v := h.c.Check(ctx, image)
-			mu.Lock()
-			distinct[image] = &v
-			mu.Unlock()
+			verdicts[i] = h.c.Check(ctx, image)
 		}()
 	}
 	wg.Wait()
 	out := make([]Verdict, len(list))
 	for i, c := range list {
-		out[i] = *distinct[c.image]
+		out[i] = verdicts[index[c.image]]
 	}
 	return out
 }

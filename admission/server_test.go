@@ -185,9 +185,33 @@ func TestUnmatchedImagesFollowThePolicy(t *testing.T) {
 	if _, pinned := got["/spec/initContainers/0/image"]; len(got) != 1 || !pinned {
 		t.Fatalf("patch %v touches the unmatched image or misses the covered one", got)
 	}
+	if want := "CREATE Pod default/x uid-1: allowed (2 images checked, 1 covered by a rule, 1 pinned)"; !strings.Contains(allow.log.String(), want) {
+		t.Fatalf("log does not say %q:\n%s", want, allow.log)
+	}
+	bad := "registry.invalid/Upper/app:1" // no repository has upper case: the node would read it otherwise
+	resp = allow.review(t, "/validate", podKind, corev1.Pod{Spec: podSpec(p.repo+":v1", bad)})
+	wantDenied(t, resp.Allowed, resp.Result.Message, "image "+bad, "not an image reference")
 	deny := newWebhook(t, p, "deny")
 	for _, path := range []string{"/mutate", "/validate"} {
 		resp := deny.review(t, path, podKind, corev1.Pod{Spec: podSpec(p.repo+":v1", other)})
 		wantDenied(t, resp.Allowed, resp.Result.Message, "image "+other, "no rule")
 	}
+}
+
+func TestAnUpdateChecksOnlyTheImagesItChanges(t *testing.T) {
+	p := newPublisher(t)
+	p.push("v1")
+	p.pushUnsigned("unsigned")
+	w := newWebhook(t, p, "deny")
+	// An object admitted before the webhook, or whose tag moved since: a
+	// metadata update does not depend on it, a changed image does.
+	old := kinds[1].make(podSpec(p.repo+":v1", p.repo+":unsigned"))
+	relabelled := kinds[1].make(podSpec(p.repo+":v1", p.repo+":unsigned")).(appsv1.Deployment)
+	relabelled.Spec.Template.Labels = map[string]string{"a": "b"}
+	if resp := w.update(t, "/validate", kinds[1], old, relabelled); !resp.Allowed {
+		t.Fatalf("an update that changes no image was denied: %v", resp.Result)
+	}
+	swapped := kinds[1].make(podSpec(p.repo+":unsigned", p.repo+":unsigned"))
+	resp := w.update(t, "/validate", kinds[1], old, swapped)
+	wantDenied(t, resp.Allowed, resp.Result.Message, "image "+p.repo+":unsigned", "not signed")
 }

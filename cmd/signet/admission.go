@@ -125,7 +125,7 @@ func runAdmissionServe(ctx context.Context, opts *admissionServeOptions) error {
 	if err != nil {
 		return errkind.Mark(errkind.Registry, fmt.Errorf("listening on %s: %w", opts.Addr, err))
 	}
-	logLine(fmt.Sprintf("serving the admission webhook on https://%s (%d rules, unmatched images: %s)", ln.Addr(), len(policy.Rules), policy.Unmatched))
+	logLine(fmt.Sprintf("serving the admission webhook on https://%s (%d rule%s, unmatched images: %s)", ln.Addr(), len(policy.Rules), plural(len(policy.Rules)), policy.Unmatched))
 	if err := admission.Serve(ctx, ln, admission.NewHandler(checker), cert); err != nil {
 		return errkind.Mark(errkind.Registry, err)
 	}

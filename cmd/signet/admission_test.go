@@ -137,7 +137,8 @@ func TestAdmissionServeAnswersOverTLSOnlyAndStopsWhenCancelled(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("exit code after cancel = %d, output %q", code, after)
 	}
-	if len(after) != 1 || after[0] != "signet: stopped" {
+	// The refused TLS 1.1 handshake may be logged before it.
+	if len(after) == 0 || after[len(after)-1] != "signet: stopped" {
 		t.Fatalf("after cancel: %q", after)
 	}
 }
