@@ -2,7 +2,8 @@
 // real Kubernetes API server (kube-apiserver and etcd, started by
 // scripts/lib/kube.sh) and the real distribution registry. It is a module
 // of its own so that signet's go.mod never carries Kubernetes; its tests
-// build signet from the repository (../..) and run it as the webhook.
+// build signet from the repository (../..) and run it as the webhook, and
+// check the manifests of deploy/ with the API server's strict validation.
 //
 //	cd tests/kube && go test ./...
 //
