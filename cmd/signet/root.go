@@ -116,6 +116,7 @@ problem or --timeout reached, 130 interrupted.`,
 		newPullCmd(f, nil),
 		newInspectCmd(f, nil),
 		newRevokeCmd(f, nil),
+		newDockerCmd(f),
 	)
 	addGroup(cmd, groupAdmin,
 		newInitCmd(f, nil),
@@ -135,6 +136,7 @@ problem or --timeout reached, 130 interrupted.`,
 		newRegistryCmd(f),
 		newVersionCmd(f, nil),
 	)
+	cmd.AddCommand(newDockerMetadataCmd(f))
 	return cmd
 }
 
