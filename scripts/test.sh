@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of signet: starts the services the tests need (a
 # distribution registry on loopback, pcscd with the vpcd driver and the
-# virtual YubiKey, a dockerd on a unix socket of its own), runs go test and the fuzz smoke runs, and stops what it
-# started, whatever happens.
+# virtual YubiKey, a dockerd on a unix socket of its own), runs go test and
+# the fuzz smoke runs, and stops what it started, whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
