@@ -125,8 +125,11 @@ hashed, and only when it is the digest docker pushed: when the tag points
 elsewhere before the trust data is published (someone pushed in between),
 nothing is signed and the command exits 1.
 
-docker moves the tag before signet signs: when signing fails, the tag
-points at an image that verify refuses until the push is run again.
+docker moves the tag before signet signs, so signet first checks that the
+trust data verifies and that the key (--key, or the one at hand) may sign
+the tag; when signing still fails after the push (PIN, touch, registry),
+the tag points at an image that verify refuses until the push is run
+again.
 
 As the docker plugin, 'docker signet push IMAGE[:TAG]' is this command;
 'docker signet push SOURCE R:T' is signet push.`,

@@ -82,12 +82,16 @@ type DockerPushRequest struct {
 // is published, DockerPush signs nothing and fails with a verification
 // error.
 //
-// docker moves the tag before anything is signed: when signing fails
-// (a key that may not sign the tag, a wrong PIN), the tag points to an
-// image that verify refuses until the same push is run again.
+// docker moves the tag before anything is signed, so what would make the
+// signing fail is checked before docker runs (checkCanSign); what can still
+// fail after it (a PIN, a touch, the registry) leaves the tag at an image
+// that verify refuses until the same push is run again.
 func DockerPush(ctx context.Context, d *Deps, docker Docker, req DockerPushRequest) (*SignResult, error) {
 	s, tag, err := dockerTagRef(req.Image)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkCanSign(ctx, d, tag, req.Key); err != nil {
 		return nil, err
 	}
 	image := dockerRepository(tag) + ":" + tag.TagStr()
@@ -120,6 +124,38 @@ func DockerPush(ctx context.Context, d *Deps, docker Docker, req DockerPushReque
 		return err
 	}
 	return sign(ctx, d, SignRequest{Tags: []string{s}, Key: req.Key, Descriptors: map[string]v1.Descriptor{s: desc}}, recheck)
+}
+
+// checkCanSign fails for what would make signing tag fail after docker
+// pushed: no trust data, trust data that does not verify from the root
+// this machine trusts, a key that is not there (keyRef, or none at hand
+// without it) or that may not sign the tag. It signs nothing: keys that
+// need a PIN or a touch are asked for them when signing.
+func checkCanSign(ctx context.Context, d *Deps, tag name.Tag, keyRef string) error {
+	repo := tag.Context()
+	store, err := d.store(repo)
+	if err != nil {
+		return err
+	}
+	r, _, err := d.open(ctx, repo, store, mustTrust)
+	if err != nil {
+		return withRepo(err, repo)
+	}
+	res, err := d.Resolver()
+	if err != nil {
+		return err
+	}
+	names := []string{tag.TagStr()}
+	if keyRef == "" {
+		_, err = chooseKey(ctx, res, r, names)
+		return err
+	}
+	key, err := res.Resolve(ctx, keyRef)
+	if err != nil {
+		return err
+	}
+	_, err = r.RoleFor(ctx, key.ID, names)
+	return err
 }
 
 // runDocker runs docker and turns its failure into one line with exit code

@@ -202,3 +202,24 @@ func TestDockerRefusesADigestReference(t *testing.T) {
 		t.Fatalf("docker ran %q", docker.calls)
 	}
 }
+
+func TestDockerPushRunsNoDockerWhenSigningWouldFail(t *testing.T) {
+	host := newRegistryHost(t)
+	bare := uniqueRepo(t, host)
+	p := newPerson(t)
+	p.generate("root")
+	docker := &registryDocker{}
+	_, err := app.DockerPush(context.Background(), p.deps, docker, app.DockerPushRequest{Image: bare + ":v1"})
+	wantFail(t, err, errkind.Input, "signet init")
+
+	repo := uniqueRepo(t, host)
+	pub := initRepo(t, repo)
+	pub.generate("stranger")
+	_, err = app.DockerPush(context.Background(), pub.deps, docker, app.DockerPushRequest{Image: repo + ":v1", Key: "stranger"})
+	if err == nil {
+		t.Fatal("a key that no role lists signed")
+	}
+	if len(docker.calls) != 0 {
+		t.Fatalf("docker ran %q although signing could not succeed", docker.calls)
+	}
+}
