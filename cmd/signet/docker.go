@@ -43,6 +43,19 @@ func (f *factory) dockerCLI() (app.Docker, error) {
 	return dockercli.Find(f.Env, exec.LookPath, f.IOStreams.ErrOut, f.IOStreams.ErrOut)
 }
 
+// dockerDeps builds what docker pull and push work with.
+func dockerDeps(deps func() (*app.Deps, error), docker func() (app.Docker, error)) (*app.Deps, app.Docker, error) {
+	d, err := deps()
+	if err != nil {
+		return nil, nil, err
+	}
+	cli, err := docker()
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, cli, nil
+}
+
 type dockerPullOptions struct {
 	IO     *iostreams
 	JSON   func() bool
@@ -82,11 +95,7 @@ As the docker plugin, 'docker signet pull IMAGE[:TAG]' is this command;
 }
 
 func runDockerPull(ctx context.Context, opts *dockerPullOptions) error {
-	d, err := opts.Deps()
-	if err != nil {
-		return err
-	}
-	docker, err := opts.Docker()
+	d, docker, err := dockerDeps(opts.Deps, opts.Docker)
 	if err != nil {
 		return err
 	}
@@ -150,11 +159,7 @@ As the docker plugin, 'docker signet push IMAGE[:TAG]' is this command;
 }
 
 func runDockerPush(ctx context.Context, opts *dockerPushOptions) error {
-	d, err := opts.Deps()
-	if err != nil {
-		return err
-	}
-	docker, err := opts.Docker()
+	d, docker, err := dockerDeps(opts.Deps, opts.Docker)
 	if err != nil {
 		return err
 	}

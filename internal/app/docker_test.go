@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -15,7 +14,6 @@ import (
 
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
-	"github.com/signet-dev/signet/registry"
 )
 
 // registryDocker stands in for the docker CLI where the real one (in
@@ -66,19 +64,8 @@ func (d *registryDocker) Run(ctx context.Context, out io.Writer, args ...string)
 	return nil
 }
 
-func newRegistryHost(t *testing.T) string {
-	t.Helper()
-	h, err := registry.NewServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
-
 func TestDockerPushSignsTheDigestDockerReported(t *testing.T) {
-	repo := uniqueRepo(t, newRegistryHost(t))
+	repo := uniqueRepo(t, ggcrHost(t))
 	pub := initRepo(t, repo)
 	docker := &registryDocker{}
 	res, err := app.DockerPush(context.Background(), pub.deps, docker, app.DockerPushRequest{Image: repo + ":v1"})
@@ -102,7 +89,7 @@ func TestDockerPushSignsTheDigestDockerReported(t *testing.T) {
 }
 
 func TestDockerPushDefaultsToLatest(t *testing.T) {
-	repo := uniqueRepo(t, newRegistryHost(t))
+	repo := uniqueRepo(t, ggcrHost(t))
 	pub := initRepo(t, repo)
 	docker := &registryDocker{}
 	res, err := app.DockerPush(context.Background(), pub.deps, docker, app.DockerPushRequest{Image: repo})
@@ -115,7 +102,7 @@ func TestDockerPushDefaultsToLatest(t *testing.T) {
 }
 
 func TestDockerPushSignsNothingWhenTheTagMovedAfterDockerPushed(t *testing.T) {
-	repo := uniqueRepo(t, newRegistryHost(t))
+	repo := uniqueRepo(t, ggcrHost(t))
 	pub := initRepo(t, repo)
 	attacker, err := name.NewTag(repo+":v1", name.Insecure)
 	if err != nil {
@@ -144,7 +131,7 @@ func TestDockerPushWithoutTheDigestLineSignsNothing(t *testing.T) {
 		},
 	} {
 		t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
-			repo := uniqueRepo(t, newRegistryHost(t))
+			repo := uniqueRepo(t, ggcrHost(t))
 			pub := initRepo(t, repo)
 			docker := &registryDocker{report: report}
 			_, err := app.DockerPush(context.Background(), pub.deps, docker, app.DockerPushRequest{Image: repo + ":v1"})
@@ -154,7 +141,7 @@ func TestDockerPushWithoutTheDigestLineSignsNothing(t *testing.T) {
 }
 
 func TestDockerPullRunsDockerOnlyOnAVerifiedTag(t *testing.T) {
-	repo := uniqueRepo(t, newRegistryHost(t))
+	repo := uniqueRepo(t, ggcrHost(t))
 	pub := initRepo(t, repo)
 	signed := push(t, pub, repo+":v1").Signed[0].Digest
 	push(t, pub, repo+":v2")
@@ -184,7 +171,7 @@ func TestDockerPullRunsDockerOnlyOnAVerifiedTag(t *testing.T) {
 }
 
 func TestDockerFailureIsARegistryError(t *testing.T) {
-	repo := uniqueRepo(t, newRegistryHost(t))
+	repo := uniqueRepo(t, ggcrHost(t))
 	pub := initRepo(t, repo)
 	push(t, pub, repo+":v1")
 	docker := &registryDocker{fail: errors.New("exit status 1")}
@@ -204,7 +191,7 @@ func TestDockerRefusesADigestReference(t *testing.T) {
 }
 
 func TestDockerPushRunsNoDockerWhenSigningWouldFail(t *testing.T) {
-	host := newRegistryHost(t)
+	host := ggcrHost(t)
 	bare := uniqueRepo(t, host)
 	p := newPerson(t)
 	p.generate("root")
