@@ -23,9 +23,10 @@ docker and signs what it pushed, and every other 'docker signet COMMAND' is
 without the plugin.
 
 docker is the docker CLI that ran the plugin, else docker on PATH, run in
-signet's environment: DOCKER_HOST, DOCKER_CONTEXT and DOCKER_CONFIG reach it
-untouched (a --context given to docker itself does not reach the plugin:
-use DOCKER_CONTEXT). Its output is shown on stderr; its failure exits 4.`)
+signet's environment, so DOCKER_HOST, DOCKER_CONTEXT and DOCKER_CONFIG reach
+it untouched, and with docker's global options ('docker --context X signet
+pull' runs 'docker --context X pull'). Its output is shown on stderr; its
+failure exits 4.`)
 	cmd.Example = `  signet docker install
   docker signet pull registry.example.com/team/app:v1
   docker signet push registry.example.com/team/app:v2 --key yubikey`
@@ -38,9 +39,10 @@ use DOCKER_CONTEXT). Its output is shown on stderr; its failure exits 4.`)
 }
 
 // dockerCLI returns the docker CLI that pull and push run (dockercli.Find),
-// its output shown on signet's stderr.
+// with the global options docker ran the plugin with, its output shown on
+// signet's stderr.
 func (f *factory) dockerCLI() (app.Docker, error) {
-	return dockercli.Find(f.Env, exec.LookPath, f.IOStreams.ErrOut, f.IOStreams.ErrOut)
+	return dockercli.Find(f.Env, exec.LookPath, f.DockerArgs, f.IOStreams.ErrOut, f.IOStreams.ErrOut)
 }
 
 // dockerDeps builds what docker pull and push work with.
@@ -192,10 +194,12 @@ func newDockerMetadataCmd(f *factory) *cobra.Command {
 }
 
 // asDockerPlugin turns root into `docker signet`: its help names it so,
+// the docker it runs gets docker's global options (docker -H HOST signet),
 // and pull without --to and push with one argument are the docker
 // commands (signet docker pull, signet docker push); with --to, or with
 // SOURCE and R:T, they stay signet's own.
-func asDockerPlugin(root *cobra.Command, f *factory) {
+func asDockerPlugin(root *cobra.Command, f *factory, inv *dockercli.Invocation) {
+	f.DockerArgs = inv.DockerArgs
 	if root.Annotations == nil {
 		root.Annotations = map[string]string{}
 	}

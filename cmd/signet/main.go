@@ -57,15 +57,15 @@ func run() int {
 // no process globals, so tests call it directly. Every error is printed here,
 // once, as one line on stderr.
 func runWith(ctx context.Context, args []string, env func(string) string, ios *iostreams) int {
-	return runAs(ctx, args, false, env, ios)
+	return runAs(ctx, args, nil, env, ios)
 }
 
-// runAs is runWith, as the docker CLI plugin when plugin is set.
-func runAs(ctx context.Context, args []string, plugin bool, env func(string) string, ios *iostreams) int {
+// runAs is runWith, as the docker CLI plugin when plugin is not nil.
+func runAs(ctx context.Context, args []string, plugin *dockercli.Invocation, env func(string) string, ios *iostreams) int {
 	f := newFactory(ios, env)
 	root := newRootCmd(f)
-	if plugin {
-		asDockerPlugin(root, f)
+	if plugin != nil {
+		asDockerPlugin(root, f, plugin)
 	}
 	root.SetArgs(args)
 	root.SetIn(ios.In)

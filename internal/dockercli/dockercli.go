@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,29 +59,65 @@ func PluginFile() string {
 	return "docker-" + PluginName
 }
 
+// Invocation is how docker started signet as its plugin.
+type Invocation struct {
+	// DockerArgs are docker's global options given before the plugin name
+	// (`docker -H HOST signet ...` runs `docker-signet -H HOST signet ...`):
+	// every docker that signet runs gets them too, so it talks to the same
+	// daemon, context and config.
+	DockerArgs []string
+}
+
 // PluginArgs tells whether signet was started as the docker plugin, and
 // returns its arguments as signet's own. argv0 is the name it was started
-// under, args the arguments after it, env the environment. signet is the
-// plugin when its executable is named docker-signet, or when docker ran it
-// (EnvOriginalCLI set and the plugin name first); the plugin name docker
-// puts first is dropped.
-func PluginArgs(argv0 string, args []string, env func(string) string) ([]string, bool) {
+// under, args the arguments after it, env the environment. docker runs a
+// plugin as `docker-signet [DOCKER GLOBAL OPTIONS] signet ARGS`, with
+// EnvOriginalCLI set: PluginArgs then returns ARGS and the docker options.
+// An executable named docker-signet is the plugin whatever its arguments
+// (run by hand, or asked for its metadata). Otherwise inv is nil and args
+// are returned as they are.
+func PluginArgs(argv0 string, args []string, env func(string) string) (rest []string, inv *Invocation) {
 	base := strings.TrimSuffix(filepath.Base(argv0), ".exe")
 	named := base == "docker-"+PluginName
-	first := len(args) > 0 && args[0] == PluginName
-	if !named && !(first && env(EnvOriginalCLI) != "") {
-		return args, false
+	if globals, after, ok := splitDockerGlobals(args); ok && (named || env(EnvOriginalCLI) != "") {
+		return after, &Invocation{DockerArgs: globals}
 	}
-	if first {
-		args = args[1:]
+	if named {
+		return args, &Invocation{}
 	}
-	return args, true
+	return args, nil
+}
+
+// dockerValueFlags are docker's global options that take a value.
+var dockerValueFlags = map[string]bool{
+	"--config": true, "-c": true, "--context": true, "-H": true, "--host": true,
+	"-l": true, "--log-level": true, "--tlscacert": true, "--tlscert": true, "--tlskey": true,
+}
+
+// splitDockerGlobals splits `[DOCKER GLOBAL OPTIONS] signet ARGS` into the
+// options and ARGS; ok is false when args are not of that shape.
+func splitDockerGlobals(args []string) (globals, rest []string, ok bool) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == PluginName:
+			return args[:i:i], args[i+1:], true
+		case !strings.HasPrefix(a, "-") || a == "-" || a == "--":
+			return nil, args, false
+		case dockerValueFlags[a]:
+			i++ // --host VALUE, -H VALUE
+		}
+	}
+	return nil, args, false
 }
 
 // CLI runs one docker executable.
 type CLI struct {
 	// Path is the docker executable.
 	Path string
+	// Args come before the arguments of every run: docker's global
+	// options (Invocation.DockerArgs).
+	Args []string
 	// Status receives docker's standard output (progress); Stderr its
 	// standard error. Both are the user's stderr in signet.
 	Status, Stderr io.Writer
@@ -88,7 +125,8 @@ type CLI struct {
 
 // Find returns the docker CLI to run: the one that ran signet as its plugin
 // (EnvOriginalCLI), else docker on PATH (lookPath is exec.LookPath).
-func Find(env func(string) string, lookPath func(string) (string, error), status, stderr io.Writer) (*CLI, error) {
+// Every run gets the global options args first.
+func Find(env func(string) string, lookPath func(string) (string, error), args []string, status, stderr io.Writer) (*CLI, error) {
 	path := env(EnvOriginalCLI)
 	if path == "" {
 		p, err := lookPath("docker")
@@ -97,7 +135,7 @@ func Find(env func(string) string, lookPath func(string) (string, error), status
 		}
 		path = p
 	}
-	return &CLI{Path: path, Status: status, Stderr: stderr}, nil
+	return &CLI{Path: path, Args: args, Status: status, Stderr: stderr}, nil
 }
 
 // waitDelay bounds how long Run waits for docker's output to end once docker
@@ -109,7 +147,7 @@ const waitDelay = 5 * time.Second
 // goes to Status and, when out is not nil, to out as well; its standard
 // error to Stderr. docker is killed when ctx ends.
 func (c *CLI) Run(ctx context.Context, out io.Writer, args ...string) error {
-	cmd := exec.CommandContext(ctx, c.Path, args...)
+	cmd := exec.CommandContext(ctx, c.Path, append(slices.Clip(c.Args), args...)...)
 	cmd.Stdout = c.Status
 	if out != nil {
 		cmd.Stdout = io.MultiWriter(c.Status, out)

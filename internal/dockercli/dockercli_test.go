@@ -14,7 +14,7 @@ import (
 	"github.com/signet-dev/signet/internal/errkind"
 )
 
-func TestPluginArgsStripsThePluginNameOnlyWhenRunAsThePlugin(t *testing.T) {
+func TestPluginArgsStripsThePluginNameAndKeepsDockersOptions(t *testing.T) {
 	docker := func(k string) string {
 		if k == EnvOriginalCLI {
 			return "/usr/bin/docker"
@@ -22,26 +22,33 @@ func TestPluginArgsStripsThePluginNameOnlyWhenRunAsThePlugin(t *testing.T) {
 		return ""
 	}
 	none := func(string) string { return "" }
+	const notPlugin = "-"
 	for _, tc := range []struct {
-		name       string
-		argv0      string
-		args       []string
-		env        func(string) string
-		want       []string
-		wantPlugin bool
+		name   string
+		argv0  string
+		args   []string
+		env    func(string) string
+		want   string
+		docker string // docker's global options; notPlugin: not run as the plugin
 	}{
-		{"docker runs the plugin", "/home/u/.docker/cli-plugins/docker-signet", []string{"signet", "pull", "r:t"}, docker, []string{"pull", "r:t"}, true},
-		{"docker runs a symlink to signet", "/home/u/.docker/cli-plugins/docker-signet", []string{"signet"}, none, []string{}, true},
-		{"docker runs a plugin renamed", "/opt/x/docker-signet-copy", []string{"signet", "--help"}, docker, []string{"--help"}, true},
-		{"metadata call", "docker-signet", []string{MetadataCommand}, none, []string{MetadataCommand}, true},
-		{"docker-signet run by hand", "docker-signet.exe", []string{"verify", "r:t"}, none, []string{"verify", "r:t"}, true},
-		{"signet", "/usr/local/bin/signet", []string{"verify", "r:t"}, docker, []string{"verify", "r:t"}, false},
-		{"signet signet without docker", "signet", []string{"signet"}, none, []string{"signet"}, false},
+		{"docker runs the plugin", "/home/u/.docker/cli-plugins/docker-signet", []string{"signet", "pull", "r:t"}, docker, "pull r:t", ""},
+		{"with docker's options", "docker-signet", []string{"-H", "unix:///s", "--context=c", "-D", "--tlsverify", "--config", "signet", "signet", "pull", "r:t"}, docker,
+			"pull r:t", "-H unix:///s --context=c -D --tlsverify --config signet"},
+		{"docker runs a renamed plugin", "/opt/x/docker-signet-copy", []string{"--log-level", "debug", "signet", "--help"}, docker, "--help", "--log-level debug"},
+		{"metadata call", "docker-signet", []string{MetadataCommand}, none, MetadataCommand, ""},
+		{"docker-signet run by hand", "docker-signet.exe", []string{"verify", "r:t"}, none, "verify r:t", ""},
+		{"signet", "/usr/local/bin/signet", []string{"verify", "r:t"}, docker, "verify r:t", notPlugin},
+		{"signet under another plugin's environment", "signet", []string{"--home", "h", "verify", "signet"}, docker, "--home h verify signet", notPlugin},
+		{"signet signet without docker", "signet", []string{"signet"}, none, "signet", notPlugin},
 	} {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
-			got, plugin := PluginArgs(tc.argv0, tc.args, tc.env)
-			if plugin != tc.wantPlugin || strings.Join(got, " ") != strings.Join(tc.want, " ") {
-				t.Fatalf("PluginArgs(%q, %q) = %q, %v; want %q, %v", tc.argv0, tc.args, got, plugin, tc.want, tc.wantPlugin)
+			got, inv := PluginArgs(tc.argv0, tc.args, tc.env)
+			gotDocker := notPlugin
+			if inv != nil {
+				gotDocker = strings.Join(inv.DockerArgs, " ")
+			}
+			if strings.Join(got, " ") != tc.want || gotDocker != tc.docker {
+				t.Fatalf("PluginArgs(%q, %q) = %q, docker options %q; want %q, %q", tc.argv0, tc.args, got, gotDocker, tc.want, tc.docker)
 			}
 		})
 	}
@@ -54,14 +61,14 @@ func TestFindPrefersTheDockerThatRanThePlugin(t *testing.T) {
 			return "/opt/docker"
 		}
 		return ""
-	}, lookPath, nil, nil)
+	}, lookPath, nil, nil, nil)
 	if err != nil || c.Path != "/opt/docker" {
 		t.Fatalf("Find = %+v, %v; want /opt/docker", c, err)
 	}
-	if c, err := Find(func(string) string { return "" }, lookPath, nil, nil); err != nil || c.Path != "/usr/bin/docker" {
+	if c, err := Find(func(string) string { return "" }, lookPath, nil, nil, nil); err != nil || c.Path != "/usr/bin/docker" {
 		t.Fatalf("Find = %+v, %v; want /usr/bin/docker", c, err)
 	}
-	_, err = Find(func(string) string { return "" }, func(string) (string, error) { return "", errors.New("not found") }, nil, nil)
+	_, err = Find(func(string) string { return "" }, func(string) (string, error) { return "", errors.New("not found") }, nil, nil, nil)
 	if errkind.Of(err) != errkind.Input {
 		t.Fatalf("Find without docker: %v, want an input error", err)
 	}
@@ -72,11 +79,14 @@ func TestRunPassesOutputThroughAndReportsFailure(t *testing.T) {
 		t.Skip("uses /bin/sh")
 	}
 	var status, stderr, out bytes.Buffer
-	c := &CLI{Path: "/bin/sh", Status: &status, Stderr: &stderr}
-	if err := c.Run(context.Background(), &out, "-c", "echo progress; echo why >&2"); err != nil {
+	// The global options come first: sh -e -c SCRIPT.
+	c := &CLI{Path: "/bin/sh", Args: []string{"-e"}, Status: &status, Stderr: &stderr}
+	if err := c.Run(context.Background(), &out, "-c", "echo \"flags [$-]\"; echo why >&2"); err != nil {
 		t.Fatal(err)
 	}
-	if status.String() != "progress\n" || out.String() != "progress\n" || stderr.String() != "why\n" {
+	_, flags, _ := strings.Cut(status.String(), "flags [")
+	flags, _, _ = strings.Cut(flags, "]")
+	if !strings.Contains(flags, "e") || out.String() != status.String() || stderr.String() != "why\n" {
 		t.Fatalf("status %q, out %q, stderr %q", status.String(), out.String(), stderr.String())
 	}
 	if err := c.Run(context.Background(), nil, "-c", "exit 3"); err == nil {
