@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 build_pkgs=(gcc libc6-dev pkg-config libpcsclite-dev)
 pkgs=("${build_pkgs[@]}" pcscd vsmartcard-vpcd docker-registry
       yubico-piv-tool yubikey-manager opensc apache2-utils ca-certificates
-      etcd-server openssl curl)
+      etcd-server openssl curl docker.io)
 [ "${1:-}" = build ] && pkgs=("${build_pkgs[@]}")
 missing=()
 for p in "${pkgs[@]}"; do
@@ -20,6 +20,16 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  # docker.io's postinst starts the machine's docker service; the tests run
+  # a dockerd of their own (scripts/lib/dockerd.sh) and want none started.
+  # A policy-rc.d that says 101 (action forbidden) stops invoke-rc.d and
+  # deb-systemd-invoke for this install; an existing one is left alone.
+  policy=/usr/sbin/policy-rc.d
+  if [[ " ${missing[*]} " == *" docker.io "* ]] && [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# scripts/deps.sh: no service starts while it installs\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    trap '$SUDO rm -f "$policy"' EXIT
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

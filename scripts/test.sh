@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of signet: starts the services the tests need (a
 # distribution registry on loopback, pcscd with the vpcd driver and the
-# virtual YubiKey, a Notary server, tuf-js, etcd and kube-apiserver), runs
-# go test (signet's module, then tests/kube) and the fuzz smoke runs, and
-# stops what it started, whatever happens.
+# virtual YubiKey, a Notary server, tuf-js, a dockerd on a unix socket of its
+# own, etcd and kube-apiserver), runs go test (signet's module, then
+# tests/kube) and the fuzz smoke runs, and stops what it started, whatever
+# happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

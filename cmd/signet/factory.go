@@ -47,6 +47,9 @@ type factory struct {
 	// Registry returns the registry client, plain HTTP with --insecure
 	// (and always for localhost and 127.0.0.1).
 	Registry func() (*registry.Client, error)
+	// DockerArgs are the docker global options signet was run as the
+	// docker plugin with (docker.go); the docker it runs gets them too.
+	DockerArgs []string
 
 	// store is the keystore Keystore opened, for close.
 	store *keystore.Store

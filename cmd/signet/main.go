@@ -9,6 +9,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/signet-dev/signet/internal/dockercli"
 )
 
 func main() {
@@ -45,7 +47,9 @@ func tuneGC(env func(string) string) {
 func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runWith(ctx, os.Args[1:], os.Getenv, systemIOStreams(ctx.Done()))
+	// Started as the docker CLI plugin docker-signet: signet is `docker signet`.
+	args, plugin := dockercli.PluginArgs(os.Args[0], os.Args[1:], os.Getenv)
+	return runAs(ctx, args, plugin, os.Getenv, systemIOStreams(ctx.Done()))
 }
 
 // runWith runs signet with args, reading the environment through env and
@@ -53,8 +57,16 @@ func run() int {
 // no process globals, so tests call it directly. Every error is printed here,
 // once, as one line on stderr.
 func runWith(ctx context.Context, args []string, env func(string) string, ios *iostreams) int {
+	return runAs(ctx, args, nil, env, ios)
+}
+
+// runAs is runWith, as the docker CLI plugin when plugin is not nil.
+func runAs(ctx context.Context, args []string, plugin *dockercli.Invocation, env func(string) string, ios *iostreams) int {
 	f := newFactory(ios, env)
 	root := newRootCmd(f)
+	if plugin != nil {
+		asDockerPlugin(root, f, plugin)
+	}
 	root.SetArgs(args)
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)

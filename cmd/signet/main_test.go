@@ -32,6 +32,8 @@ const testPassphrase = "Corr3ct-Horse-Battery-Staple"
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"signet": func() { os.Exit(run()) },
+		// signet docker install links docker-signet to the running signet.
+		"docker-signet": func() { os.Exit(run()) },
 	})
 }
 
@@ -68,6 +70,9 @@ func scriptParams(dir string) testscript.Params {
 //
 //	CARD1, CARD2        serials of the virtual YubiKeys (condition [pcsc]),
 //	                    driven with the card command (script_card_test.go)
+//	DOCKER_HOST, DOCKER_CONFIG  the dockerd of scripts/test.sh and a docker
+//	                    config of the script's own (condition [dockerd];
+//	                    script_docker_test.go)
 //
 // Scripts that need the real registry start with
 // `[!realregistry] skip 'needs scripts/test.sh'` (see scriptCondition).
@@ -94,6 +99,7 @@ func scriptSetup(env *testscript.Env) error {
 		env.Setenv("CARD2", os.Getenv("SIGNET_TEST_PIVSIM_SERIAL2"))
 		env.Setenv("SIGNET_TEST_ATTESTATION_CA", os.Getenv("SIGNET_TEST_ATTESTATION_CA"))
 	}
+	dockerSetup(env)
 	return nil
 }
 
@@ -118,6 +124,8 @@ func scriptCondition(cond string) (bool, error) {
 			return false, errors.New("SIGNET_TEST_REGISTRY is not set: scripts/test.sh should have started the registry")
 		}
 		return false, nil
+	case "dockerd":
+		return dockerCondition()
 	}
 	return false, fmt.Errorf("unknown condition %q", cond)
 }
@@ -130,6 +138,8 @@ func scriptCondition(cond string) (bool, error) {
 //	                               write a TUF root.json signed by a new ed25519 key
 //	mkimage oci DIR | tar FILE | push REF
 //	                               a new random image (see cmdMkimage)
+//	dockerimage REF FILE | ! dockerimage REF
+//	                               what the docker daemon has (see cmdDockerImage)
 func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"exits":   cmdExits,
@@ -138,6 +148,8 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"card":    cmdCard,
 		"sleep":   cmdSleep,
 		"tufjs":   cmdTufjs,
+		// script_docker_test.go
+		"dockerimage": cmdDockerImage,
 		// hostile_test.go
 		"hostile":   cmdHostile,
 		"nocontrol": cmdNoControl,

@@ -119,6 +119,7 @@ problem or --timeout reached, 130 interrupted.`,
 		newPullCmd(f, nil),
 		newInspectCmd(f, nil),
 		newRevokeCmd(f, nil),
+		newDockerCmd(f),
 	)
 	addGroup(cmd, groupAdmin,
 		newInitCmd(f, nil),
@@ -139,6 +140,7 @@ problem or --timeout reached, 130 interrupted.`,
 		newAdmissionCmd(f),
 		newVersionCmd(f, nil),
 	)
+	cmd.AddCommand(newDockerMetadataCmd(f))
 	return cmd
 }
 
