@@ -14,6 +14,7 @@ import (
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/internal/memstore"
 	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // binTarget is a distinct target for tag i.
@@ -261,7 +262,7 @@ func sha(data []byte) []byte {
 
 // readLog is a View that records every file read from it.
 type readLog struct {
-	tuf.View
+	tufmeta.View
 	mu    sync.Mutex
 	reads []string
 }

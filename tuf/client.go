@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 	"github.com/theupdateframework/go-tuf/v2/metadata/config"
 	"github.com/theupdateframework/go-tuf/v2/metadata/trustedmetadata"
@@ -131,7 +132,7 @@ const (
 // "tag T is not signed". Errors reading the view keep the view's own kind.
 // A first-use trust is recorded in the trust directory only when the
 // verification succeeds.
-func Verify(ctx context.Context, view View, target string, opts ...VerifyOption) (*VerifiedTarget, error) {
+func Verify(ctx context.Context, view tufmeta.View, target string, opts ...VerifyOption) (*VerifiedTarget, error) {
 	o := clientOptions{now: time.Now}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
@@ -264,8 +265,8 @@ func clientLookup(up *updater.Updater, f *fetchView, target string) (tf *metadat
 func clientSigningRole(roles map[string]*metadata.Metadata[metadata.TargetsType], target string, tf *metadata.TargetFiles) string {
 	for name, md := range roles {
 		if md != nil && md.Signed.Targets[target] == tf {
-			if owner, ok := binOwner(name); ok {
-				if owner == binsRole {
+			if owner, ok := tufmeta.BinOwner(name); ok {
+				if owner == tufmeta.BinsRole {
 					return metadata.TARGETS // the targets role's own hash bins
 				}
 				return owner // a delegated role's own hash bins
@@ -290,7 +291,7 @@ func clientNotFound(err error, target string) bool {
 		return false
 	}
 	role, ok = strings.CutSuffix(role, " not found in snapshot")
-	_, bin := binOwner(role)
+	_, bin := tufmeta.BinOwner(role)
 	return ok && bin
 }
 

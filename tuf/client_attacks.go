@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 	"github.com/theupdateframework/go-tuf/v2/metadata/trustedmetadata"
 	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
@@ -91,7 +92,7 @@ func clientExplain(err error, f *fetchView, up *updater.Updater) error {
 	case errors.As(err, &tooLarge):
 		return clientFail(err, "endless data attack: %s", tooLarge.Msg)
 	case errors.As(err, &httpErr) && httpErr.StatusCode == http.StatusNotFound:
-		if _, v := fetchRole(path.Base(httpErr.URL)); v > AbsurdVersion {
+		if _, v := fetchRole(path.Base(httpErr.URL)); v > tufmeta.AbsurdVersion {
 			return clientFail(err, "incomplete trust data: %s is missing: its version was fast-forwarded by a stolen online key; the owners must rotate the snapshot and timestamp keys (docs/rotation.md)", path.Base(httpErr.URL))
 		}
 		return clientFail(err, "incomplete trust data: %s is missing", httpErr.URL)
@@ -230,7 +231,7 @@ func (c clientCase) version() error {
 		return clientFail(c.err, "rollback attack: %s holds root version %d instead of %d", c.name, s.Signed.Version, want)
 	case c.role == metadata.TIMESTAMP && parsed && c.trusted != nil && c.trusted.Timestamp != nil:
 		old := c.trusted.Timestamp.Signed
-		if old.Version > AbsurdVersion {
+		if old.Version > tufmeta.AbsurdVersion {
 			return clientFail(c.err, "the timestamp this machine trusts (version %d) was fast-forwarded by a stolen timestamp key: the owners must rotate the timestamp key (signet rotate R timestamp, docs/rotation.md); then verify again", old.Version)
 		}
 		if s.Signed.Version < old.Version {
@@ -241,7 +242,7 @@ func (c clientCase) version() error {
 		if want, _, ok := c.listed(); ok && s.Signed.Version != want {
 			return clientFail(c.err, "mix-and-match attack: snapshot version %d does not match timestamp's %d", s.Signed.Version, want)
 		}
-		if name, got, old, ok := c.snapshotRollback(); ok && old > AbsurdVersion {
+		if name, got, old, ok := c.snapshotRollback(); ok && old > tufmeta.AbsurdVersion {
 			return clientFail(c.err, "the snapshot this machine trusts lists %s at version %d, fast-forwarded by a stolen snapshot key: the owners must rotate the snapshot and timestamp keys (docs/rotation.md); then verify again", name, old)
 		} else if ok {
 			return clientFail(c.err, "rollback attack: snapshot lists %s version %d, older than trusted version %d", name, got, old)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 	"github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
+
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // fetchBaseURL is the metadata URL the updater is configured with. It names
@@ -23,7 +25,7 @@ const fetchBaseURL = "signet:///metadata/"
 // it is not safe for concurrent use.
 type fetchView struct {
 	ctx   context.Context
-	view  View
+	view  tufmeta.View
 	files map[string]bool
 	pre   *prefetch // files read ahead, or nil
 
@@ -33,7 +35,7 @@ type fetchView struct {
 
 var _ fetcher.Fetcher = (*fetchView)(nil)
 
-func newFetchView(ctx context.Context, view View) *fetchView {
+func newFetchView(ctx context.Context, view tufmeta.View) *fetchView {
 	files := make(map[string]bool)
 	for _, name := range view.Files() {
 		files[name] = true

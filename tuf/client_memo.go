@@ -15,6 +15,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata/trustedmetadata"
 
 	"github.com/signet-dev/signet/internal/atomicfile"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // IdentifiedView is a View that can name its exact content: two views
@@ -24,7 +25,7 @@ import (
 // memo) so that verifying again, when nothing changed, does not parse and
 // check every file again.
 type IdentifiedView interface {
-	View
+	tufmeta.View
 	Identity() string
 }
 
@@ -64,7 +65,7 @@ type memo struct {
 var memoTrustedFiles = [...]string{"root.json", "timestamp.json", "snapshot.json"}
 
 // viewIdentity returns the view's identity, or "" when it has none.
-func viewIdentity(view View) string {
+func viewIdentity(view tufmeta.View) string {
 	if iv, ok := view.(IdentifiedView); ok {
 		return iv.Identity()
 	}
@@ -121,7 +122,7 @@ func readMemo(dir string) *memo {
 // memoLookup returns the remembered lookup of target in view, or nil.
 // initialRoot is the root the update would start from: a memo applies only
 // when that is the trust directory's own root.json.
-func memoLookup(dir string, view View, initialRoot []byte, target string, now time.Time) *VerifiedTarget {
+func memoLookup(dir string, view tufmeta.View, initialRoot []byte, target string, now time.Time) *VerifiedTarget {
 	id := viewIdentity(view)
 	if id == "" {
 		return nil
@@ -161,7 +162,7 @@ func forgetMemo(dir string) error {
 // view, whose trusted metadata is set. Lookups of other targets in the
 // same view and from the same trusted files are kept. Failures to write
 // are ignored: the next verify runs the full update.
-func rememberLookup(dir string, view View, set *trustedmetadata.TrustedMetadata, res *VerifiedTarget) {
+func rememberLookup(dir string, view tufmeta.View, set *trustedmetadata.TrustedMetadata, res *VerifiedTarget) {
 	id := viewIdentity(view)
 	if id == "" || set == nil || set.Root == nil || set.Timestamp == nil || set.Snapshot == nil {
 		return

@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"sync"
+
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // errMemTooLarge is what memView returns for a file over the read bound.
@@ -26,7 +28,7 @@ type memView struct {
 	bound map[string]int64
 }
 
-var _ View = (*memView)(nil)
+var _ tufmeta.View = (*memView)(nil)
 
 func newMemView(files map[string][]byte) *memView {
 	return &memView{files: maps.Clone(files), readErr: map[string]error{}, bound: map[string]int64{}}

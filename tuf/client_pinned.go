@@ -15,6 +15,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/atomicfile"
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // originFile, in a trust directory, records that its root.json descends
@@ -27,7 +28,7 @@ const originFile = "root.origin"
 // pinned itself or is reached from pinned by the signed root chain of
 // view (each root signed by a threshold of the previous one and of its
 // own keys, versions one apart, at most MaxRootSteps of them).
-func descendsFrom(ctx context.Context, view View, trustDir string, pinned, dirRoot []byte) bool {
+func descendsFrom(ctx context.Context, view tufmeta.View, trustDir string, pinned, dirRoot []byte) bool {
 	mark := originMark(pinned, dirRoot)
 	if old, err := os.ReadFile(filepath.Join(trustDir, originFile)); err == nil && bytes.Equal(old, mark) {
 		return true
@@ -43,18 +44,18 @@ func descendsFrom(ctx context.Context, view View, trustDir string, pinned, dirRo
 	ok := false
 	switch v := end.Signed.Version; {
 	case v == start.Signed.Version:
-		ok, _ = sameSigned(start, end)
-	case v > start.Signed.Version && v-start.Signed.Version <= MaxRootSteps:
+		ok, _ = tufmeta.SameSigned(start, end)
+	case v > start.Signed.Version && v-start.Signed.Version <= tufmeta.MaxRootSteps:
 		prev := start
 		for n := start.Signed.Version + 1; n <= v; n++ {
-			root, err := readRole(ctx, view, rootFile(n), maxRootSize, metadata.Root())
+			root, err := tufmeta.ReadRole(ctx, view, tufmeta.RootFile(n), tufmeta.MaxRootSize, metadata.Root())
 			if err != nil || root.Signed.Version != n ||
 				prev.VerifyDelegate(metadata.ROOT, root) != nil || root.VerifyDelegate(metadata.ROOT, root) != nil {
 				return false
 			}
 			prev = root
 		}
-		ok, _ = sameSigned(prev, end)
+		ok, _ = tufmeta.SameSigned(prev, end)
 	}
 	if ok {
 		_ = atomicfile.Write(filepath.Join(trustDir, originFile), mark, 0o600, false)
@@ -99,14 +100,14 @@ func emptyTrustDir(dir string) error {
 
 // checkRootCount refuses, before any root is read, a view that lists more
 // than MaxRootSteps roots after the one the update starts from.
-func checkRootCount(view View, rootJSON []byte) error {
+func checkRootCount(view tufmeta.View, rootJSON []byte) error {
 	v, err := clientRootVersion(rootJSON)
 	if err != nil {
 		return nil // the updater reports it
 	}
-	if latest := latestRootVersion(view.Files()); latest-v > MaxRootSteps {
+	if latest := tufmeta.LatestRootVersion(view.Files()); latest-v > tufmeta.MaxRootSteps {
 		return errkind.Mark(errkind.Verification, fmt.Errorf(
-			"endless data attack: the registry lists root versions up to %d, more than %d after the trusted version %d", latest, MaxRootSteps, v))
+			"endless data attack: the registry lists root versions up to %d, more than %d after the trusted version %d", latest, tufmeta.MaxRootSteps, v))
 	}
 	return nil
 }

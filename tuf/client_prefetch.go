@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
+
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // prefetch reads, in parallel and ahead of the updater, the files a lookup
@@ -34,7 +36,7 @@ type prefetched struct {
 
 // startPrefetch starts reading the files of view that a lookup of target
 // is expected to need. Call wait before the view's context ends.
-func startPrefetch(ctx context.Context, view View, target string) *prefetch {
+func startPrefetch(ctx context.Context, view tufmeta.View, target string) *prefetch {
 	p := &prefetch{files: map[string]*prefetched{}}
 	latest := latestVersions(view.Files())
 	p.start(ctx, view, metadata.TIMESTAMP+".json", nil)
@@ -43,7 +45,7 @@ func startPrefetch(ctx context.Context, view View, target string) *prefetch {
 			p.start(ctx, view, name, nil)
 		}
 	}
-	if name, ok := latest[binsRole]; ok {
+	if name, ok := latest[tufmeta.BinsRole]; ok {
 		p.start(ctx, view, name, func(data []byte) {
 			// Not verified yet: whatever it holds may only cost a wasted
 			// read, never a crash.
@@ -67,7 +69,7 @@ func startPrefetch(ctx context.Context, view View, target string) *prefetch {
 }
 
 // start reads name in the background, then calls next with its content.
-func (p *prefetch) start(ctx context.Context, view View, name string, next func([]byte)) {
+func (p *prefetch) start(ctx context.Context, view tufmeta.View, name string, next func([]byte)) {
 	f := &prefetched{done: make(chan struct{})}
 	p.mu.Lock()
 	p.files[name] = f

@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
+
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // signatures explains metadata that lacks a threshold of valid signatures:
@@ -23,7 +25,7 @@ func (c clientCase) signatures() error {
 	if !ok {
 		return clientFail(c.err, "untrusted signature: %s is not signed by a threshold of trusted keys", c.role)
 	}
-	valid, bad := clientCountSignatures(keys, ids, md, sigs)
+	valid, bad := tufmeta.CountSignatures(keys, ids, md, sigs)
 	if bad > 0 {
 		return clientFail(c.err, "tampered metadata: %s was changed after it was signed (a signature by a trusted key does not verify)", c.name)
 	}
@@ -40,12 +42,12 @@ func (c clientCase) rootSignatures(next *metadata.Metadata[metadata.RootType], s
 	if prevRole == nil || nextRole == nil {
 		return clientFail(c.err, "untrusted signature: %s is not signed by a threshold of trusted root keys", c.name)
 	}
-	valid, bad := clientCountSignatures(prev.Keys, prevRole.KeyIDs, next, sigs)
+	valid, bad := tufmeta.CountSignatures(prev.Keys, prevRole.KeyIDs, next, sigs)
 	if bad > 0 {
 		return clientFail(c.err, "tampered metadata: %s was changed after it was signed (a signature by a trusted root key does not verify)", c.name)
 	}
 	if valid >= prevRole.Threshold {
-		own, _ := clientCountSignatures(next.Signed.Keys, nextRole.KeyIDs, next, sigs)
+		own, _ := tufmeta.CountSignatures(next.Signed.Keys, nextRole.KeyIDs, next, sigs)
 		return clientFail(c.err, "untrusted signature: %s is not signed by a threshold of its own root keys (%d of %d)", c.name, own, nextRole.Threshold)
 	}
 	for _, id := range prevRole.KeyIDs {
@@ -85,31 +87,6 @@ func (c clientCase) delegator() (map[string]*metadata.Key, []string, int, bool) 
 		}
 	}
 	return nil, nil, 0, false
-}
-
-// clientCountSignatures checks, key by key, the signatures that keys of ids
-// made on md: valid ones, and bad ones (present but not verifying).
-func clientCountSignatures(keys map[string]*metadata.Key, ids []string, md any, sigs []metadata.Signature) (valid, bad int) {
-	for _, id := range ids {
-		key := keys[id]
-		signed := slices.ContainsFunc(sigs, func(s metadata.Signature) bool { return s.KeyID == id })
-		if key == nil || !signed {
-			continue
-		}
-		// A one-key delegator lets go-tuf's own code check one signature.
-		probe := metadata.Root()
-		probe.Signed.Keys = map[string]*metadata.Key{id: key}
-		probe.Signed.Roles = map[string]*metadata.Role{"probe": {KeyIDs: []string{id}, Threshold: 1}}
-		err := probe.VerifyDelegate("probe", md)
-		var unsigned *metadata.ErrUnsignedMetadata
-		switch {
-		case err == nil:
-			valid++
-		case errors.As(err, &unsigned):
-			bad++
-		}
-	}
-	return valid, bad
 }
 
 // clientParseRole parses data as the metadata type of role.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 )
 
@@ -24,7 +25,7 @@ func testDigest(b []byte) string {
 }
 
 // mustVerify verifies tag and fails the test on error.
-func mustVerify(t *testing.T, view View, tag string, opts ...VerifyOption) *VerifiedTarget {
+func mustVerify(t *testing.T, view tufmeta.View, tag string, opts ...VerifyOption) *VerifiedTarget {
 	t.Helper()
 	got, err := Verify(context.Background(), view, tag, opts...)
 	if err != nil {
@@ -35,7 +36,7 @@ func mustVerify(t *testing.T, view View, tag string, opts ...VerifyOption) *Veri
 
 // wantVerificationError verifies tag, expecting errkind.Verification with
 // a message containing want.
-func wantVerificationError(t *testing.T, view View, tag, want string, opts ...VerifyOption) error {
+func wantVerificationError(t *testing.T, view tufmeta.View, tag, want string, opts ...VerifyOption) error {
 	t.Helper()
 	_, err := Verify(context.Background(), view, tag, opts...)
 	if err == nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/internal/memstore"
 	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // testKeyring holds software keys by TUF key ID and records what it signed.
@@ -246,7 +247,7 @@ type conflictOnce struct {
 	tripped bool
 }
 
-func (c *conflictOnce) Load(ctx context.Context) (tuf.View, error) {
+func (c *conflictOnce) Load(ctx context.Context) (tufmeta.View, error) {
 	v, err := c.Store.Load(ctx)
 	if err == nil && !c.tripped {
 		c.tripped = true
@@ -314,7 +315,7 @@ func TestOpenRefusesTargetsSignedByAnUntrustedKey(t *testing.T) {
 
 func TestOpenOnAnEmptyStoreSaysThereIsNoTrustData(t *testing.T) {
 	_, err := tuf.Open(context.Background(), &memstore.Store{}, tuf.TrustStoredRoot())
-	if !errors.Is(err, tuf.ErrNoRepository) {
+	if !errors.Is(err, tufmeta.ErrNoRepository) {
 		t.Fatalf("err = %v", err)
 	}
 }

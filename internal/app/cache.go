@@ -9,7 +9,7 @@ import (
 	"sort"
 
 	"github.com/signet-dev/signet/internal/atomicfile"
-	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // cachedView serves metadata files from a local cache addressed by the
@@ -23,7 +23,7 @@ type cachedView struct {
 
 // withCache wraps v with the blob cache under home; errors creating the
 // cache directory only turn the cache off.
-func withCache(v tuf.View, home string) tuf.View {
+func withCache(v tufmeta.View, home string) tufmeta.View {
 	rv, ok := v.(registryView)
 	if !ok || home == "" {
 		return v
@@ -104,4 +104,4 @@ func (v cachedView) Publish(ctx context.Context, put map[string][]byte, remove [
 	return nil
 }
 
-var _ tuf.View = cachedView{}
+var _ tufmeta.View = cachedView{}

@@ -1,5 +1,5 @@
-// Package memstore is an in-memory tuf.Store for tests: views are immutable
-// snapshots of a file map, and Publish fails with tuf.ErrConflict when the
+// Package memstore is an in-memory tufmeta.Store for tests: views are immutable
+// snapshots of a file map, and Publish fails with tufmeta.ErrConflict when the
 // store moved on since the view was loaded, like the registry store does.
 package memstore
 
@@ -10,7 +10,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // Store holds published file sets; the zero value is an empty store.
@@ -21,10 +21,10 @@ type Store struct {
 	history    []map[string][]byte
 }
 
-var _ tuf.Store = (*Store)(nil)
+var _ tufmeta.Store = (*Store)(nil)
 
 // Load returns the current files as a view.
-func (s *Store) Load(ctx context.Context) (tuf.View, error) {
+func (s *Store) Load(ctx context.Context) (tufmeta.View, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return &view{store: s, generation: s.generation, files: maps.Clone(s.files)}, nil
@@ -78,7 +78,7 @@ func (v *view) Publish(ctx context.Context, put map[string][]byte, remove []stri
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.generation != v.generation {
-		return tuf.ErrConflict
+		return tufmeta.ErrConflict
 	}
 	next := maps.Clone(v.files)
 	if next == nil {

@@ -1,4 +1,4 @@
-package tuf
+package tufmeta
 
 import (
 	"context"
