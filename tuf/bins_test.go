@@ -15,6 +15,7 @@ import (
 	"github.com/signet-dev/signet/internal/memstore"
 	"github.com/signet-dev/signet/tuf"
 	"github.com/signet-dev/signet/tuf/tufmeta"
+	"github.com/signet-dev/signet/tuf/verify"
 )
 
 // binTarget is a distinct target for tag i.
@@ -283,7 +284,7 @@ func TestVerifyOfABinnedTagReadsEachFileItNeedsOnce(t *testing.T) {
 	}
 	logged := &readLog{View: view}
 	tag := binTarget(tuf.BinThreshold + 7)
-	got, err := tuf.Verify(context.Background(), logged, tag.Name, tuf.WithTrustDir(t.TempDir()))
+	got, err := verify.Verify(context.Background(), logged, tag.Name, verify.WithTrustDir(t.TempDir()))
 	if err != nil || got.SHA256 != tag.SHA256 {
 		t.Fatalf("verify = %+v, %v", got, err)
 	}

@@ -28,10 +28,6 @@ type Keyring interface {
 // ErrKeyNotFound is what a Keyring returns for a key it does not hold.
 var ErrKeyNotFound = errors.New("key not found")
 
-// ErrNotSigned matches Verify's error for a tag that no role of the
-// verified trust data lists ("tag T is not signed").
-var ErrNotSigned = errors.New("tag is not signed")
-
 // ErrNotAllowed is returned when the signing key may not sign a target:
 // no role it holds has paths that match the target name.
 var ErrNotAllowed = errors.New("key may not sign this tag")

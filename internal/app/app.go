@@ -21,6 +21,7 @@ import (
 	"github.com/signet-dev/signet/signer"
 	"github.com/signet-dev/signet/tuf"
 	"github.com/signet-dev/signet/tuf/tufmeta"
+	"github.com/signet-dev/signet/tuf/verify"
 )
 
 // Deps are what the commands work with. Keystore and Resolver are
@@ -167,7 +168,7 @@ func (s *registryStore) Load(ctx context.Context) (tufmeta.View, error) {
 }
 
 // registryView maps the registry's conflict error to tuf's and names its
-// content by the manifest digest (tuf.IdentifiedView), which lets verify
+// content by the manifest digest (verify.IdentifiedView), which lets verify
 // remember its lookups.
 type registryView struct{ *registry.Metadata }
 
@@ -180,7 +181,7 @@ func (v registryView) Identity() string {
 	return ""
 }
 
-var _ tuf.IdentifiedView = registryView{}
+var _ verify.IdentifiedView = registryView{}
 
 func (v registryView) Publish(ctx context.Context, put map[string][]byte, remove []string) error {
 	err := v.Metadata.Publish(ctx, put, remove)

@@ -1,4 +1,4 @@
-package tuf
+package verify
 
 import (
 	"bytes"
@@ -364,6 +364,10 @@ func TrustedRootVersion(trustDir string) (int64, error) {
 	}
 	return v, nil
 }
+
+// ErrNotSigned matches Verify's error for a tag that no role of the
+// verified trust data lists ("tag T is not signed").
+var ErrNotSigned = errors.New("tag is not signed")
 
 // notSignedError is "tag T is not signed"; it matches ErrNotSigned.
 type notSignedError struct{ tag string }
