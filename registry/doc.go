@@ -17,10 +17,11 @@
 //
 // Client.Metadata returns a *Metadata: one immutable view of the artifact,
 // read from the manifest the tag pointed to once. Its methods Files,
-// ReadFile and Publish are those of tuf.View; Publish moves the tag only if
-// nobody else moved it since the view was read, and reads it back once
-// after a settle delay sized from the registry's latency (WithSettleDelay)
-// to catch a publisher that overwrote it (ErrConflict otherwise;
+// ReadFile and Publish are those of tufmeta.View (package tuf/tufmeta);
+// Publish moves the tag only if nobody else moved it since the view was
+// read, and reads it back once after a settle delay sized from the
+// registry's latency (WithSettleDelay) to catch a publisher that
+// overwrote it (ErrConflict otherwise;
 // docs/storage.md has the window that remains, registries having no
 // compare-and-swap). PrepareUploads opens a publish's upload sessions
 // ahead, while the caller still signs.

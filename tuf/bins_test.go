@@ -284,7 +284,7 @@ func TestVerifyOfABinnedTagReadsEachFileItNeedsOnce(t *testing.T) {
 	}
 	logged := &readLog{View: view}
 	tag := binTarget(tuf.BinThreshold + 7)
-	got, err := verify.Verify(context.Background(), logged, tag.Name, verify.WithTrustDir(t.TempDir()))
+	got, err := verify.Target(context.Background(), logged, tag.Name, verify.WithTrustDir(t.TempDir()))
 	if err != nil || got.SHA256 != tag.SHA256 {
 		t.Fatalf("verify = %+v, %v", got, err)
 	}

@@ -69,13 +69,13 @@ func signAs(f *fixture, kr tuf.Keyring, key *metadata.Key, tgs ...tuf.Target) (*
 	return r, role, err
 }
 
-func verifyTag(t *testing.T, f *fixture, name string) (*verify.VerifiedTarget, error) {
+func verifyTag(t *testing.T, f *fixture, name string) (*verify.Result, error) {
 	t.Helper()
 	view, err := f.store.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return verify.Verify(context.Background(), view, name, verify.WithTrustDir(t.TempDir()))
+	return verify.Target(context.Background(), view, name, verify.WithTrustDir(t.TempDir()))
 }
 
 func TestDelegatedKeySignsTagsInItsPathsAndClientsResolveThemToTheRole(t *testing.T) {
@@ -233,12 +233,12 @@ func TestRemovedDelegationStopsItsTagsAndReAddingWithANewKeyRestoresThem(t *test
 		t.Fatal(err)
 	}
 	trust := t.TempDir() // one consumer keeps its trusted metadata throughout
-	verify := func() (*verify.VerifiedTarget, error) {
+	verify := func() (*verify.Result, error) {
 		view, err := f.store.Load(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		return verify.Verify(context.Background(), view, "v1", verify.WithTrustDir(trust))
+		return verify.Target(context.Background(), view, "v1", verify.WithTrustDir(trust))
 	}
 	if _, err := verify(); err != nil {
 		t.Fatal(err)

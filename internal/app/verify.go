@@ -88,7 +88,7 @@ func Verify(ctx context.Context, d *Deps, req VerifyRequest) (*VerifyResult, err
 
 // verifyTarget runs the TUF update for tag against the trust kept in the
 // signet home (and rootFile when given), announcing trust on first use.
-func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (*verify.VerifiedTarget, error) {
+func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (*verify.Result, error) {
 	repo := tag.Context()
 	ks, err := d.Keystore()
 	if err != nil {
@@ -98,7 +98,7 @@ func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (
 	if err != nil {
 		return nil, err
 	}
-	opts := []verify.VerifyOption{verify.WithTrustDir(trustDir), verify.WithVerifyClock(d.now), verify.OnDiscardedRoot(func(v int64) {
+	opts := []verify.Option{verify.WithTrustDir(trustDir), verify.WithClock(d.now), verify.OnDiscardedRoot(func(v int64) {
 		d.notice("discarded root version %d kept for %s: it does not descend from --root %s", v, repo.Name(), rootFile)
 	})}
 	var root []byte
@@ -126,7 +126,7 @@ func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (
 		}
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s has no trust data: it was never signed with signet", repo.Name()))
 	}
-	vt, err := verify.Verify(ctx, view, tag.TagStr(), opts...)
+	vt, err := verify.Target(ctx, view, tag.TagStr(), opts...)
 	var expired *verify.ExpiredError
 	if errors.As(err, &expired) {
 		return nil, fmt.Errorf("%w: %s", err, freezeAdvice(expired.Role, repo.Name()))

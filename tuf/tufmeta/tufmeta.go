@@ -31,7 +31,7 @@ const (
 	MaxTargetsSize   = 32 << 20
 )
 
-// MaxRootSteps bounds how many root versions Open and Verify move forward
+// MaxRootSteps bounds how many root versions Open (tuf) and Target (tuf/verify) move forward
 // from the trusted root in one run, as go-tuf's updater does (its
 // MaxRootRotations). A store that lists more newer roots than this is
 // refused before any of them is read.

@@ -19,40 +19,40 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
 )
 
-// clientError is a verification failure explained in terms of the attack
+// failure is a verification failure explained in terms of the attack
 // it reveals. It wraps go-tuf's error, so errors.Is and errors.As still
 // find metadata.ErrExpiredMetadata and the others.
-type clientError struct {
+type failure struct {
 	msg   string
 	cause error
 }
 
-func (e *clientError) Error() string { return e.msg }
-func (e *clientError) Unwrap() error { return e.cause }
+func (e *failure) Error() string { return e.msg }
+func (e *failure) Unwrap() error { return e.cause }
 
-func clientFail(cause error, format string, args ...any) error {
-	return errkind.Mark(errkind.Verification, &clientError{msg: fmt.Sprintf(format, args...), cause: cause})
+func fail(cause error, format string, args ...any) error {
+	return errkind.Mark(errkind.Verification, &failure{msg: fmt.Sprintf(format, args...), cause: cause})
 }
 
-// clientRootError explains why the updater refused its starting root.
-func clientRootError(err error, label string) error {
+// rootError explains why the updater refused its starting root.
+func rootError(err error, label string) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return errkind.Mark(errkind.Input, fmt.Errorf("writing trusted metadata: %w", err))
 	}
 	var unsigned *metadata.ErrUnsignedMetadata
 	if errors.As(err, &unsigned) {
-		return clientFail(err, "untrusted signature: %s is not signed by a threshold of its own root keys", label)
+		return fail(err, "untrusted signature: %s is not signed by a threshold of its own root keys", label)
 	}
-	return clientFail(err, "invalid root metadata: %s: %v", label, err)
+	return fail(err, "invalid root metadata: %s: %v", label, err)
 }
 
-// clientExplain turns an updater failure into one line naming the attack.
+// explain turns an updater failure into one line naming the attack.
 // The updater works file by file, and every failure it returns concerns the
 // last file it fetched (a stale local file is discarded and fetched again),
 // so f's last file tells which metadata failed. up is nil before the
 // updater exists.
-func clientExplain(err error, f *fetchView, up *updater.Updater) error {
+func explain(err error, f *fetchView, up *updater.Updater) error {
 	var fe *fetchError
 	if errors.As(err, &fe) {
 		return fe // a registry problem keeps the view's kind
@@ -67,7 +67,7 @@ func clientExplain(err error, f *fetchView, up *updater.Updater) error {
 		set := up.GetTrustedMetadataSet()
 		trusted = &set
 	}
-	c := clientCase{err: err, name: f.lastName, data: f.lastData, trusted: trusted}
+	c := failCase{err: err, name: f.lastName, data: f.lastData, trusted: trusted}
 	c.role, _ = fetchRole(f.lastName)
 
 	var (
@@ -90,25 +90,25 @@ func clientExplain(err error, f *fetchView, up *updater.Updater) error {
 	case errors.As(err, &version), errors.As(err, &equal):
 		return c.version()
 	case errors.As(err, &tooLarge):
-		return clientFail(err, "endless data attack: %s", tooLarge.Msg)
+		return fail(err, "endless data attack: %s", tooLarge.Msg)
 	case errors.As(err, &httpErr) && httpErr.StatusCode == http.StatusNotFound:
 		if _, v := fetchRole(path.Base(httpErr.URL)); v > tufmeta.AbsurdVersion {
-			return clientFail(err, "incomplete trust data: %s is missing: its version was fast-forwarded by a stolen online key; the owners must rotate the snapshot and timestamp keys (docs/rotation.md)", path.Base(httpErr.URL))
+			return fail(err, "incomplete trust data: %s is missing: its version was fast-forwarded by a stolen online key; the owners must rotate the snapshot and timestamp keys (docs/rotation.md)", path.Base(httpErr.URL))
 		}
-		return clientFail(err, "incomplete trust data: %s is missing", httpErr.URL)
+		return fail(err, "incomplete trust data: %s is missing", httpErr.URL)
 	case errors.As(err, &repo):
-		return clientFail(err, "tampered metadata: %s", repo.Msg)
+		return fail(err, "tampered metadata: %s", repo.Msg)
 	case strings.HasSuffix(err.Error(), "not found in snapshot"):
-		return clientFail(err, "incomplete trust data: %v", err)
+		return fail(err, "incomplete trust data: %v", err)
 	case c.name != "":
-		return clientFail(err, "invalid metadata in %s: %v", c.name, err)
+		return fail(err, "invalid metadata in %s: %v", c.name, err)
 	default:
-		return clientFail(err, "invalid metadata: %v", err)
+		return fail(err, "invalid metadata: %v", err)
 	}
 }
 
-// clientCase is one failure with what is known of the file it concerns.
-type clientCase struct {
+// failCase is one failure with what is known of the file it concerns.
+type failCase struct {
 	err     error
 	name    string // file name in the view, such as "4.targets.json"
 	role    string // role of that file
@@ -116,23 +116,23 @@ type clientCase struct {
 	trusted *trustedmetadata.TrustedMetadata
 }
 
-// clientSigned is the part of any metadata file the explanations need.
-type clientSigned struct {
+// signedPart is the part of any metadata file the explanations need.
+type signedPart struct {
 	Signed struct {
 		Version int64     `json:"version"`
 		Expires time.Time `json:"expires"`
 	} `json:"signed"`
 }
 
-func (c clientCase) parsed() (clientSigned, bool) {
-	var s clientSigned
+func (c failCase) parsed() (signedPart, bool) {
+	var s signedPart
 	if c.data == nil || json.Unmarshal(c.data, &s) != nil {
 		return s, false
 	}
 	return s, true
 }
 
-func (c clientCase) freeze(msg string) error {
+func (c failCase) freeze(msg string) error {
 	var role string
 	var at time.Time
 	switch {
@@ -160,7 +160,7 @@ func (c clientCase) freeze(msg string) error {
 	return errkind.Mark(errkind.Verification, &ExpiredError{Role: role, At: at, cause: c.err})
 }
 
-// ExpiredError is Verify's freeze attack: the metadata of Role expired
+// ExpiredError is Target's freeze attack: the metadata of Role expired
 // (at At; zero when unknown). The publisher renews it, or someone serves
 // a stale copy on purpose; a client cannot tell which.
 type ExpiredError struct {
@@ -180,7 +180,7 @@ func (e *ExpiredError) Unwrap() error { return e.cause }
 
 // listed returns the version that the trusted metadata lists for c's file,
 // and which role lists it: timestamp for snapshot, snapshot for the others.
-func (c clientCase) listed() (version int64, lister string, ok bool) {
+func (c failCase) listed() (version int64, lister string, ok bool) {
 	if c.trusted == nil {
 		return 0, "", false
 	}
@@ -192,17 +192,17 @@ func (c clientCase) listed() (version int64, lister string, ok bool) {
 			return 0, "", false
 		}
 		m, ok := c.trusted.Timestamp.Signed.Meta["snapshot.json"]
-		return clientMetaVersion(m, ok), metadata.TIMESTAMP, ok
+		return metaVersion(m, ok), metadata.TIMESTAMP, ok
 	default:
 		if c.trusted.Snapshot == nil {
 			return 0, "", false
 		}
 		m, ok := c.trusted.Snapshot.Signed.Meta[c.role+".json"]
-		return clientMetaVersion(m, ok), metadata.SNAPSHOT, ok
+		return metaVersion(m, ok), metadata.SNAPSHOT, ok
 	}
 }
 
-func clientMetaVersion(m *metadata.MetaFiles, ok bool) int64 {
+func metaVersion(m *metadata.MetaFiles, ok bool) int64 {
 	if !ok || m == nil {
 		return 0
 	}
@@ -211,53 +211,53 @@ func clientMetaVersion(m *metadata.MetaFiles, ok bool) int64 {
 
 // mismatch explains a file whose length or hash differs from what the
 // trusted metadata lists: another version mixed in, or modified bytes.
-func (c clientCase) mismatch() error {
+func (c failCase) mismatch() error {
 	want, lister, ok := c.listed()
 	if s, parsed := c.parsed(); ok && parsed && s.Signed.Version != want {
-		return clientFail(c.err, "mix-and-match attack: %s version %d does not match %s's %d", c.role, s.Signed.Version, lister, want)
+		return fail(c.err, "mix-and-match attack: %s version %d does not match %s's %d", c.role, s.Signed.Version, lister, want)
 	}
 	if lister == "" {
-		return clientFail(c.err, "tampered metadata: %s does not match its listed length and hash", c.name)
+		return fail(c.err, "tampered metadata: %s does not match its listed length and hash", c.name)
 	}
-	return clientFail(c.err, "tampered metadata: %s does not match the length and hash that %s lists for it", c.name, lister)
+	return fail(c.err, "tampered metadata: %s does not match the length and hash that %s lists for it", c.name, lister)
 }
 
 // version explains a version number that is not the one expected.
-func (c clientCase) version() error {
+func (c failCase) version() error {
 	s, parsed := c.parsed()
 	switch {
 	case c.role == metadata.ROOT && parsed:
 		_, want := fetchRole(c.name)
-		return clientFail(c.err, "rollback attack: %s holds root version %d instead of %d", c.name, s.Signed.Version, want)
+		return fail(c.err, "rollback attack: %s holds root version %d instead of %d", c.name, s.Signed.Version, want)
 	case c.role == metadata.TIMESTAMP && parsed && c.trusted != nil && c.trusted.Timestamp != nil:
 		old := c.trusted.Timestamp.Signed
 		if old.Version > tufmeta.AbsurdVersion {
-			return clientFail(c.err, "the timestamp this machine trusts (version %d) was fast-forwarded by a stolen timestamp key: the owners must rotate the timestamp key (signet rotate R timestamp, docs/rotation.md); then verify again", old.Version)
+			return fail(c.err, "the timestamp this machine trusts (version %d) was fast-forwarded by a stolen timestamp key: the owners must rotate the timestamp key (signet rotate R timestamp, docs/rotation.md); then verify again", old.Version)
 		}
 		if s.Signed.Version < old.Version {
-			return clientFail(c.err, "rollback attack: remote timestamp version %d is older than trusted version %d", s.Signed.Version, old.Version)
+			return fail(c.err, "rollback attack: remote timestamp version %d is older than trusted version %d", s.Signed.Version, old.Version)
 		}
-		return clientFail(c.err, "rollback attack: timestamp version %d lists an older snapshot than trusted timestamp version %d", s.Signed.Version, old.Version)
+		return fail(c.err, "rollback attack: timestamp version %d lists an older snapshot than trusted timestamp version %d", s.Signed.Version, old.Version)
 	case c.role == metadata.SNAPSHOT && parsed:
 		if want, _, ok := c.listed(); ok && s.Signed.Version != want {
-			return clientFail(c.err, "mix-and-match attack: snapshot version %d does not match timestamp's %d", s.Signed.Version, want)
+			return fail(c.err, "mix-and-match attack: snapshot version %d does not match timestamp's %d", s.Signed.Version, want)
 		}
 		if name, got, old, ok := c.snapshotRollback(); ok && old > tufmeta.AbsurdVersion {
-			return clientFail(c.err, "the snapshot this machine trusts lists %s at version %d, fast-forwarded by a stolen snapshot key: the owners must rotate the snapshot and timestamp keys (docs/rotation.md); then verify again", name, old)
+			return fail(c.err, "the snapshot this machine trusts lists %s at version %d, fast-forwarded by a stolen snapshot key: the owners must rotate the snapshot and timestamp keys (docs/rotation.md); then verify again", name, old)
 		} else if ok {
-			return clientFail(c.err, "rollback attack: snapshot lists %s version %d, older than trusted version %d", name, got, old)
+			return fail(c.err, "rollback attack: snapshot lists %s version %d, older than trusted version %d", name, got, old)
 		}
 	case parsed:
 		if want, lister, ok := c.listed(); ok && s.Signed.Version != want {
-			return clientFail(c.err, "mix-and-match attack: %s version %d does not match %s's %d", c.role, s.Signed.Version, lister, want)
+			return fail(c.err, "mix-and-match attack: %s version %d does not match %s's %d", c.role, s.Signed.Version, lister, want)
 		}
 	}
-	return clientFail(c.err, "rollback attack: %v", c.err)
+	return fail(c.err, "rollback attack: %v", c.err)
 }
 
 // snapshotRollback finds a file that the fetched snapshot lists with an
 // older version than the previously trusted snapshot does.
-func (c clientCase) snapshotRollback() (name string, got, old int64, ok bool) {
+func (c failCase) snapshotRollback() (name string, got, old int64, ok bool) {
 	if c.trusted == nil || c.trusted.Snapshot == nil {
 		return "", 0, 0, false
 	}

@@ -22,7 +22,7 @@ func tamper(t *testing.T, data []byte, old, new string) []byte {
 
 func TestVerifyRejectsTargetsChangedAfterSigning(t *testing.T) {
 	for _, hashes := range []bool{true, false} {
-		fx := newClientFixture(t)
+		fx := newFixture(t)
 		fx.hashes = hashes
 		fx.addTarget(metadata.TARGETS, "v1", testManifest())
 		view := fx.publish()
@@ -39,7 +39,7 @@ func TestVerifyRejectsTargetsChangedAfterSigning(t *testing.T) {
 }
 
 func TestVerifyRejectsTargetsSignedByAnUntrustedKey(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.keys[metadata.TARGETS] = newFixKey(t, false) // not in root
 	view := fx.publish()
@@ -47,7 +47,7 @@ func TestVerifyRejectsTargetsSignedByAnUntrustedKey(t *testing.T) {
 }
 
 func TestVerifyRejectsADelegatedRoleSignedByAnUntrustedKey(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.delegate("ci", []string{"*"}, false)
 	fx.addTarget("ci", "v1", testManifest())
 	fx.keys["ci"] = newFixKey(t, false) // not the key targets delegates to
@@ -56,7 +56,7 @@ func TestVerifyRejectsADelegatedRoleSignedByAnUntrustedKey(t *testing.T) {
 }
 
 func TestVerifyRejectsAnOlderPublishAsRollback(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	older := fx.publish()
 	fx.addTarget(metadata.TARGETS, "v2", testManifest())
@@ -68,7 +68,7 @@ func TestVerifyRejectsAnOlderPublishAsRollback(t *testing.T) {
 }
 
 func TestVerifyRejectsAnExpiredTimestampAsFreeze(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	expired := fx.now.Add(-time.Hour)
 	fx.expires[metadata.TIMESTAMP] = expired
@@ -80,7 +80,7 @@ func TestVerifyRejectsAnExpiredTimestampAsFreeze(t *testing.T) {
 }
 
 func TestVerifyRejectsAFrozenRepositoryOnceItsTimestampExpires(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	dir := t.TempDir()
@@ -89,11 +89,11 @@ func TestVerifyRejectsAFrozenRepositoryOnceItsTimestampExpires(t *testing.T) {
 	// The same view, served unchanged eight days later.
 	later := func() time.Time { return fx.now.Add(8 * 24 * time.Hour) }
 	want := "freeze attack: timestamp expired at " + fx.timestamp.Signed.Expires.Format(time.RFC3339)
-	wantVerificationError(t, view, "v1", want, WithTrustDir(dir), WithVerifyClock(later))
+	wantVerificationError(t, view, "v1", want, WithTrustDir(dir), WithClock(later))
 }
 
 func TestVerifyRejectsAnExpiredDelegationAsFreeze(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.delegate("ci", []string{"*"}, false)
 	fx.addTarget("ci", "v1", testManifest())
 	fx.expires["ci"] = fx.now.Add(-time.Minute)
@@ -103,7 +103,7 @@ func TestVerifyRejectsAnExpiredDelegationAsFreeze(t *testing.T) {
 
 func TestVerifyRejectsTargetsFromAnotherPublishAsMixAndMatch(t *testing.T) {
 	for _, hashes := range []bool{true, false} {
-		fx := newClientFixture(t)
+		fx := newFixture(t)
 		fx.hashes = hashes
 		fx.addTarget(metadata.TARGETS, "v1", testManifest())
 		first := fx.publish()
@@ -116,7 +116,7 @@ func TestVerifyRejectsTargetsFromAnotherPublishAsMixAndMatch(t *testing.T) {
 
 func TestVerifyRejectsASnapshotFromAnotherPublishAsMixAndMatch(t *testing.T) {
 	for _, hashes := range []bool{true, false} {
-		fx := newClientFixture(t)
+		fx := newFixture(t)
 		fx.hashes = hashes
 		fx.addTarget(metadata.TARGETS, "v1", testManifest())
 		first := fx.publish()
@@ -128,7 +128,7 @@ func TestVerifyRejectsASnapshotFromAnotherPublishAsMixAndMatch(t *testing.T) {
 }
 
 func TestVerifyRejectsARootSignedOnlyByItsNewKeyAsKeyRemoval(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
 	pinned := fx.rootJSON(1)
@@ -139,7 +139,7 @@ func TestVerifyRejectsARootSignedOnlyByItsNewKeyAsKeyRemoval(t *testing.T) {
 }
 
 func TestVerifyRejectsARootNotSignedByItsOwnNewKey(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
 	pinned := fx.rootJSON(1)
@@ -150,7 +150,7 @@ func TestVerifyRejectsARootNotSignedByItsOwnNewKey(t *testing.T) {
 }
 
 func TestVerifyRejectsAReplayedRootUnderTheNextVersionAsRollback(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	view = view.with("2.root.json", fx.rootJSON(1))
@@ -158,26 +158,26 @@ func TestVerifyRejectsAReplayedRootUnderTheNextVersionAsRollback(t *testing.T) {
 }
 
 func TestVerifyRejectsAMissingTimestamp(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish().with("timestamp.json", nil)
 	wantVerificationError(t, view, "v1", "incomplete trust data: timestamp.json is missing", WithTrustDir(t.TempDir()))
 }
 
 func TestVerifyBoundsTheSizeOfTheTimestamp(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	// Trailing spaces keep the JSON and its signature valid.
-	huge := append(bytes.Clone(view.files["timestamp.json"]), bytes.Repeat([]byte(" "), clientTimestampMaxLength)...)
+	huge := append(bytes.Clone(view.files["timestamp.json"]), bytes.Repeat([]byte(" "), timestampMaxLength)...)
 
 	bounded := view.with("timestamp.json", huge)
-	_, err := Verify(context.Background(), bounded, "v1", WithTrustDir(t.TempDir()))
+	_, err := Target(context.Background(), bounded, "v1", WithTrustDir(t.TempDir()))
 	if !errors.Is(err, errMemTooLarge) {
 		t.Fatalf("error %v, want the view's size refusal", err)
 	}
-	if got := bounded.readBound("timestamp.json"); got != clientTimestampMaxLength {
-		t.Fatalf("timestamp.json read with bound %d, want %d", got, clientTimestampMaxLength)
+	if got := bounded.readBound("timestamp.json"); got != timestampMaxLength {
+		t.Fatalf("timestamp.json read with bound %d, want %d", got, timestampMaxLength)
 	}
 
 	// A view that ignores the bound is caught by the fetcher.
@@ -187,7 +187,7 @@ func TestVerifyBoundsTheSizeOfTheTimestamp(t *testing.T) {
 }
 
 func TestVerifyRejectsTargetsLongerThanSnapshotLists(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	padded := append(bytes.Clone(view.files["1.targets.json"]), ' ')
@@ -196,16 +196,16 @@ func TestVerifyRejectsTargetsLongerThanSnapshotLists(t *testing.T) {
 }
 
 func TestVerifyRejectsAnExpiredRootAsFreeze(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	later := func() time.Time { return fx.now.Add(400 * 24 * time.Hour) }
 	want := "freeze attack: root expired at " + fx.root.Signed.Expires.Format(time.RFC3339)
-	wantVerificationError(t, view, "v1", want, WithTrustDir(t.TempDir()), WithVerifyClock(later))
+	wantVerificationError(t, view, "v1", want, WithTrustDir(t.TempDir()), WithClock(later))
 }
 
 func TestVerifyRejectsASnapshotListingOlderTargetsAsRollback(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
 	fx.addTarget(metadata.TARGETS, "v2", testManifest())
@@ -219,7 +219,7 @@ func TestVerifyRejectsASnapshotListingOlderTargetsAsRollback(t *testing.T) {
 }
 
 func TestVerifyRejectsATimestampListingAnOlderSnapshotAsRollback(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
 	dir := t.TempDir()
@@ -231,7 +231,7 @@ func TestVerifyRejectsATimestampListingAnOlderSnapshotAsRollback(t *testing.T) {
 }
 
 func TestVerifyRejectsASignedTimestampWithoutSnapshotMetaWithoutPanicking(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	fx.timestamp.Signed.Meta = map[string]*metadata.MetaFiles{}

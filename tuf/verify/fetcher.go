@@ -21,7 +21,7 @@ const fetchBaseURL = "signet:///metadata/"
 
 // fetchView is a go-tuf fetcher over one View. It remembers the last file
 // the updater asked for, so that a failure can be explained in terms of the
-// file being verified (see client_attacks.go). Like the updater it serves,
+// file being verified (see attacks.go). Like the updater it serves,
 // it is not safe for concurrent use.
 type fetchView struct {
 	ctx   context.Context
@@ -44,7 +44,7 @@ func newFetchView(ctx context.Context, view tufmeta.View) *fetchView {
 }
 
 // fetchError is a failure to read a file of the View (a registry or network
-// problem). It keeps the View's own error kind: Verify never marks it.
+// problem). It keeps the View's own error kind: Target never marks it.
 type fetchError struct {
 	name string
 	err  error
@@ -98,13 +98,13 @@ func (f *fetchView) DownloadFile(urlPath string, maxLength int64, _ time.Duratio
 func fetchRoleMax(name string) int64 {
 	switch role, _ := fetchRole(name); role {
 	case metadata.ROOT:
-		return clientRootMaxLength
+		return rootMaxLength
 	case metadata.TIMESTAMP:
-		return clientTimestampMaxLength
+		return timestampMaxLength
 	case metadata.SNAPSHOT:
-		return clientSnapshotMaxLength
+		return snapshotMaxLength
 	default:
-		return clientTargetsMaxLength
+		return targetsMaxLength
 	}
 }
 

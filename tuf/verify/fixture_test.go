@@ -61,10 +61,10 @@ func newFixKey(t *testing.T, p256 bool) fixKey {
 	return fixKey{signer: signer, key: key, id: id}
 }
 
-// clientFixture builds TUF repositories with go-tuf's metadata API, laid
+// fixture builds TUF repositories with go-tuf's metadata API, laid
 // out as signet publishes them: every N.root.json, then the current
 // N.targets.json, N.<delegation>.json, N.snapshot.json and timestamp.json.
-type clientFixture struct {
+type fixture struct {
 	t   *testing.T
 	now time.Time
 	// hashes lists length and SHA-256 of files in snapshot and timestamp.
@@ -83,10 +83,10 @@ type clientFixture struct {
 	files     map[string][]byte
 }
 
-func newClientFixture(t *testing.T) *clientFixture {
+func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Second)
-	fx := &clientFixture{
+	fx := &fixture{
 		t: t, now: now, hashes: true, expires: map[string]time.Time{},
 		root:      metadata.Root(now.Add(365 * 24 * time.Hour)),
 		rootKeys:  []fixKey{newFixKey(t, true)},
@@ -129,7 +129,7 @@ func fixSign[T metadata.Roles](t *testing.T, md *metadata.Metadata[T], keys ...f
 }
 
 // rootJSON returns the published root of version v.
-func (fx *clientFixture) rootJSON(v int64) []byte {
+func (fx *fixture) rootJSON(v int64) []byte {
 	data, ok := fx.files[strconv.FormatInt(v, 10)+".root.json"]
 	if !ok {
 		fx.t.Fatalf("no root version %d", v)
@@ -139,7 +139,7 @@ func (fx *clientFixture) rootJSON(v int64) []byte {
 
 // addTarget signs tag into role ("targets" or a delegation) with manifest's
 // size and digest, as signet signs an image.
-func (fx *clientFixture) addTarget(role, tag string, manifest []byte) {
+func (fx *fixture) addTarget(role, tag string, manifest []byte) {
 	fx.t.Helper()
 	md := fx.targets
 	if role != metadata.TARGETS {
@@ -157,7 +157,7 @@ func (fx *clientFixture) addTarget(role, tag string, manifest []byte) {
 }
 
 // delegate adds a delegated role with its own key, after the existing ones.
-func (fx *clientFixture) delegate(name string, paths []string, terminating bool) {
+func (fx *fixture) delegate(name string, paths []string, terminating bool) {
 	fx.t.Helper()
 	k := newFixKey(fx.t, false)
 	fx.keys[name] = k
@@ -177,7 +177,7 @@ func (fx *clientFixture) delegate(name string, paths []string, terminating bool)
 
 // rotateRoot publishes the next root version with next as its root keys,
 // signed by signers.
-func (fx *clientFixture) rotateRoot(next []fixKey, signers ...fixKey) {
+func (fx *fixture) rotateRoot(next []fixKey, signers ...fixKey) {
 	fx.t.Helper()
 	r := &fx.root.Signed
 	for _, k := range fx.rootKeys {
@@ -196,20 +196,20 @@ func (fx *clientFixture) rotateRoot(next []fixKey, signers ...fixKey) {
 }
 
 // rotateRootKey replaces the root key, signed by the old and the new key.
-func (fx *clientFixture) rotateRootKey() {
+func (fx *fixture) rotateRootKey() {
 	fx.t.Helper()
 	next := newFixKey(fx.t, true)
 	fx.rotateRoot([]fixKey{next}, append([]fixKey{next}, fx.rootKeys...)...)
 }
 
-func (fx *clientFixture) expiry(role string, d time.Duration) time.Time {
+func (fx *fixture) expiry(role string, d time.Duration) time.Time {
 	if at, ok := fx.expires[role]; ok {
 		return at
 	}
 	return fx.now.Add(d)
 }
 
-func (fx *clientFixture) meta(version int64, data []byte) *metadata.MetaFiles {
+func (fx *fixture) meta(version int64, data []byte) *metadata.MetaFiles {
 	m := &metadata.MetaFiles{Version: version}
 	if fx.hashes {
 		sum := sha256.Sum256(data)
@@ -220,7 +220,7 @@ func (fx *clientFixture) meta(version int64, data []byte) *metadata.MetaFiles {
 
 // publish signs what changed, a new snapshot and a new timestamp, and
 // returns the view a reader would see now.
-func (fx *clientFixture) publish() *memView {
+func (fx *fixture) publish() *memView {
 	fx.t.Helper()
 	for name := range fx.files {
 		if !strings.HasSuffix(name, ".root.json") {

@@ -21,7 +21,7 @@ import (
 // IdentifiedView is a View that can name its exact content: two views
 // with the same non-empty Identity hold the same files, byte for byte (in
 // signet, the digest of the `_tuf` manifest, whose layers are the files'
-// digests). Verify remembers the lookups it made in such a view (see
+// digests). Target remembers the lookups it made in such a view (see
 // memo) so that verifying again, when nothing changed, does not parse and
 // check every file again.
 type IdentifiedView interface {
@@ -52,10 +52,10 @@ const (
 // looked up yet, the clock past an expiry) runs the full update, which
 // deletes the memo first and writes it again only when it succeeds.
 type memo struct {
-	View    string                     `json:"view"`
-	Trusted map[string]string          `json:"trusted"`
-	Expires time.Time                  `json:"expires"`
-	Targets map[string]*VerifiedTarget `json:"targets"`
+	View    string             `json:"view"`
+	Trusted map[string]string  `json:"trusted"`
+	Expires time.Time          `json:"expires"`
+	Targets map[string]*Result `json:"targets"`
 }
 
 // memoTrustedFiles are the trust directory files a memo is bound to: the
@@ -122,7 +122,7 @@ func readMemo(dir string) *memo {
 // memoLookup returns the remembered lookup of target in view, or nil.
 // initialRoot is the root the update would start from: a memo applies only
 // when that is the trust directory's own root.json.
-func memoLookup(dir string, view tufmeta.View, initialRoot []byte, target string, now time.Time) *VerifiedTarget {
+func memoLookup(dir string, view tufmeta.View, initialRoot []byte, target string, now time.Time) *Result {
 	id := viewIdentity(view)
 	if id == "" {
 		return nil
@@ -162,7 +162,7 @@ func forgetMemo(dir string) error {
 // view, whose trusted metadata is set. Lookups of other targets in the
 // same view and from the same trusted files are kept. Failures to write
 // are ignored: the next verify runs the full update.
-func rememberLookup(dir string, view tufmeta.View, set *trustedmetadata.TrustedMetadata, res *VerifiedTarget) {
+func rememberLookup(dir string, view tufmeta.View, set *trustedmetadata.TrustedMetadata, res *Result) {
 	id := viewIdentity(view)
 	if id == "" || set == nil || set.Root == nil || set.Timestamp == nil || set.Snapshot == nil {
 		return
@@ -183,7 +183,7 @@ func rememberLookup(dir string, view tufmeta.View, set *trustedmetadata.TrustedM
 	expires := earliestExpiry(set)
 	m := readMemo(dir)
 	if m == nil || m.View != id || !maps.Equal(m.Trusted, trusted) || len(m.Targets) >= memoMaxTargets {
-		m = &memo{View: id, Trusted: trusted, Expires: expires, Targets: map[string]*VerifiedTarget{}}
+		m = &memo{View: id, Trusted: trusted, Expires: expires, Targets: map[string]*Result{}}
 	}
 	if expires.Before(m.Expires) {
 		m.Expires = expires

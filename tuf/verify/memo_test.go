@@ -54,9 +54,9 @@ func (v *idView) readCount() int {
 
 // verifiedOnce publishes a repository signing v1, as an identified view,
 // and verifies v1 once from a fresh trust directory, leaving a memo there.
-func verifiedOnce(t *testing.T) (*clientFixture, *idView, string) {
+func verifiedOnce(t *testing.T) (*fixture, *idView, string) {
 	t.Helper()
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := identified(fx.publish())
 	dir := t.TempDir()
@@ -65,11 +65,11 @@ func verifiedOnce(t *testing.T) (*clientFixture, *idView, string) {
 }
 
 func TestVerifyAnswersARepeatedLookupInAnUnchangedViewWithoutReadingIt(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := identified(fx.publish())
 	dir := t.TempDir()
-	clock := WithVerifyClock(func() time.Time { return fx.now })
+	clock := WithClock(func() time.Time { return fx.now })
 
 	first := mustVerify(t, view, "v1", WithTrustDir(dir), WithRoot(fx.rootJSON(1)), clock)
 	if view.readCount() == 0 {
@@ -92,21 +92,21 @@ func TestVerifyRunsTheFullUpdateForATagNotLookedUpYet(t *testing.T) {
 }
 
 func TestVerifyDoesNotAnswerFromMemoryOnceMetadataExpires(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := identified(fx.publish())
 	dir := t.TempDir()
-	mustVerify(t, view, "v1", WithTrustDir(dir), WithVerifyClock(func() time.Time { return fx.now }))
+	mustVerify(t, view, "v1", WithTrustDir(dir), WithClock(func() time.Time { return fx.now }))
 
 	// The same view, served unchanged after the timestamp expired: a
 	// freeze, which only the full update can tell.
 	expires := fx.timestamp.Signed.Expires
 	want := "freeze attack: timestamp expired at " + expires.Format(time.RFC3339)
-	wantVerificationError(t, view, "v1", want, WithTrustDir(dir), WithVerifyClock(func() time.Time { return expires.Add(time.Second) }))
+	wantVerificationError(t, view, "v1", want, WithTrustDir(dir), WithClock(func() time.Time { return expires.Add(time.Second) }))
 }
 
 func TestVerifyDoesNotAnswerFromMemoryForAnOlderViewAfterANewerOne(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	older := identified(fx.publish())
 	fx.addTarget(metadata.TARGETS, "v2", testManifest())
@@ -128,7 +128,7 @@ func TestVerifyDoesNotAnswerFromMemoryAfterAFailedUpdateMovedTrustOn(t *testing.
 	snap := slices.Clone(next.files["2.snapshot.json"])
 	snap[len(snap)-3] ^= 1
 	broken := identified(next.with("2.snapshot.json", snap))
-	if _, err := Verify(context.Background(), broken, "v1", WithTrustDir(dir)); err == nil {
+	if _, err := Target(context.Background(), broken, "v1", WithTrustDir(dir)); err == nil {
 		t.Fatal("a tampered snapshot verified")
 	}
 	if _, err := os.Stat(filepath.Join(dir, memoFile)); err == nil {
@@ -177,14 +177,14 @@ func TestVerifyStartsFromANewerPinnedRootRatherThanTheMemo(t *testing.T) {
 	// chain (the trusted root is older than the pinned one).
 	fx.rotateRootKey()
 	before := view.readCount()
-	_, err := Verify(context.Background(), view, "v1", WithTrustDir(dir), WithRoot(fx.rootJSON(2)))
+	_, err := Target(context.Background(), view, "v1", WithTrustDir(dir), WithRoot(fx.rootJSON(2)))
 	if view.readCount() == before {
 		t.Fatalf("the memo answered although a newer root was pinned (err %v)", err)
 	}
 }
 
 func TestVerifyKeepsNoMemoForAViewWithoutIdentity(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	dir := t.TempDir()
@@ -195,7 +195,7 @@ func TestVerifyKeepsNoMemoForAViewWithoutIdentity(t *testing.T) {
 }
 
 func TestVerifyKeepsNoMemoOfAnUpdateThatAnotherVerifyOvertook(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	older := identified(fx.publish())
 	fx.addTarget(metadata.TARGETS, "v2", testManifest())
@@ -203,8 +203,8 @@ func TestVerifyKeepsNoMemoOfAnUpdateThatAnotherVerifyOvertook(t *testing.T) {
 
 	// One verify of the older view runs in its own directory and ends
 	// after another verify, sharing the home, trusted the newer view.
-	slow := clientOptions{trustDir: t.TempDir(), now: time.Now}
-	res, set, err := clientUpdate(newFetchView(context.Background(), older), slow, fx.rootJSON(1), "root", "v1")
+	slow := options{trustDir: t.TempDir(), now: time.Now}
+	res, set, err := update(newFetchView(context.Background(), older), slow, fx.rootJSON(1), "root", "v1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,7 +101,7 @@ func emptyTrustDir(dir string) error {
 // checkRootCount refuses, before any root is read, a view that lists more
 // than MaxRootSteps roots after the one the update starts from.
 func checkRootCount(view tufmeta.View, rootJSON []byte) error {
-	v, err := clientRootVersion(rootJSON)
+	v, err := rootVersion(rootJSON)
 	if err != nil {
 		return nil // the updater reports it
 	}

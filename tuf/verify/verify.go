@@ -21,9 +21,9 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
 )
 
-// VerifiedTarget is a target (an image tag) whose signed description passed
+// Result is a target (an image tag) whose signed description passed
 // a full TUF update.
-type VerifiedTarget struct {
+type Result struct {
 	// Name is the target name: the image tag.
 	Name string `json:"name"`
 	// Length is the signed size of the image manifest in bytes.
@@ -46,24 +46,24 @@ type VerifiedTarget struct {
 }
 
 // Digest returns the signed manifest digest as "sha256:<hex>".
-func (t *VerifiedTarget) Digest() string { return "sha256:" + t.SHA256 }
+func (t *Result) Digest() string { return "sha256:" + t.SHA256 }
 
-// VerifyOption configures Verify.
-type VerifyOption func(*clientOptions) error
+// Option configures Target.
+type Option func(*options) error
 
-type clientOptions struct {
+type options struct {
 	trustDir  string
 	root      []byte
 	now       func() time.Time
 	discarded func(version int64)
 }
 
-// OnDiscardedRoot sets what Verify calls, before it goes on, when it
+// OnDiscardedRoot sets what Target calls, before it goes on, when it
 // discards a trust directory's root that does not descend from the pinned
 // root (WithRoot), with the metadata trusted under it: callers must tell
 // the user, whatever the outcome of the verification.
-func OnDiscardedRoot(f func(version int64)) VerifyOption {
-	return func(o *clientOptions) error {
+func OnDiscardedRoot(f func(version int64)) Option {
+	return func(o *options) error {
 		o.discarded = f
 		return nil
 	}
@@ -71,10 +71,10 @@ func OnDiscardedRoot(f func(version int64)) VerifyOption {
 
 // WithTrustDir sets the directory where trusted metadata persists between
 // runs (root.json, timestamp.json, snapshot.json, targets.json and one file
-// per delegated role). It is required; Verify creates it (mode 0700) when
+// per delegated role). It is required; Target creates it (mode 0700) when
 // missing.
-func WithTrustDir(dir string) VerifyOption {
-	return func(o *clientOptions) error {
+func WithTrustDir(dir string) Option {
+	return func(o *options) error {
 		if dir == "" {
 			return errors.New("trust directory must not be empty")
 		}
@@ -87,9 +87,9 @@ func WithTrustDir(dir string) VerifyOption {
 // directory already holds a root of the same or a higher version, which was
 // reached through the signed root chain and is kept. Either way trust only
 // moves forward through that chain. Without WithRoot and without a root in
-// the trust directory, Verify trusts the view's 1.root.json on first use.
-func WithRoot(rootJSON []byte) VerifyOption {
-	return func(o *clientOptions) error {
+// the trust directory, Target trusts the view's 1.root.json on first use.
+func WithRoot(rootJSON []byte) Option {
+	return func(o *options) error {
 		if len(rootJSON) == 0 {
 			return errors.New("pinned root must not be empty")
 		}
@@ -98,10 +98,10 @@ func WithRoot(rootJSON []byte) VerifyOption {
 	}
 }
 
-// WithVerifyClock sets the clock that expiry is checked against. The
+// WithClock sets the clock that expiry is checked against. The
 // default is time.Now.
-func WithVerifyClock(now func() time.Time) VerifyOption {
-	return func(o *clientOptions) error {
+func WithClock(now func() time.Time) Option {
+	return func(o *options) error {
 		if now == nil {
 			return errors.New("clock must not be nil")
 		}
@@ -114,13 +114,13 @@ func WithVerifyClock(now func() time.Time) VerifyOption {
 // file that timestamp or snapshot lists with a length is bounded by that
 // length instead.
 const (
-	clientRootMaxLength      = 512000  // each N.root.json
-	clientTimestampMaxLength = 16384   // timestamp.json
-	clientSnapshotMaxLength  = 2000000 // N.snapshot.json
-	clientTargetsMaxLength   = 5000000 // N.targets.json and each delegated role
+	rootMaxLength      = 512000  // each N.root.json
+	timestampMaxLength = 16384   // timestamp.json
+	snapshotMaxLength  = 2000000 // N.snapshot.json
+	targetsMaxLength   = 5000000 // N.targets.json and each delegated role
 )
 
-// Verify runs a full TUF update over view (root chain, timestamp, snapshot,
+// Target runs a full TUF update over view (root chain, timestamp, snapshot,
 // top-level targets, then delegations in order, honouring terminating
 // delegations) and returns the signed description of target. No target
 // file is downloaded: the caller compares the digest with the image.
@@ -132,8 +132,8 @@ const (
 // "tag T is not signed". Errors reading the view keep the view's own kind.
 // A first-use trust is recorded in the trust directory only when the
 // verification succeeds.
-func Verify(ctx context.Context, view tufmeta.View, target string, opts ...VerifyOption) (*VerifiedTarget, error) {
-	o := clientOptions{now: time.Now}
+func Target(ctx context.Context, view tufmeta.View, target string, opts ...Option) (*Result, error) {
+	o := options{now: time.Now}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, errkind.Mark(errkind.Input, fmt.Errorf("verify: %w", err))
@@ -146,7 +146,7 @@ func Verify(ctx context.Context, view tufmeta.View, target string, opts ...Verif
 		return nil, errkind.Mark(errkind.Input, errors.New("verify: empty tag"))
 	}
 	f := newFetchView(ctx, view)
-	rootJSON, rootLabel, tofu, discarded, err := clientInitialRoot(f, o)
+	rootJSON, rootLabel, tofu, discarded, err := startingRoot(f, o)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +168,7 @@ func Verify(ctx context.Context, view tufmeta.View, target string, opts ...Verif
 	f.pre = startPrefetch(preCtx, view, target)
 	defer f.pre.wait()
 	defer cancel()
-	res, set, err := clientUpdate(f, o, rootJSON, rootLabel, target)
+	res, set, err := update(f, o, rootJSON, rootLabel, target)
 	if err != nil {
 		if tofu {
 			// Trust is recorded on first use only when that use succeeds.
@@ -187,8 +187,8 @@ func Verify(ctx context.Context, view tufmeta.View, target string, opts ...Verif
 	return res, nil
 }
 
-// clientUpdate runs the updater from rootJSON and looks target up.
-func clientUpdate(f *fetchView, o clientOptions, rootJSON []byte, rootLabel, target string) (*VerifiedTarget, *trustedmetadata.TrustedMetadata, error) {
+// update runs the updater from rootJSON and looks target up.
+func update(f *fetchView, o options, rootJSON []byte, rootLabel, target string) (*Result, *trustedmetadata.TrustedMetadata, error) {
 	cfg, err := config.New(fetchBaseURL, rootJSON)
 	if err != nil {
 		return nil, nil, fmt.Errorf("configuring tuf updater: %w", err)
@@ -196,17 +196,17 @@ func clientUpdate(f *fetchView, o clientOptions, rootJSON []byte, rootLabel, tar
 	cfg.Fetcher = f
 	cfg.LocalMetadataDir = o.trustDir
 	cfg.LocalTargetsDir = o.trustDir // never written: targets are not downloaded
-	cfg.RootMaxLength = clientRootMaxLength
-	cfg.TimestampMaxLength = clientTimestampMaxLength
-	cfg.SnapshotMaxLength = clientSnapshotMaxLength
-	cfg.TargetsMaxLength = clientTargetsMaxLength
+	cfg.RootMaxLength = rootMaxLength
+	cfg.TimestampMaxLength = timestampMaxLength
+	cfg.SnapshotMaxLength = snapshotMaxLength
+	cfg.TargetsMaxLength = targetsMaxLength
 
 	up, err := updater.New(cfg)
 	if err != nil {
-		return nil, nil, clientRootError(err, rootLabel)
+		return nil, nil, rootError(err, rootLabel)
 	}
 	up.UnsafeSetRefTime(o.now().UTC())
-	tf, err := clientLookup(up, f, target)
+	tf, err := lookup(up, f, target)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -215,11 +215,11 @@ func clientUpdate(f *fetchView, o clientOptions, rootJSON []byte, rootLabel, tar
 	if !ok || len(sum) == 0 {
 		return nil, nil, errkind.Mark(errkind.Verification, fmt.Errorf("tag %s is signed without a sha256 digest", target))
 	}
-	res := &VerifiedTarget{
+	res := &Result{
 		Name:        target,
 		Length:      tf.Length,
 		SHA256:      hex.EncodeToString(sum),
-		Role:        clientSigningRole(trusted.Targets, target, tf),
+		Role:        signingRole(trusted.Targets, target, tf),
 		RootVersion: trusted.Root.Signed.Version,
 	}
 	if tf.Custom != nil {
@@ -234,35 +234,35 @@ func clientUpdate(f *fetchView, o clientOptions, rootJSON []byte, rootLabel, tar
 	return res, &trusted, nil
 }
 
-// clientLookup refreshes the top-level metadata and looks target up.
+// lookup refreshes the top-level metadata and looks target up.
 // go-tuf v2.4.2 dereferences meta entries without checking them (a signed
 // timestamp without "snapshot.json" in its meta panics), so a panic in the
 // updater is turned into a verification failure of the file being read.
-func clientLookup(up *updater.Updater, f *fetchView, target string) (tf *metadata.TargetFiles, err error) {
+func lookup(up *updater.Updater, f *fetchView, target string) (tf *metadata.TargetFiles, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			tf, err = nil, clientFail(nil, "invalid metadata: %s is malformed (%v)", f.lastName, r)
+			tf, err = nil, fail(nil, "invalid metadata: %s is malformed (%v)", f.lastName, r)
 		}
 	}()
 	if err := up.Refresh(); err != nil {
-		return nil, clientExplain(err, f, up)
+		return nil, explain(err, f, up)
 	}
 	tf, err = up.GetTargetInfo(target)
 	if err != nil {
-		if clientNotFound(err, target) {
+		if notFound(err, target) {
 			return nil, errkind.Mark(errkind.Verification, &notSignedError{target})
 		}
-		return nil, clientExplain(err, f, up)
+		return nil, explain(err, f, up)
 	}
 	return tf, nil
 }
 
-// clientSigningRole finds the role that signed target. The updater returns
+// signingRole finds the role that signed target. The updater returns
 // the very *TargetFiles held in the trusted metadata of the role where its
 // pre-order walk stopped, so the role is the one whose targets map holds
 // that pointer: this follows go-tuf's own delegation order and terminating
 // flags without walking them a second time.
-func clientSigningRole(roles map[string]*metadata.Metadata[metadata.TargetsType], target string, tf *metadata.TargetFiles) string {
+func signingRole(roles map[string]*metadata.Metadata[metadata.TargetsType], target string, tf *metadata.TargetFiles) string {
 	for name, md := range roles {
 		if md != nil && md.Signed.Targets[target] == tf {
 			if owner, ok := tufmeta.BinOwner(name); ok {
@@ -277,11 +277,11 @@ func clientSigningRole(roles map[string]*metadata.Metadata[metadata.TargetsType]
 	return metadata.TARGETS // unreachable with go-tuf v2.4.2
 }
 
-// clientNotFound reports whether err is the updater's "target not found",
+// notFound reports whether err is the updater's "target not found",
 // which go-tuf v2.4.2 returns as an untyped error after a complete walk, or
 // its "role R not found in snapshot" for a hash bin that no tag was ever
 // signed into (signet publishes a bin only when it holds a tag).
-func clientNotFound(err error, target string) bool {
+func notFound(err error, target string) bool {
 	msg := err.Error()
 	if msg == fmt.Sprintf("target %s not found", target) {
 		return true
@@ -295,12 +295,12 @@ func clientNotFound(err error, target string) bool {
 	return ok && bin
 }
 
-// clientInitialRoot picks the root the updater starts from: a pinned one
+// startingRoot picks the root the updater starts from: a pinned one
 // (WithRoot), or the trust directory's when it descends from the pinned
 // one, or (first contact) the view's 1.root.json. A trust directory whose
 // root does not descend from the pinned one is emptied, and its root's
 // version returned as discarded.
-func clientInitialRoot(f *fetchView, o clientOptions) (rootJSON []byte, label string, tofu bool, discarded int64, err error) {
+func startingRoot(f *fetchView, o options) (rootJSON []byte, label string, tofu bool, discarded int64, err error) {
 	dirPath := filepath.Join(o.trustDir, "root.json")
 	dirRoot, err := os.ReadFile(dirPath)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -308,12 +308,12 @@ func clientInitialRoot(f *fetchView, o clientOptions) (rootJSON []byte, label st
 	}
 	var dirVersion int64
 	if dirRoot != nil {
-		if dirVersion, err = clientRootVersion(dirRoot); err != nil && o.root == nil {
+		if dirVersion, err = rootVersion(dirRoot); err != nil && o.root == nil {
 			return nil, "", false, 0, errkind.Mark(errkind.Verification, fmt.Errorf("trusted root %s is invalid: %w", dirPath, err))
 		}
 	}
 	if o.root != nil {
-		pinned, err := clientRootVersion(o.root)
+		pinned, err := rootVersion(o.root)
 		if err != nil {
 			return nil, "", false, 0, errkind.Mark(errkind.Input, fmt.Errorf("pinned root is not root metadata: %w", err))
 		}
@@ -332,15 +332,15 @@ func clientInitialRoot(f *fetchView, o clientOptions) (rootJSON []byte, label st
 	if dirRoot != nil {
 		return dirRoot, fmt.Sprintf("trusted root %s", dirPath), false, 0, nil
 	}
-	data, err := f.DownloadFile(fetchBaseURL+"1.root.json", clientRootMaxLength, 0)
+	data, err := f.DownloadFile(fetchBaseURL+"1.root.json", rootMaxLength, 0)
 	if err != nil {
-		return nil, "", false, 0, clientExplain(err, f, nil)
+		return nil, "", false, 0, explain(err, f, nil)
 	}
 	return data, "1.root.json (trusted on first use)", true, 0, nil
 }
 
-// clientRootVersion parses root metadata and returns its version.
-func clientRootVersion(data []byte) (int64, error) {
+// rootVersion parses root metadata and returns its version.
+func rootVersion(data []byte) (int64, error) {
 	root, err := metadata.Root().FromBytes(data)
 	if err != nil {
 		return 0, err
@@ -358,14 +358,14 @@ func TrustedRootVersion(trustDir string) (int64, error) {
 	if err != nil {
 		return 0, errkind.Mark(errkind.Input, fmt.Errorf("reading trusted root: %w", err))
 	}
-	v, err := clientRootVersion(data)
+	v, err := rootVersion(data)
 	if err != nil {
 		return 0, errkind.Mark(errkind.Verification, fmt.Errorf("trusted root in %s is invalid: %w", trustDir, err))
 	}
 	return v, nil
 }
 
-// ErrNotSigned matches Verify's error for a tag that no role of the
+// ErrNotSigned matches Target's error for a tag that no role of the
 // verified trust data lists ("tag T is not signed").
 var ErrNotSigned = errors.New("tag is not signed")
 

@@ -25,28 +25,28 @@ func testDigest(b []byte) string {
 }
 
 // mustVerify verifies tag and fails the test on error.
-func mustVerify(t *testing.T, view tufmeta.View, tag string, opts ...VerifyOption) *VerifiedTarget {
+func mustVerify(t *testing.T, view tufmeta.View, tag string, opts ...Option) *Result {
 	t.Helper()
-	got, err := Verify(context.Background(), view, tag, opts...)
+	got, err := Target(context.Background(), view, tag, opts...)
 	if err != nil {
-		t.Fatalf("Verify(%s): %v", tag, err)
+		t.Fatalf("Target(%s): %v", tag, err)
 	}
 	return got
 }
 
 // wantVerificationError verifies tag, expecting errkind.Verification with
 // a message containing want.
-func wantVerificationError(t *testing.T, view tufmeta.View, tag, want string, opts ...VerifyOption) error {
+func wantVerificationError(t *testing.T, view tufmeta.View, tag, want string, opts ...Option) error {
 	t.Helper()
-	_, err := Verify(context.Background(), view, tag, opts...)
+	_, err := Target(context.Background(), view, tag, opts...)
 	if err == nil {
-		t.Fatalf("Verify(%s) succeeded, want an error containing %q", tag, want)
+		t.Fatalf("Target(%s) succeeded, want an error containing %q", tag, want)
 	}
 	if !strings.Contains(err.Error(), want) {
-		t.Fatalf("Verify(%s) error = %q, want it to contain %q", tag, err, want)
+		t.Fatalf("Target(%s) error = %q, want it to contain %q", tag, err, want)
 	}
 	if got := errkind.Of(err); got != errkind.Verification {
-		t.Fatalf("Verify(%s) error kind = %d, want Verification: %v", tag, got, err)
+		t.Fatalf("Target(%s) error kind = %d, want Verification: %v", tag, got, err)
 	}
 	if strings.Contains(err.Error(), "\n") {
 		t.Fatalf("error is not one line: %q", err)
@@ -55,7 +55,7 @@ func wantVerificationError(t *testing.T, view tufmeta.View, tag, want string, op
 }
 
 func TestVerifyReturnsSignedDigestLengthMediaTypeAndRole(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 
@@ -75,7 +75,7 @@ func TestVerifyReturnsSignedDigestLengthMediaTypeAndRole(t *testing.T) {
 }
 
 func TestVerifyTrustsOnFirstUseOnlyTheFirstTime(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	dir := t.TempDir()
@@ -92,7 +92,7 @@ func TestVerifyTrustsOnFirstUseOnlyTheFirstTime(t *testing.T) {
 }
 
 func TestVerifyFirstUseRecordsNoTrustWhenVerificationFails(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	view := fx.publish()
 	dir := t.TempDir()
 
@@ -103,7 +103,7 @@ func TestVerifyFirstUseRecordsNoTrustWhenVerificationFails(t *testing.T) {
 }
 
 func TestVerifyPinnedRootWalksForwardThroughTwoRotations(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
 	pinned := fx.rootJSON(1)
@@ -122,7 +122,7 @@ func TestVerifyPinnedRootWalksForwardThroughTwoRotations(t *testing.T) {
 }
 
 func TestVerifyKeepsTheTrustDirRootWhenNewerThanThePin(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
 	pinned := fx.rootJSON(1)
@@ -150,7 +150,7 @@ func TestVerifyKeepsTheTrustDirRootWhenNewerThanThePin(t *testing.T) {
 }
 
 func TestVerifyResolvesADelegatedTargetToItsRole(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.delegate("ci", []string{"ci-*"}, false)
 	fx.addTarget("ci", "ci-42", testManifest())
 	fx.addTarget(metadata.TARGETS, "v1", []byte("other"))
@@ -167,7 +167,7 @@ func TestVerifyResolvesADelegatedTargetToItsRole(t *testing.T) {
 
 func TestVerifyHonoursTerminatingDelegations(t *testing.T) {
 	for _, terminating := range []bool{false, true} {
-		fx := newClientFixture(t)
+		fx := newFixture(t)
 		fx.delegate("first", []string{"*"}, terminating)
 		fx.delegate("second", []string{"*"}, false)
 		fx.addTarget("second", "v1", testManifest())
@@ -183,7 +183,7 @@ func TestVerifyHonoursTerminatingDelegations(t *testing.T) {
 }
 
 func TestVerifyReportsAnAbsentTagAsNotSigned(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	err := wantVerificationError(t, view, "v2", "tag v2 is not signed", WithTrustDir(t.TempDir()))
@@ -193,13 +193,13 @@ func TestVerifyReportsAnAbsentTagAsNotSigned(t *testing.T) {
 }
 
 func TestVerifyKeepsTheKindOfViewReadErrors(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	for _, name := range []string{"1.root.json", "timestamp.json", "1.targets.json"} {
 		view := fx.publish()
 		view = view.with(name, view.files[name])
 		view.readErr[name] = errkind.Mark(errkind.Registry, errors.New("registry unreachable"))
-		_, err := Verify(context.Background(), view, "v1", WithTrustDir(t.TempDir()))
+		_, err := Target(context.Background(), view, "v1", WithTrustDir(t.TempDir()))
 		if errkind.Of(err) != errkind.Registry || !strings.Contains(err.Error(), name) {
 			t.Fatalf("%s: error %v of kind %d, want Registry naming the file", name, err, errkind.Of(err))
 		}
@@ -207,26 +207,26 @@ func TestVerifyKeepsTheKindOfViewReadErrors(t *testing.T) {
 }
 
 func TestVerifyStopsWhenTheContextIsCancelled(t *testing.T) {
-	fx := newClientFixture(t)
+	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Verify(ctx, view, "v1", WithTrustDir(t.TempDir())); !errors.Is(err, context.Canceled) {
+	if _, err := Target(ctx, view, "v1", WithTrustDir(t.TempDir())); !errors.Is(err, context.Canceled) {
 		t.Fatalf("error = %v, want context.Canceled", err)
 	}
 }
 
 func TestVerifyRejectsMissingOrBadOptions(t *testing.T) {
-	view := newClientFixture(t).publish()
-	cases := map[string][]VerifyOption{
+	view := newFixture(t).publish()
+	cases := map[string][]Option{
 		"no trust dir": nil,
 		"empty root":   {WithTrustDir(t.TempDir()), WithRoot(nil)},
 		"bad root":     {WithTrustDir(t.TempDir()), WithRoot([]byte(`{"signed":{}}`))},
-		"nil clock":    {WithTrustDir(t.TempDir()), WithVerifyClock(nil)},
+		"nil clock":    {WithTrustDir(t.TempDir()), WithClock(nil)},
 	}
 	for name, opts := range cases {
-		if _, err := Verify(context.Background(), view, "v1", opts...); errkind.Of(err) != errkind.Input {
+		if _, err := Target(context.Background(), view, "v1", opts...); errkind.Of(err) != errkind.Input {
 			t.Errorf("%s: error %v of kind %d, want Input", name, err, errkind.Of(err))
 		}
 	}
