@@ -1,7 +1,8 @@
-// Package registry is signet's OCI side: it reads and writes the TUF metadata
-// artifact kept at a repository's reserved tag (docs/storage.md), resolves
-// tags, pushes and pulls images, and serves an embedded registry. It knows
-// nothing of TUF roles: metadata files are named blobs to it.
+// Package registry is signet's OCI client: it reads and writes the TUF
+// metadata artifact kept at a repository's reserved tag (docs/storage.md),
+// resolves tags, and pushes and pulls images. It knows nothing of TUF
+// roles: metadata files are named blobs to it. The embedded registry that
+// `signet registry serve` runs is package registry/serve.
 //
 // A Client does the network work, on go-containerregistry. Every request
 // has a timeout (no answer or no data moving for WithRequestTimeout) and

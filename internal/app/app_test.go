@@ -26,6 +26,7 @@ import (
 	"github.com/signet-dev/signet/internal/testenv"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/serve"
 	"github.com/signet-dev/signet/signer"
 )
 
@@ -99,7 +100,7 @@ func (p *person) generate(name string) {
 // distribution registry that scripts/test.sh starts.
 func eachRegistry(t *testing.T, f func(t *testing.T, host string)) {
 	t.Run("ggcr", func(t *testing.T) {
-		h, err := registry.NewServer()
+		h, err := serve.New()
 		if err != nil {
 			t.Fatal(err)
 		}

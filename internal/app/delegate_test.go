@@ -20,6 +20,7 @@ import (
 	"github.com/signet-dev/signet/internal/tufjs"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/serve"
 	"github.com/signet-dev/signet/signer"
 )
 
@@ -259,7 +260,7 @@ func TestThresholdTwoDelegationVerifiesOnlyOnceTheSecondHolderSigns(t *testing.T
 }
 
 func TestDelegateRefusesBadInputAsUsageErrors(t *testing.T) {
-	h, err := registry.NewServer()
+	h, err := serve.New()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 	"github.com/signet-dev/signet/internal/tufjs"
 	"github.com/signet-dev/signet/notary"
 	"github.com/signet-dev/signet/notary/notarytest"
-	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/serve"
 )
 
 // notarySign is notarygen's ROLE:TAG=SHA256HEX:SIZE for desc.
@@ -156,7 +156,7 @@ func b64hex(t *testing.T, h string) string {
 // ggcrHost starts an in-process registry for one test.
 func ggcrHost(t *testing.T) string {
 	t.Helper()
-	h, err := registry.NewServer()
+	h, err := serve.New()
 	if err != nil {
 		t.Fatal(err)
 	}

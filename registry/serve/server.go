@@ -1,4 +1,9 @@
-package registry
+// Package serve is the embedded OCI registry behind `signet registry
+// serve` and `make demo`: go-containerregistry's registry, in memory or
+// kept on disk (blobs, content-addressed manifests and a journal of tag
+// changes), served on a listener until a context ends. It has no
+// authentication. The registry client (package registry) does not import it.
+package serve
 
 import (
 	"context"
@@ -13,18 +18,18 @@ import (
 	ggcr "github.com/google/go-containerregistry/pkg/registry"
 )
 
-// ServerOption configures NewServer.
-type ServerOption func(*serverOptions) error
+// Option configures New.
+type Option func(*options) error
 
-type serverOptions struct {
+type options struct {
 	dir string
 	log io.Writer
 }
 
-// WithServerDir keeps the registry's blobs and manifests under dir, so
+// WithDir keeps the registry's blobs and manifests under dir, so
 // that they survive a restart. Without it, everything is in memory.
-func WithServerDir(dir string) ServerOption {
-	return func(o *serverOptions) error {
+func WithDir(dir string) Option {
+	return func(o *options) error {
 		if dir == "" {
 			return errors.New("empty registry directory")
 		}
@@ -33,9 +38,9 @@ func WithServerDir(dir string) ServerOption {
 	}
 }
 
-// WithServerLog writes a line per request to w (default: no log).
-func WithServerLog(w io.Writer) ServerOption {
-	return func(o *serverOptions) error {
+// WithLog writes a line per request to w (default: no log).
+func WithLog(w io.Writer) Option {
+	return func(o *options) error {
 		if w == nil {
 			return errors.New("nil log writer")
 		}
@@ -44,12 +49,12 @@ func WithServerLog(w io.Writer) ServerOption {
 	}
 }
 
-// NewServer returns an OCI registry (go-containerregistry's pkg/registry)
-// to serve at the site root: in memory, or persistent with WithServerDir.
+// New returns an OCI registry (go-containerregistry's pkg/registry)
+// to serve at the site root: in memory, or persistent with WithDir.
 // It has no authentication: serve it on loopback, or behind a proxy that
 // authenticates.
-func NewServer(opts ...ServerOption) (http.Handler, error) {
-	o := serverOptions{log: io.Discard}
+func New(opts ...Option) (http.Handler, error) {
+	o := options{log: io.Discard}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, fmt.Errorf("registry server: %w", err)

@@ -1,4 +1,4 @@
-package registry
+package serve_test
 
 import (
 	"context"
@@ -12,31 +12,35 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/registry/serve"
 )
 
 func TestPersistentServerKeepsManifestsAndBlobsAcrossRestarts(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	start := func() string {
-		h, err := NewServer(WithServerDir(dir))
+		h, err := serve.New(serve.WithDir(dir))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return serve(t, h)
+		return registrytest.Serve(t, h)
 	}
 	host := start()
 	c := newClient(t)
-	repo := uniqueRepo(t, host)
-	img := randomImage(t)
-	pushed, err := c.PushImage(ctx, "oci:"+writeLayout(t, img, "v1"), repo.Tag("v1"), nil)
+	repo := registrytest.UniqueRepo(t, host)
+	img := registrytest.RandomImage(t, 1024, 2)
+	pushed, err := c.PushImage(ctx, "oci:"+registrytest.WriteLayout(t, img, "v1"), repo.Tag("v1"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := loadEmpty(t, c, MetadataRef(repo))
+	m := loadEmpty(t, c, registry.MetadataRef(repo))
 	if err := m.Publish(ctx, map[string][]byte{"1.root.json": []byte("one")}, nil); err != nil {
 		t.Fatal(err)
 	}
-	m, err = c.Metadata(ctx, MetadataRef(repo))
+	m, err = c.Metadata(ctx, registry.MetadataRef(repo))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +58,7 @@ func TestPersistentServerKeepsManifestsAndBlobsAcrossRestarts(t *testing.T) {
 	if err := c.PullImage(ctx, repo2.Digest(got.Digest.String()), filepath.Join(t.TempDir(), "out")); err != nil {
 		t.Fatalf("pulling after restart: %v", err)
 	}
-	m2, err := c.Metadata(ctx, MetadataRef(repo2))
+	m2, err := c.Metadata(ctx, registry.MetadataRef(repo2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,14 +72,14 @@ func TestPersistentServerKeepsManifestsAndBlobsAcrossRestarts(t *testing.T) {
 
 func TestPersistentServerIgnoresATornLastJournalLine(t *testing.T) {
 	dir := t.TempDir()
-	h, err := NewServer(WithServerDir(dir))
+	h, err := serve.New(serve.WithDir(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	host := serve(t, h)
+	host := registrytest.Serve(t, h)
 	c := newClient(t)
-	repo := uniqueRepo(t, host)
-	if err := loadEmpty(t, c, MetadataRef(repo)).Publish(context.Background(), map[string][]byte{"1.root.json": []byte("r")}, nil); err != nil {
+	repo := registrytest.UniqueRepo(t, host)
+	if err := loadEmpty(t, c, registry.MetadataRef(repo)).Publish(context.Background(), map[string][]byte{"1.root.json": []byte("r")}, nil); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.OpenFile(filepath.Join(dir, "journal.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
@@ -84,12 +88,12 @@ func TestPersistentServerIgnoresATornLastJournalLine(t *testing.T) {
 	}
 	f.WriteString(`{"op":"put","repo":"x`)
 	f.Close()
-	h, err = NewServer(WithServerDir(dir))
+	h, err = serve.New(serve.WithDir(dir))
 	if err != nil {
 		t.Fatalf("restart with a torn journal: %v", err)
 	}
-	repo2 := uniqueRepoAt(t, serve(t, h), repo)
-	m, err := c.Metadata(context.Background(), MetadataRef(repo2))
+	repo2 := uniqueRepoAt(t, registrytest.Serve(t, h), repo)
+	m, err := c.Metadata(context.Background(), registry.MetadataRef(repo2))
 	if err != nil {
 		t.Fatalf("metadata after restart: %v", err)
 	}
@@ -97,11 +101,11 @@ func TestPersistentServerIgnoresATornLastJournalLine(t *testing.T) {
 	if err := m.Publish(context.Background(), map[string][]byte{"timestamp.json": []byte("t")}, nil); err != nil {
 		t.Fatal(err)
 	}
-	h, err = NewServer(WithServerDir(dir))
+	h, err = serve.New(serve.WithDir(dir))
 	if err != nil {
 		t.Fatalf("second restart: %v", err)
 	}
-	m, err = c.Metadata(context.Background(), MetadataRef(uniqueRepoAt(t, serve(t, h), repo)))
+	m, err = c.Metadata(context.Background(), registry.MetadataRef(uniqueRepoAt(t, registrytest.Serve(t, h), repo)))
 	if err != nil || len(m.Files()) != 2 {
 		t.Fatalf("after the second restart: %v, %v", m, err)
 	}
@@ -110,7 +114,7 @@ func TestPersistentServerIgnoresATornLastJournalLine(t *testing.T) {
 // uniqueRepoAt is repo on another host.
 func uniqueRepoAt(t *testing.T, host string, repo interface{ RepositoryStr() string }) name.Repository {
 	t.Helper()
-	r, err := ParseRepository(host + "/" + repo.RepositoryStr())
+	r, err := registry.ParseRepository(host + "/" + repo.RepositoryStr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +122,7 @@ func uniqueRepoAt(t *testing.T, host string, repo interface{ RepositoryStr() str
 }
 
 func TestServeStopsWhenTheContextIsCancelled(t *testing.T) {
-	h, err := NewServer()
+	h, err := serve.New()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +132,7 @@ func TestServeStopsWhenTheContextIsCancelled(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, ln, h) }()
+	go func() { done <- serve.Serve(ctx, ln, h) }()
 
 	resp, err := http.Get("http://" + ln.Addr().String() + "/v2/")
 	if err != nil {
@@ -148,11 +152,11 @@ func TestServeStopsWhenTheContextIsCancelled(t *testing.T) {
 }
 
 func TestListenAndServeReportsABadAddress(t *testing.T) {
-	h, err := NewServer()
+	h, err := serve.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = ListenAndServe(context.Background(), "127.0.0.1:not-a-port", h)
+	err = serve.ListenAndServe(context.Background(), "127.0.0.1:not-a-port", h)
 	var ne *net.OpError
 	if err == nil || !errors.As(err, &ne) {
 		t.Fatalf("ListenAndServe on a bad address = %v", err)
@@ -161,12 +165,12 @@ func TestListenAndServeReportsABadAddress(t *testing.T) {
 
 func TestServerLogGetsALinePerRequest(t *testing.T) {
 	var buf syncBuffer
-	h, err := NewServer(WithServerLog(&buf))
+	h, err := serve.New(serve.WithLog(&buf))
 	if err != nil {
 		t.Fatal(err)
 	}
-	host := serve(t, h)
-	if _, err := newClient(t).Resolve(context.Background(), uniqueRepo(t, host).Tag("missing")); !errors.Is(err, ErrNotFound) {
+	host := registrytest.Serve(t, h)
+	if _, err := newClient(t).Resolve(context.Background(), registrytest.UniqueRepo(t, host).Tag("missing")); !errors.Is(err, registry.ErrNotFound) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), "/manifests/missing") {
@@ -189,4 +193,23 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func newClient(t *testing.T) *registry.Client {
+	t.Helper()
+	c, err := registry.New(registry.WithKeychain(registrytest.Anonymous{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// loadEmpty reads metadata at a tag that must not exist yet.
+func loadEmpty(t *testing.T, c *registry.Client, tag name.Tag) *registry.Metadata {
+	t.Helper()
+	m, err := c.Metadata(context.Background(), tag)
+	if err == nil || m == nil {
+		t.Fatalf("Metadata(%s) = %v, %v; want an empty Metadata and ErrNoMetadata", tag, m, err)
+	}
+	return m
 }
