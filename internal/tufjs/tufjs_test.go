@@ -9,9 +9,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,7 +17,6 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
@@ -29,6 +25,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/testenv"
+	"github.com/signet-dev/signet/registry/registrytest"
 )
 
 const (
@@ -49,7 +46,7 @@ func TestTufJSAcceptsValidRepositoryAndReportsTheTarget(t *testing.T) {
 	content := []byte("the manifest bytes of team/app:v1")
 	r := newTestRepo(t)
 	r.issueTargets(map[string][]byte{"v1": content})
-	addr := startRegistry(t)
+	addr := registrytest.InProcess(t)
 	publish(t, addr, "team/app", "_tuf", r.files)
 
 	res := verify(t, addr, "team/app", "_tuf", r.files["1.root.json"], "v1")
@@ -88,7 +85,7 @@ func TestTufJSRejectsTargetsFileChangedAfterSigning(t *testing.T) {
 		t.Fatal("test setup: the target hash was not found in 1.targets.json")
 	}
 	r.files["1.targets.json"] = tampered
-	addr := startRegistry(t)
+	addr := registrytest.InProcess(t)
 	publish(t, addr, "team/app", "_tuf", r.files)
 
 	res := verify(t, addr, "team/app", "_tuf", r.files["1.root.json"], "v1")
@@ -105,7 +102,7 @@ func TestTufJSReportsTargetNotInTheRepository(t *testing.T) {
 	needScript(t)
 	r := newTestRepo(t)
 	r.issueTargets(map[string][]byte{"v1": []byte("v1 bytes")})
-	addr := startRegistry(t)
+	addr := registrytest.InProcess(t)
 	publish(t, addr, "team/app", "_tuf", r.files)
 
 	res := verify(t, addr, "team/app", "_tuf", r.files["1.root.json"], "v2")
@@ -127,7 +124,7 @@ func TestTufJSWalksRootChainToRotatedTargetsKey(t *testing.T) {
 	oldTargets := r.signers[metadata.TARGETS]
 	r.rotateTargetsKey()
 	r.issueTargets(map[string][]byte{"v1": content})
-	addr := startRegistry(t)
+	addr := registrytest.InProcess(t)
 	publish(t, addr, "team/app", "_tuf", r.files)
 
 	res := verify(t, addr, "team/app", "_tuf", trusted, "v1")
@@ -158,7 +155,7 @@ func TestTufJSRejectsManifestThatIsNotTheTUFArtifact(t *testing.T) {
 	needScript(t)
 	r := newTestRepo(t)
 	r.issueTargets(map[string][]byte{"v1": []byte("v1 bytes")})
-	addr := startRegistry(t)
+	addr := registrytest.InProcess(t)
 	publish(t, addr, "team/app", "_tuf", r.files, func(m *v1.Manifest) { m.ArtifactType = "application/vnd.example+json" })
 
 	res := verify(t, addr, "team/app", "_tuf", r.files["1.root.json"], "v1")
@@ -184,7 +181,7 @@ func TestVerifyReturnsErrorWhenScriptCrashes(t *testing.T) {
 
 func TestTufJSFailsWhenMetadataTagIsMissing(t *testing.T) {
 	needScript(t)
-	addr := startRegistry(t)
+	addr := registrytest.InProcess(t)
 	res := verify(t, addr, "team/none", "_tuf", []byte("{}"), "v1")
 	if res.OK || !strings.Contains(res.Error, "404") {
 		t.Fatalf("missing metadata manifest: got %+v, want a failed verdict naming http status 404", res)
@@ -207,13 +204,6 @@ func verify(t *testing.T, addr, repo, tag string, root []byte, target string) *R
 		t.Fatalf("Verify: %v", err)
 	}
 	return res
-}
-
-func startRegistry(t *testing.T) string {
-	t.Helper()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
 }
 
 // testRepo is a small TUF repository with one key per top-level role,
