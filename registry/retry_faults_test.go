@@ -12,8 +12,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/signet-dev/signet/internal/errkind"
-	"github.com/signet-dev/signet/internal/faultproxy"
 	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/registry/registrytest/faultproxy"
 )
 
 // TestThroughRandomFaultsEveryCallSucceedsOrFailsCleanly publishes, reads,

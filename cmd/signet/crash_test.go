@@ -16,11 +16,11 @@ import (
 	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 
 	"github.com/signet-dev/signet/internal/app"
-	"github.com/signet-dev/signet/internal/faultproxy"
 	"github.com/signet-dev/signet/internal/testenv"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/registry/registrytest/faultproxy"
 	"github.com/signet-dev/signet/signer"
 )
 

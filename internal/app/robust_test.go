@@ -9,10 +9,10 @@ import (
 
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
-	"github.com/signet-dev/signet/internal/faultproxy"
 	"github.com/signet-dev/signet/internal/testenv"
 	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/registry/registrytest/faultproxy"
 )
 
 // TestPushesThroughAFaultyNetworkSucceedOrFailCleanlyAndLoseNothing puts
