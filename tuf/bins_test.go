@@ -12,9 +12,9 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
-	"github.com/signet-dev/signet/internal/memstore"
 	"github.com/signet-dev/signet/tuf"
 	"github.com/signet-dev/signet/tuf/tufmeta"
+	"github.com/signet-dev/signet/tuf/tuftest"
 	"github.com/signet-dev/signet/tuf/verify"
 )
 
@@ -254,7 +254,7 @@ func TestADelegatedTagVerifiesInABinnedRepositoryWhoseBinForItIsEmpty(t *testing
 	}
 }
 
-func newStore() *memstore.Store { return &memstore.Store{} }
+func newStore() *tuftest.Store { return &tuftest.Store{} }
 
 func sha(data []byte) []byte {
 	sum := sha256.Sum256(data)

@@ -1,7 +1,8 @@
-// Package memstore is an in-memory tufmeta.Store for tests: views are immutable
-// snapshots of a file map, and Publish fails with tufmeta.ErrConflict when the
-// store moved on since the view was loaded, like the registry store does.
-package memstore
+// Package tuftest holds fakes for tests of signet's TUF packages. Store is
+// an in-memory tufmeta.Store: views are immutable snapshots of a file map,
+// and Publish fails with tufmeta.ErrConflict when the store moved on since
+// the view was loaded, like the registry store does.
+package tuftest
 
 import (
 	"context"
