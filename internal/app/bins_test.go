@@ -13,9 +13,9 @@ import (
 
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/testenv"
-	"github.com/signet-dev/signet/internal/tufjs"
 	"github.com/signet-dev/signet/registry/registrytest"
 	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/tuftest/tufjs"
 )
 
 // tagMany points tags name-0..name-(n-1) of repo at the image of from.

@@ -16,11 +16,11 @@ import (
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/internal/testenv"
-	"github.com/signet-dev/signet/internal/tufjs"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/registry/registrytest"
 	"github.com/signet-dev/signet/signer"
+	"github.com/signet-dev/signet/tuf/tuftest/tufjs"
 )
 
 // exportBundle writes the named keys of p's keystore into one encrypted

@@ -17,10 +17,10 @@ import (
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/internal/testenv"
-	"github.com/signet-dev/signet/internal/tufjs"
 	"github.com/signet-dev/signet/notary"
 	"github.com/signet-dev/signet/notary/notarytest"
 	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/tuf/tuftest/tufjs"
 )
 
 // notarySign is notarygen's ROLE:TAG=SHA256HEX:SIZE for desc.
