@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/signet-dev/signet/internal/bench"
+	"github.com/signet-dev/signet/tools/bench"
 )
 
 type config struct {

@@ -12,7 +12,7 @@ round trip away.
 - ` + "`make bench`" + ` builds signet, installs cosign v2.6.5 and notation v1.3.2 into
   ` + "`~/.cache/signet-tools/bin`" + ` (scripts/bench-tools.sh, once), starts a
   distribution registry (Debian's docker-registry) and runs the driver,
-  internal/bench/cmd/bench. Every tool talks to the registry through a
+  tools/bench/cmd/bench. Every tool talks to the registry through a
   counting reverse proxy, which gives the requests and the bytes on the wire
   (both directions, HTTP headers included) of each command.
 - For each size N, a repository gets N tags pointing at one image (raw

@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/signet-dev/signet/internal/bench"
 	"github.com/signet-dev/signet/internal/ctxsleep"
+	"github.com/signet-dev/signet/tools/bench"
 )
 
 // passphrase protects the benchmark's throwaway keys; it is no secret.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/signet-dev/signet/internal/bench"
+	"github.com/signet-dev/signet/tools/bench"
 )
 
 // tool is one signing tool under measurement.

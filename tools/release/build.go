@@ -4,7 +4,7 @@
 // builds and CA certificates (WriteImage). Two runs at one commit give the
 // same bytes: builds are -trimpath without VCS stamping, and archives and
 // image layers carry fixed times, owners and modes. make dist and make image
-// run it through internal/tools/release.
+// run it through tools/release/cmd/release.
 package release
 
 import (

@@ -1,4 +1,4 @@
-// Command release writes signet's release files (package internal/release):
+// Command release writes signet's release files (package tools/release):
 //
 //	release dist [-out DIR] [-p N]          archives for every target and SHA256SUMS
 //	release image [-out DIR] [-dist DIR] [-ca-certs FILE]
@@ -17,7 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 
-	"github.com/signet-dev/signet/internal/release"
+	"github.com/signet-dev/signet/tools/release"
 )
 
 func main() {

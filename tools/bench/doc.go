@@ -6,5 +6,5 @@
 // JSON, and draws them as a PNG line plot of cost against repository size.
 //
 // The driver that fills repositories and runs signet, cosign and notation
-// is internal/bench/cmd/bench; scripts/bench.sh (make bench) runs it.
+// is tools/bench/cmd/bench; scripts/bench.sh (make bench) runs it.
 package bench
