@@ -9,10 +9,9 @@ import (
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/signet-dev/signet/tools/mkimage"
 )
 
 // image is a pushed manifest, to point more tags at.
@@ -24,19 +23,11 @@ type image struct {
 
 // pushImage pushes a new one-layer random image to ref (plain HTTP).
 func pushImage(ctx context.Context, ref string) (image, error) {
-	tag, err := name.NewTag(ref, name.Insecure)
+	img, err := mkimage.New()
 	if err != nil {
 		return image{}, err
 	}
-	layer, err := random.Layer(1024, "application/vnd.oci.image.layer.v1.tar+gzip")
-	if err != nil {
-		return image{}, err
-	}
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	if err != nil {
-		return image{}, err
-	}
-	if err := remote.Write(tag, img, remote.WithContext(ctx)); err != nil {
+	if err := mkimage.Push(ctx, ref, img); err != nil {
 		return image{}, fmt.Errorf("pushing %s: %w", ref, err)
 	}
 	raw, err := img.RawManifest()
