@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/signet-dev/signet/internal/atomicfile"
+	"github.com/signet-dev/signet/internal/signethome"
 	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
@@ -28,7 +29,7 @@ func withCache(v tufmeta.View, home string) tufmeta.View {
 	if !ok || home == "" {
 		return v
 	}
-	dir := filepath.Join(home, "cache", "blobs")
+	dir := signethome.BlobCache(home)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return v
 	}
