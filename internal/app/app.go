@@ -167,7 +167,7 @@ func (s *registryStore) Load(ctx context.Context) (tufmeta.View, error) {
 	return withCache(registryView{m}, s.home), nil
 }
 
-// registryView maps the registry's conflict error to tuf's and names its
+// registryView maps the registry's conflict error to tufmeta's and names its
 // content by the manifest digest (verify.IdentifiedView), which lets verify
 // remember its lookups.
 type registryView struct{ *registry.Metadata }
