@@ -19,11 +19,11 @@ build:
 # the build packages of scripts/deps.sh.
 dist:
 	./scripts/deps.sh build
-	$(GO) run ./internal/tools/release dist -out $(DIST)
+	$(GO) run ./tools/release/cmd/release dist -out $(DIST)
 
 # The OCI image layout $(DIST)/image from the static Linux builds.
 image: dist
-	$(GO) run ./internal/tools/release image -dist $(DIST)
+	$(GO) run ./tools/release/cmd/release image -dist $(DIST)
 
 deps:
 	./scripts/deps.sh

@@ -11,6 +11,9 @@
 //	  trust/<registry>/<repository>/root.json   trusted TUF metadata
 //	  ceremonies/               staged, partly signed metadata
 //
+// internal/signethome names these paths, and the home's caches that other
+// packages own; docs/design.md §4 lists every file and its owner.
+//
 // Every file is 0600 and every directory 0700; Open and every read refuse a
 // home, directory or key file that group or others can access, and say
 // which chmod fixes it.

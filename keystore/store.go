@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/signet-dev/signet/internal/signethome"
 )
 
 const (
@@ -51,7 +53,7 @@ func Open(home string, opts ...Option) (*Store, error) {
 	if err := checkPrivate(home); err != nil {
 		return nil, err
 	}
-	for _, sub := range []string{"keys", "trust", "ceremonies"} {
+	for _, sub := range []string{signethome.Keys, signethome.Trust, signethome.Ceremonies} {
 		if err := mkdirPrivate(filepath.Join(home, sub)); err != nil {
 			return nil, err
 		}
@@ -64,9 +66,9 @@ func (s *Store) Home() string { return s.home }
 
 // CeremoniesDir returns the directory (mode 0700) where staged ceremonies
 // are kept.
-func (s *Store) CeremoniesDir() string { return filepath.Join(s.home, "ceremonies") }
+func (s *Store) CeremoniesDir() string { return filepath.Join(s.home, signethome.Ceremonies) }
 
-func (s *Store) keysDir() string { return filepath.Join(s.home, "keys") }
+func (s *Store) keysDir() string { return filepath.Join(s.home, signethome.Keys) }
 
 // Close clears the master key from memory. The Store must not be used
 // afterwards. It does not wait for a Prewarm in flight, which drops the

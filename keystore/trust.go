@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/signet-dev/signet/internal/signethome"
 )
 
 // ErrNoPinnedRoot is returned (marked errkind.Verification) by PinnedRoot
@@ -29,7 +31,7 @@ func (s *Store) TrustDir(registryHost, repository string) (string, error) {
 	}
 	// Create each level 0700 (MkdirAll would too, but a level created by
 	// someone else with a wider mode is refused here).
-	cur := filepath.Join(s.home, "trust")
+	cur := filepath.Join(s.home, signethome.Trust)
 	rel, _ := filepath.Rel(cur, dir)
 	for _, part := range strings.Split(rel, string(filepath.Separator)) {
 		cur = filepath.Join(cur, part)
@@ -47,7 +49,7 @@ func (s *Store) trustPath(registryHost, repository string) (string, error) {
 	if err := checkRepository(repository); err != nil {
 		return "", inputErr(fmt.Errorf("repository %q: %w", truncate(repository), err))
 	}
-	parts := append([]string{s.home, "trust", registryHost}, strings.Split(repository, "/")...)
+	parts := append([]string{s.home, signethome.Trust, registryHost}, strings.Split(repository, "/")...)
 	return filepath.Join(parts...), nil
 }
 
@@ -139,7 +141,7 @@ func (s *Store) ForgetRoot(registryHost, repository string) error {
 		}
 	}
 	// Remove directories left empty, up to trust/.
-	top := filepath.Join(s.home, "trust")
+	top := filepath.Join(s.home, signethome.Trust)
 	for d := dir; d != top && strings.HasPrefix(d, top); d = filepath.Dir(d) {
 		if os.Remove(d) != nil {
 			break
@@ -152,7 +154,7 @@ func (s *Store) ForgetRoot(registryHost, repository string) error {
 // "REGISTRY/REPOSITORY" (the name `signet trust show` takes). A home that
 // trusts no repository yet gives an empty map.
 func (s *Store) PinnedRoots() (map[string][]byte, error) {
-	base := filepath.Join(s.home, "trust")
+	base := filepath.Join(s.home, signethome.Trust)
 	out := map[string][]byte{}
 	err := filepath.WalkDir(base, func(path string, e fs.DirEntry, err error) error {
 		if errors.Is(err, fs.ErrNotExist) && path == base {

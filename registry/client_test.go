@@ -15,6 +15,8 @@ import (
 
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/internal/testenv"
+	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/registry/serve"
 )
 
 func TestParseRepositoryAndTagRejectDigestsAndGarbage(t *testing.T) {
@@ -66,7 +68,7 @@ func TestUnreachableRegistryIsARegistryError(t *testing.T) {
 }
 
 func TestServerErrorsAreRegistryErrors(t *testing.T) {
-	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	host := registrytest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v2/" {
 			return
 		}
@@ -85,7 +87,7 @@ func TestServerErrorsAreRegistryErrors(t *testing.T) {
 func TestAuthRequiredWithoutCredentialsSaysToLogIn(t *testing.T) {
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY_AUTH")
 	ctx := context.Background()
-	repo := uniqueRepo(t, host)
+	repo := registrytest.UniqueRepo(t, host)
 	anon := newClient(t)
 	_, err := anon.Resolve(ctx, repo.Tag("v1"))
 	if !errkind.Is(err, errkind.Registry) || !strings.Contains(err.Error(), "authentication required: run `docker login "+host+"`") {
@@ -121,7 +123,7 @@ func TestRequestWithoutAnswerFailsAfterTheTimeout(t *testing.T) {
 	release := make(chan struct{})
 	var once sync.Once
 	t.Cleanup(func() { once.Do(func() { close(release) }) })
-	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	host := registrytest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v2/" {
 			return
 		}
@@ -218,13 +220,13 @@ func parseTag(t *testing.T, s string) name.Tag {
 }
 
 func TestUserAgentIsSentWithEveryRequest(t *testing.T) {
-	h, err := NewServer()
+	h, err := serve.New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
 	var agents []string
-	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	host := registrytest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		agents = append(agents, r.UserAgent())
 		mu.Unlock()
@@ -232,11 +234,11 @@ func TestUserAgentIsSentWithEveryRequest(t *testing.T) {
 	}))
 	c := newClient(t, WithUserAgent("signet-test/1.0"))
 	ctx := context.Background()
-	repo := uniqueRepo(t, host)
+	repo := registrytest.UniqueRepo(t, host)
 	if err := c.EmptyMetadata(MetadataRef(repo)).Publish(ctx, map[string][]byte{"1.root.json": []byte("r")}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.PushImage(ctx, "oci:"+writeLayout(t, randomImage(t), "v1"), repo.Tag("v1"), nil); err != nil {
+	if _, err := c.PushImage(ctx, "oci:"+registrytest.WriteLayout(t, registrytest.RandomImage(t, 1024, 2), "v1"), repo.Tag("v1"), nil); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
@@ -256,7 +258,7 @@ func TestUserAgentIsSentWithEveryRequest(t *testing.T) {
 // byte resets; the minimum transfer rate ends the request anyway, once.
 func TestSlowDripRegistryFailsAtTheMinimumRateAndIsNotRetried(t *testing.T) {
 	var manifestRequests atomic.Int32
-	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	host := registrytest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v2/" {
 			return
 		}

@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/registry/serve"
 )
 
 func sha(b []byte) v1.Hash {
@@ -74,12 +76,12 @@ func TestMetadataRejectsCorruptManifestsAsBadInput(t *testing.T) {
 		"wrong layer type":    func(a *artifact) { a.Layers[0].MediaType = "application/octet-stream" },
 		"config not empty":    func(a *artifact) { a.Config = a.Layers[0]; a.Config.Annotations = nil },
 	}
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		c := newClient(t)
 		files := map[string][]byte{"1.root.json": []byte("root"), "timestamp.json": []byte("ts")}
 		for what, mutate := range cases {
 			t.Run(strings.ReplaceAll(what, " ", "_"), func(t *testing.T) {
-				tag := MetadataRef(uniqueRepo(t, host))
+				tag := MetadataRef(registrytest.UniqueRepo(t, host))
 				putArtifact(t, c, tag, files, mutate)
 				m, err := c.Metadata(context.Background(), tag)
 				if m != nil || !errors.Is(err, ErrCorrupt) || !errkind.Is(err, errkind.Input) {
@@ -94,10 +96,10 @@ func TestMetadataRejectsCorruptManifestsAsBadInput(t *testing.T) {
 }
 
 func TestMetadataRejectsAnImageManifestAtTheTag(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		c := newClient(t)
-		repo := uniqueRepo(t, host)
-		src := writeLayout(t, randomImage(t), "v1")
+		repo := registrytest.UniqueRepo(t, host)
+		src := registrytest.WriteLayout(t, registrytest.RandomImage(t, 1024, 2), "v1")
 		if _, err := c.PushImage(context.Background(), "oci:"+src, MetadataRef(repo), nil); err != nil {
 			t.Fatal(err)
 		}
@@ -109,11 +111,11 @@ func TestMetadataRejectsAnImageManifestAtTheTag(t *testing.T) {
 }
 
 func TestReadFileRefusesAFileLargerThanTheLimitWithoutFetchingIt(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		cnt := newCounter()
 		c := newClient(t, WithTransport(cnt), WithMaxMetadataSize(1000))
-		tag := MetadataRef(uniqueRepo(t, host))
+		tag := MetadataRef(registrytest.UniqueRepo(t, host))
 		big := bytes.Repeat([]byte("x"), 600)
 		if err := loadEmpty(t, c, tag).Publish(ctx, map[string][]byte{"1.root.json": big}, nil); err != nil {
 			t.Fatal(err)
@@ -166,17 +168,17 @@ func (l *lyingBlobs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestReadFileStopsAtTheDeclaredSizeWhenTheRegistrySendsMore(t *testing.T) {
-	h, err := NewServer()
+	h, err := serve.New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	content := []byte(`{"signed":"small"}`)
 	lying := &lyingBlobs{Handler: h, digest: sha(content).String()}
-	host := serve(t, lying)
+	host := registrytest.Serve(t, lying)
 	ctx := context.Background()
 	cnt := newCounter()
 	c := newClient(t, WithTransport(cnt))
-	tag := MetadataRef(uniqueRepo(t, host))
+	tag := MetadataRef(registrytest.UniqueRepo(t, host))
 	if err := loadEmpty(t, c, tag).Publish(ctx, map[string][]byte{"timestamp.json": content}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -197,10 +199,10 @@ func TestReadFileStopsAtTheDeclaredSizeWhenTheRegistrySendsMore(t *testing.T) {
 }
 
 func TestMetadataRefusesAManifestLargerThanTheLimit(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		c := newClient(t)
-		tag := MetadataRef(uniqueRepo(t, host))
+		tag := MetadataRef(registrytest.UniqueRepo(t, host))
 		files := map[string][]byte{}
 		for i := range 40 {
 			files[fmt.Sprintf("%d.root.json", i+1)] = []byte(fmt.Sprint(i))

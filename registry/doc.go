@@ -1,7 +1,8 @@
-// Package registry is signet's OCI side: it reads and writes the TUF metadata
-// artifact kept at a repository's reserved tag (docs/storage.md), resolves
-// tags, pushes and pulls images, and serves an embedded registry. It knows
-// nothing of TUF roles: metadata files are named blobs to it.
+// Package registry is signet's OCI client: it reads and writes the TUF
+// metadata artifact kept at a repository's reserved tag (docs/storage.md),
+// resolves tags, and pushes and pulls images. It knows nothing of TUF
+// roles: metadata files are named blobs to it. The embedded registry that
+// `signet registry serve` runs is package registry/serve.
 //
 // A Client does the network work, on go-containerregistry. Every request
 // has a timeout (no answer or no data moving for WithRequestTimeout) and
@@ -17,10 +18,11 @@
 //
 // Client.Metadata returns a *Metadata: one immutable view of the artifact,
 // read from the manifest the tag pointed to once. Its methods Files,
-// ReadFile and Publish are those of tuf.View; Publish moves the tag only if
-// nobody else moved it since the view was read, and reads it back once
-// after a settle delay sized from the registry's latency (WithSettleDelay)
-// to catch a publisher that overwrote it (ErrConflict otherwise;
+// ReadFile and Publish are those of tufmeta.View (package tuf/tufmeta);
+// Publish moves the tag only if nobody else moved it since the view was
+// read, and reads it back once after a settle delay sized from the
+// registry's latency (WithSettleDelay) to catch a publisher that
+// overwrote it (ErrConflict otherwise;
 // docs/storage.md has the window that remains, registries having no
 // compare-and-swap). PrepareUploads opens a publish's upload sessions
 // ahead, while the caller still signs.

@@ -2,11 +2,8 @@ package registry
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -14,14 +11,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 
-	"github.com/signet-dev/signet/internal/testenv"
+	"github.com/signet-dev/signet/registry/registrytest"
 )
-
-// anonymous is a keychain without credentials, so that tests do not
-// depend on the Docker config of the machine.
-type anonymous struct{}
-
-func (anonymous) Resolve(authn.Resource) (authn.Authenticator, error) { return authn.Anonymous, nil }
 
 // basicKeychain has one user and password for every registry.
 type basicKeychain struct{ user, password string }
@@ -30,48 +21,9 @@ func (k basicKeychain) Resolve(authn.Resource) (authn.Authenticator, error) {
 	return authn.FromConfig(authn.AuthConfig{Username: k.user, Password: k.password}), nil
 }
 
-// inProcess serves NewServer() for the test and returns its host:port.
-func inProcess(t *testing.T) string {
-	t.Helper()
-	h, err := NewServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return serve(t, h)
-}
-
-func serve(t *testing.T, h http.Handler) string {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
-
-// eachRegistry runs f against the in-process registry and, when
-// scripts/test.sh started it, the real distribution registry.
-func eachRegistry(t *testing.T, f func(t *testing.T, host string)) {
-	t.Run("ggcr", func(t *testing.T) { f(t, inProcess(t)) })
-	t.Run("distribution", func(t *testing.T) { f(t, testenv.Need(t, "SIGNET_TEST_REGISTRY")) })
-}
-
-// uniqueRepo returns a repository on host that no other test uses.
-func uniqueRepo(t *testing.T, host string) name.Repository {
-	t.Helper()
-	path := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
-	var rnd [4]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		t.Fatal(err)
-	}
-	r, err := name.NewRepository(fmt.Sprintf("%s/signet-test/%s-%x", host, path, rnd))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 func newClient(t *testing.T, opts ...Option) *Client {
 	t.Helper()
-	c, err := New(append([]Option{WithKeychain(anonymous{})}, opts...)...)
+	c, err := New(append([]Option{WithKeychain(registrytest.Anonymous{})}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

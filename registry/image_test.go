@@ -14,30 +14,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/registry/registrytest"
 )
-
-func randomImage(t *testing.T) v1.Image {
-	t.Helper()
-	img, err := random.Image(1024, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
-
-// writeLayout writes img into a new OCI layout, named refName.
-func writeLayout(t *testing.T, img v1.Image, refName string) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "layout")
-	p, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{RefNameAnnotation: refName})); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 func mustTag(t *testing.T, repo name.Repository, tag string) name.Tag {
 	t.Helper()
@@ -87,15 +65,15 @@ func checkPushResolvePull(t *testing.T, c *Client, dst name.Tag, pushed v1.Descr
 }
 
 func TestPushOCILayoutThenResolveAndPullByDigest(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		c := newClient(t)
-		img := randomImage(t)
+		img := registrytest.RandomImage(t, 1024, 2)
 		want, err := img.Digest()
 		if err != nil {
 			t.Fatal(err)
 		}
-		dir := writeLayout(t, img, "v1")
-		dst := mustTag(t, uniqueRepo(t, host), "v1")
+		dir := registrytest.WriteLayout(t, img, "v1")
+		dst := mustTag(t, registrytest.UniqueRepo(t, host), "v1")
 		for _, src := range []string{"oci:" + dir, "oci:" + dir + ":v1", "oci:" + dir + ":" + want.String()} {
 			progress := make(chan v1.Update, 100)
 			pushed, err := c.PushImage(context.Background(), src, dst, progress)
@@ -110,15 +88,15 @@ func TestPushOCILayoutThenResolveAndPullByDigest(t *testing.T) {
 }
 
 func TestUploadImageMovesNoTagUntilTagImage(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		c := newClient(t)
-		dst := mustTag(t, uniqueRepo(t, host), "v1")
-		old, err := c.PushImage(ctx, "oci:"+writeLayout(t, randomImage(t), "v1"), dst, nil)
+		dst := mustTag(t, registrytest.UniqueRepo(t, host), "v1")
+		old, err := c.PushImage(ctx, "oci:"+registrytest.WriteLayout(t, registrytest.RandomImage(t, 1024, 2), "v1"), dst, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		img, err := c.OpenImage("oci:" + writeLayout(t, randomImage(t), "v1"))
+		img, err := c.OpenImage("oci:" + registrytest.WriteLayout(t, registrytest.RandomImage(t, 1024, 2), "v1"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,15 +117,15 @@ func TestUploadImageMovesNoTagUntilTagImage(t *testing.T) {
 }
 
 func TestPushDockerSaveTarballThenResolveAndPull(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		c := newClient(t)
-		img := randomImage(t)
+		img := registrytest.RandomImage(t, 1024, 2)
 		file := filepath.Join(t.TempDir(), "image.tar")
 		saved, _ := name.NewTag("example.com/app:1")
 		if err := tarball.WriteToFile(file, saved, img); err != nil {
 			t.Fatal(err)
 		}
-		dst := mustTag(t, uniqueRepo(t, host), "1")
+		dst := mustTag(t, registrytest.UniqueRepo(t, host), "1")
 		pushed, err := c.PushImage(context.Background(), "tar:"+file, dst, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -161,7 +139,7 @@ func TestPushDockerSaveTarballThenResolveAndPull(t *testing.T) {
 }
 
 func TestPushMultiPlatformLayoutPushesTheIndex(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		c := newClient(t)
 		ii, err := random.Index(512, 1, 2)
 		if err != nil {
@@ -179,7 +157,7 @@ func TestPushMultiPlatformLayoutPushesTheIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dst := mustTag(t, uniqueRepo(t, host), "multi")
+		dst := mustTag(t, registrytest.UniqueRepo(t, host), "multi")
 		pushed, err := c.PushImage(context.Background(), "oci:"+dir+":multi", dst, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -193,8 +171,8 @@ func TestPushMultiPlatformLayoutPushesTheIndex(t *testing.T) {
 
 func TestPushRejectsBadSourcesAsBadInput(t *testing.T) {
 	c := newClient(t)
-	dst := mustTag(t, uniqueRepo(t, inProcess(t)), "x")
-	dir := writeLayout(t, randomImage(t), "v1")
+	dst := mustTag(t, registrytest.UniqueRepo(t, registrytest.InProcess(t)), "x")
+	dir := registrytest.WriteLayout(t, registrytest.RandomImage(t, 1024, 2), "v1")
 	for _, src := range []string{
 		"docker://example.com/app", // unknown scheme
 		"oci:" + filepath.Join(t.TempDir(), "missing"),
@@ -213,9 +191,9 @@ func TestPushRejectsBadSourcesAsBadInput(t *testing.T) {
 }
 
 func TestResolveMissingTagIsNotFoundInput(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		c := newClient(t)
-		_, err := c.Resolve(context.Background(), mustTag(t, uniqueRepo(t, host), "nope"))
+		_, err := c.Resolve(context.Background(), mustTag(t, registrytest.UniqueRepo(t, host), "nope"))
 		if !errors.Is(err, ErrNotFound) || !errkind.Is(err, errkind.Input) {
 			t.Fatalf("Resolve of a missing tag: err = %v, want ErrNotFound marked Input", err)
 		}

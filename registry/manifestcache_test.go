@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"github.com/signet-dev/signet/internal/testenv"
+	"github.com/signet-dev/signet/registry/registrytest"
 )
 
 func TestManifestCacheReadsAnUnchangedTrustManifestWithoutItsBytes(t *testing.T) {
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY") // distribution answers 304
 	ctx := context.Background()
-	repo := uniqueRepo(t, host)
+	repo := registrytest.UniqueRepo(t, host)
 	tag := MetadataRef(repo)
 	writer := newClient(t)
 	if err := loadEmpty(t, writer, tag).Publish(ctx, map[string][]byte{"1.root.json": []byte(`{"v":1}`), "timestamp.json": []byte(`{"t":1}`)}, nil); err != nil {

@@ -11,13 +11,14 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/registry/registrytest"
 )
 
 func TestMetadataMissingTagIsEmptyAndPublishable(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		c := newClient(t)
-		tag := MetadataRef(uniqueRepo(t, host))
+		tag := MetadataRef(registrytest.UniqueRepo(t, host))
 		m, err := c.Metadata(ctx, tag)
 		if !errors.Is(err, ErrNoMetadata) || !errkind.Is(err, errkind.Input) {
 			t.Fatalf("Metadata of a missing tag: err = %v, want ErrNoMetadata marked Input", err)
@@ -42,11 +43,11 @@ func TestMetadataMissingTagIsEmptyAndPublishable(t *testing.T) {
 }
 
 func TestMetadataRoundTripUploadsOnlyChangedBlobs(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		cnt := newCounter()
 		c := newClient(t, WithTransport(cnt))
-		tag := MetadataRef(uniqueRepo(t, host))
+		tag := MetadataRef(registrytest.UniqueRepo(t, host))
 		first := map[string][]byte{
 			"1.root.json":      []byte(`{"signed":{"version":1}}`),
 			"1.targets.json":   []byte(`{"signed":{"targets":1}}`),
@@ -145,10 +146,10 @@ func TestMetadataRoundTripUploadsOnlyChangedBlobs(t *testing.T) {
 }
 
 func TestArtifactManifestHasTheDocumentedFormat(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		c := newClient(t)
-		tag := MetadataRef(uniqueRepo(t, host))
+		tag := MetadataRef(registrytest.UniqueRepo(t, host))
 		files := map[string][]byte{"timestamp.json": []byte("{}\n"), "1.root.json": []byte("[]")}
 		if err := loadEmpty(t, c, tag).Publish(ctx, files, nil); err != nil {
 			t.Fatal(err)
@@ -187,10 +188,10 @@ func TestArtifactManifestHasTheDocumentedFormat(t *testing.T) {
 }
 
 func TestPublishFailsWithConflictWhenAnotherPublisherMovedTheTag(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		alice, bob := newClient(t), newClient(t)
-		tag := MetadataRef(uniqueRepo(t, host))
+		tag := MetadataRef(registrytest.UniqueRepo(t, host))
 
 		// Both start from nothing; bob creates the tag first.
 		ma, mb := loadEmpty(t, alice, tag), loadEmpty(t, bob, tag)
@@ -230,7 +231,7 @@ func TestPublishFailsWithConflictWhenAnotherPublisherMovedTheTag(t *testing.T) {
 
 func TestPublishRejectsBadFileNames(t *testing.T) {
 	c := newClient(t)
-	m := loadEmpty(t, c, MetadataRef(uniqueRepo(t, inProcess(t))))
+	m := loadEmpty(t, c, MetadataRef(registrytest.UniqueRepo(t, registrytest.InProcess(t))))
 	for _, fn := range []string{"", "../root.json", "a/b.json", `a\b.json`, "..", "x\x00.json"} {
 		err := m.Publish(context.Background(), map[string][]byte{fn: []byte("x")}, nil)
 		if err == nil || !errkind.Is(err, errkind.Input) {
@@ -242,7 +243,7 @@ func TestPublishRejectsBadFileNames(t *testing.T) {
 func TestEmptyMetadataFailsWithConflictWhenTheTagExists(t *testing.T) {
 	ctx := context.Background()
 	c := newClient(t)
-	tag := MetadataRef(uniqueRepo(t, inProcess(t)))
+	tag := MetadataRef(registrytest.UniqueRepo(t, registrytest.InProcess(t)))
 	if err := c.EmptyMetadata(tag).Publish(ctx, map[string][]byte{"1.root.json": []byte("a")}, nil); err != nil {
 		t.Fatal(err)
 	}

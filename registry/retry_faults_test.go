@@ -12,7 +12,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/signet-dev/signet/internal/errkind"
-	"github.com/signet-dev/signet/internal/faultproxy"
+	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/registry/registrytest/faultproxy"
 )
 
 // TestThroughRandomFaultsEveryCallSucceedsOrFailsCleanly publishes, reads,
@@ -21,7 +22,7 @@ import (
 // artifact always reads back whole, with the content of the last publish
 // that succeeded or of a later one.
 func TestThroughRandomFaultsEveryCallSucceedsOrFailsCleanly(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		p, err := faultproxy.Start(host, faultproxy.Config{Seed: 42, Error: 0.1, TooMany: 0.08, Drop: 0.1, Slow: 0.05, SlowDelay: 30 * time.Millisecond})
 		if err != nil {
@@ -30,7 +31,7 @@ func TestThroughRandomFaultsEveryCallSucceedsOrFailsCleanly(t *testing.T) {
 		t.Cleanup(func() { p.Close() })
 		faulty := newClient(t, WithRetry(RetryPolicy{Attempts: 4, MinDelay: 2 * time.Millisecond, MaxDelay: 20 * time.Millisecond, Budget: 10 * time.Second}))
 		direct := newClient(t)
-		repo := uniqueRepo(t, host)
+		repo := registrytest.UniqueRepo(t, host)
 		viaProxy := mustRepo(t, p.Addr()+"/"+repo.RepositoryStr())
 
 		ok, failed := 0, 0
@@ -60,8 +61,8 @@ func TestThroughRandomFaultsEveryCallSucceedsOrFailsCleanly(t *testing.T) {
 			}
 			last = got
 		}
-		img := randomImage(t)
-		src := "oci:" + writeLayout(t, img, "v1")
+		img := registrytest.RandomImage(t, 1024, 2)
+		src := "oci:" + registrytest.WriteLayout(t, img, "v1")
 		pushed, pushErr := faulty.PushImage(ctx, src, viaProxy.Tag("v1"), nil)
 		if pushErr != nil && !errkind.Is(pushErr, errkind.Registry) {
 			t.Fatalf("push through faults: %v", pushErr)

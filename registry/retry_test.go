@@ -15,7 +15,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/signet-dev/signet/internal/errkind"
-	"github.com/signet-dev/signet/internal/faultproxy"
+	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/registry/registrytest/faultproxy"
+	"github.com/signet-dev/signet/registry/serve"
 )
 
 // fastRetry is a retry policy for tests: quick backoffs, few attempts.
@@ -44,12 +46,12 @@ func (s *scripted) count(key string) int {
 
 func serveScripted(t *testing.T, hook func(n int, kind string, w http.ResponseWriter, r *http.Request) bool) (string, *scripted) {
 	t.Helper()
-	h, err := NewServer()
+	h, err := serve.New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &scripted{}
-	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	host := registrytest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		kind := "other"
 		switch {
 		case strings.Contains(r.URL.Path, "/blobs/uploads/"):
@@ -87,7 +89,7 @@ func TestTooManyRequestsIsRetriedAfterTheRetryAfterItAsks(t *testing.T) {
 		return false
 	})
 	c := newClient(t, fastRetry)
-	tag := MetadataRef(uniqueRepo(t, host))
+	tag := MetadataRef(registrytest.UniqueRepo(t, host))
 	if err := loadEmpty(t, c, tag).Publish(context.Background(), map[string][]byte{"1.root.json": []byte("r")}, nil); err != nil {
 		t.Fatalf("publish through one 429: %v", err)
 	}
@@ -105,7 +107,7 @@ func TestServerErrorsAreRetriedAtMostTheAttemptsOfThePolicy(t *testing.T) {
 		return false
 	})
 	c := newClient(t, fastRetry)
-	_, err := c.Metadata(context.Background(), MetadataRef(uniqueRepo(t, host)))
+	_, err := c.Metadata(context.Background(), MetadataRef(registrytest.UniqueRepo(t, host)))
 	if !errkind.Is(err, errkind.Registry) || !strings.Contains(err.Error(), "502") {
 		t.Fatalf("Metadata against 502s: err = %v, want a registry error naming the status", err)
 	}
@@ -123,7 +125,7 @@ func TestAFailedBlobUploadStartsAgainWithANewSession(t *testing.T) {
 		return false
 	})
 	c := newClient(t, fastRetry)
-	tag := MetadataRef(uniqueRepo(t, host))
+	tag := MetadataRef(registrytest.UniqueRepo(t, host))
 	if err := loadEmpty(t, c, tag).Publish(context.Background(), map[string][]byte{"1.root.json": []byte("r")}, nil); err != nil {
 		t.Fatalf("publish through a failed upload: %v", err)
 	}
@@ -134,11 +136,11 @@ func TestAFailedBlobUploadStartsAgainWithANewSession(t *testing.T) {
 }
 
 func TestATagMoveWhoseAnswerWasLostIsConfirmedNotRepeated(t *testing.T) {
-	h, err := NewServer()
+	h, err := serve.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	target := serve(t, h)
+	target := registrytest.Serve(t, h)
 	p, err := faultproxy.Start(target, faultproxy.Config{
 		AfterForward: func(n int, r *http.Request) bool {
 			return !(r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/manifests/_tuf"))
@@ -149,7 +151,7 @@ func TestATagMoveWhoseAnswerWasLostIsConfirmedNotRepeated(t *testing.T) {
 	}
 	t.Cleanup(func() { p.Close() })
 	c := newClient(t, fastRetry)
-	tag := MetadataRef(uniqueRepo(t, p.Addr()))
+	tag := MetadataRef(registrytest.UniqueRepo(t, p.Addr()))
 	if err := loadEmpty(t, c, tag).Publish(context.Background(), map[string][]byte{"1.root.json": []byte("r")}, nil); err != nil {
 		t.Fatalf("publish whose tag move was not answered: %v", err)
 	}
@@ -163,10 +165,10 @@ func TestATagMoveWhoseAnswerWasLostIsConfirmedNotRepeated(t *testing.T) {
 // registries allow: another publisher checked the tag before our move
 // and moves it after. The read-back, after the settle delay, sees it.
 func TestAnOverwriteRightAfterTheMoveIsSeenByTheReadBack(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		c := newClient(t)
-		tag := MetadataRef(uniqueRepo(t, host))
+		tag := MetadataRef(registrytest.UniqueRepo(t, host))
 		if err := loadEmpty(t, c, tag).Publish(ctx, map[string][]byte{"1.root.json": []byte("base")}, nil); err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/registry/serve"
 )
 
 func TestSettleDelayIsFourTimesTheSlowestRequestWithinItsBounds(t *testing.T) {
@@ -35,14 +38,14 @@ func TestSettleDelayIsFourTimesTheSlowestRequestWithinItsBounds(t *testing.T) {
 // come at least four of those after the registry answered the move.
 func TestPublishReadsTheTagBackOnceAfterFourTimesItsSlowestRequest(t *testing.T) {
 	const hold = 40 * time.Millisecond
-	h, err := NewServer()
+	h, err := serve.New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
 	var moved time.Time
 	var readBacks []time.Time
-	host := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	host := registrytest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		arrived := time.Now()
 		time.Sleep(hold)
 		isTag := strings.HasSuffix(r.URL.Path, "/manifests/_tuf")
@@ -59,7 +62,7 @@ func TestPublishReadsTheTagBackOnceAfterFourTimesItsSlowestRequest(t *testing.T)
 		}
 	}))
 	c := newClient(t, WithSettleDelay(0))
-	m := loadEmpty(t, c, MetadataRef(uniqueRepo(t, host)))
+	m := loadEmpty(t, c, MetadataRef(registrytest.UniqueRepo(t, host)))
 	if err := m.Publish(context.Background(), map[string][]byte{"1.root.json": []byte("r")}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +91,7 @@ func TestPreparedUploadSessionsAreUsedByThePublish(t *testing.T) {
 		})
 		ctx := context.Background()
 		c := newClient(t, fastRetry, WithSettleDelay(0))
-		tag := MetadataRef(uniqueRepo(t, host))
+		tag := MetadataRef(registrytest.UniqueRepo(t, host))
 		if err := loadEmpty(t, c, tag).Publish(ctx, map[string][]byte{"1.root.json": []byte("r")}, nil); err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/internal/localfile"
+	"github.com/signet-dev/signet/registry/registrytest"
 )
 
 // writeTar writes a tarball of the given entries, in order.
@@ -48,7 +49,7 @@ func writeTar(t *testing.T, entries map[string]string, order ...string) string {
 func TestPushBoundsWhatItReadsWholeFromLocalSources(t *testing.T) {
 	const limit = 1 << 10
 	c := newClient(t, WithMaxManifestSize(limit))
-	dst := mustTag(t, uniqueRepo(t, inProcess(t)), "x")
+	dst := mustTag(t, registrytest.UniqueRepo(t, registrytest.InProcess(t)), "x")
 	push := func(src string) error {
 		_, err := c.PushImage(context.Background(), src, dst, nil)
 		return err
@@ -65,7 +66,7 @@ func TestPushBoundsWhatItReadsWholeFromLocalSources(t *testing.T) {
 		}
 	}
 
-	dir := writeLayout(t, randomImage(t), "v1")
+	dir := registrytest.WriteLayout(t, registrytest.RandomImage(t, 1024, 2), "v1")
 	if err := os.WriteFile(filepath.Join(dir, "index.json"), []byte(`{"schemaVersion":2,"manifests":[]}`+strings.Repeat(" ", 2*limit)), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -13,13 +13,13 @@
 #   BENCH_WAN_DELAY=30ms                measure again with every request held
 #                                       this long (the WAN profile); 0: loopback only
 # To redo docs/benchmarks.md and the plot from docs/benchmarks.json alone:
-#   go run ./internal/bench/cmd/bench -render docs/benchmarks.json -markdown docs/benchmarks.md -png docs/benchmarks.png
+#   go run ./tools/bench/cmd/bench -render docs/benchmarks.json -markdown docs/benchmarks.md -png docs/benchmarks.png
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 go build -o bin/signet ./cmd/signet
-go build -o bin/bench ./internal/bench/cmd/bench
+go build -o bin/bench ./tools/bench/cmd/bench
 
 peers=()
 if [ "${BENCH_PEERS:-1}" != 0 ]; then

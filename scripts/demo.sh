@@ -33,8 +33,8 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-go run ./internal/tools/mkimage oci "$demo/image"
-go run ./internal/tools/mkimage oci "$demo/other"
+go run ./tools/mkimage/cmd/mkimage oci "$demo/image"
+go run ./tools/mkimage/cmd/mkimage oci "$demo/other"
 
 run "$signet" key generate demo-root --out "$demo/demo-root.pub"
 run "$signet" init "$repo" --root-key demo-root
@@ -43,7 +43,7 @@ run "$signet" verify "$repo:v1"
 run "$signet" inspect "$repo"
 
 step "# the attacker pushes another image to $repo:v1, without the keys"
-go run ./internal/tools/mkimage push "$repo:v1"
+go run ./tools/mkimage/cmd/mkimage push "$repo:v1"
 step "$signet verify $repo:v1"
 set +e
 "$signet" verify "$repo:v1"

@@ -11,6 +11,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // Hashed bins (TUF's succinct hash bin delegations, TAP 15) keep the cost of
@@ -33,12 +34,6 @@ import (
 // there (re-signing one of them re-signs targets), so converting costs two
 // signatures, not one per bin.
 const (
-	// binsRole is the delegated role that holds the succinct bin
-	// delegation. Its name cannot clash with a user's delegation name,
-	// which is [a-z0-9-]+.
-	binsRole = "_bins"
-	// binPrefix is the name prefix of the bins: "_bin-00" ... "_bin-ff".
-	binPrefix = "_bin"
 	// BinThreshold is how many tags the top-level targets role lists before
 	// a publish starts putting new tags into bins.
 	BinThreshold = 128
@@ -59,15 +54,15 @@ func binBits(n int) (int, error) {
 // binHolder returns the loaded metadata of binsRole, or nil when the
 // repository has no bins.
 func (r *Repo) binHolder() *metadata.Metadata[metadata.TargetsType] {
-	return succinctHolder(r.delegated[binsRole])
+	return succinctHolder(r.delegated[tufmeta.BinsRole])
 }
 
 // Binned reports whether the repository puts new tags into hash bins.
 func (r *Repo) Binned(ctx context.Context) (bool, error) {
-	if !r.delegatesTo(binsRole) {
+	if !r.delegatesTo(tufmeta.BinsRole) {
 		return false, nil
 	}
-	if err := r.loadDelegated(ctx, binsRole); err != nil {
+	if err := r.loadDelegated(ctx, tufmeta.BinsRole); err != nil {
 		return false, err
 	}
 	return r.binHolder() != nil, nil
@@ -93,8 +88,8 @@ func (r *Repo) delegation(role string) (metadata.DelegatedRole, bool) {
 // isBinRole reports whether role is binsRole, one of its bins or a bin of
 // a delegated role (bins_delegated.go).
 func isBinRole(role string) bool {
-	_, ok := binOwner(role)
-	return role == binsRole || ok
+	_, ok := tufmeta.BinOwner(role)
+	return role == tufmeta.BinsRole || ok
 }
 
 // ConvertToBins makes the repository put new tags into n hash bins (a power
@@ -105,7 +100,7 @@ func (r *Repo) ConvertToBins(n int) error {
 	if err != nil {
 		return err
 	}
-	if r.delegatesTo(binsRole) {
+	if r.delegatesTo(tufmeta.BinsRole) {
 		return errkind.Mark(errkind.Input, fmt.Errorf("the repository already has bins"))
 	}
 	ids, threshold := r.RoleKeyIDs(metadata.TARGETS)
@@ -122,7 +117,7 @@ func (r *Repo) ConvertToBins(n int) error {
 	holder.Signed.Delegations = &metadata.Delegations{
 		Keys: map[string]*metadata.Key{},
 		SuccinctRoles: &metadata.SuccinctRoles{
-			KeyIDs: slices.Clone(ids), Threshold: threshold, BitLength: b, NamePrefix: binPrefix,
+			KeyIDs: slices.Clone(ids), Threshold: threshold, BitLength: b, NamePrefix: tufmeta.BinPrefix,
 		},
 	}
 	for _, id := range ids {
@@ -131,11 +126,11 @@ func (r *Repo) ConvertToBins(n int) error {
 		holder.Signed.Delegations.Keys[id] = k
 	}
 	d.Roles = append(d.Roles, metadata.DelegatedRole{
-		Name: binsRole, KeyIDs: slices.Clone(ids), Threshold: threshold, Paths: []string{"*"},
+		Name: tufmeta.BinsRole, KeyIDs: slices.Clone(ids), Threshold: threshold, Paths: []string{"*"},
 	})
-	r.delegated[binsRole] = holder
+	r.delegated[tufmeta.BinsRole] = holder
 	r.changed[metadata.TARGETS] = true
-	r.changed[binsRole] = true
+	r.changed[tufmeta.BinsRole] = true
 	return nil
 }
 
@@ -157,8 +152,8 @@ func (r *Repo) loadBin(ctx context.Context, holder *metadata.Metadata[metadata.T
 		r.delegated[bin] = m
 		return m, nil
 	}
-	file := versioned(meta.Version, bin)
-	data, err := r.view.ReadFile(ctx, file, maxTargetsSize)
+	file := tufmeta.Versioned(meta.Version, bin)
+	data, err := r.view.ReadFile(ctx, file, tufmeta.MaxTargetsSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", file, err)
 	}
@@ -167,10 +162,10 @@ func (r *Repo) loadBin(ctx context.Context, holder *metadata.Metadata[metadata.T
 	}
 	m, err := metadata.Targets().FromBytes(data)
 	if err != nil {
-		return nil, corrupt("%s: %v", file, err)
+		return nil, tufmeta.Corrupt("%s: %v", file, err)
 	}
 	if m.Signed.Version != meta.Version {
-		return nil, corrupt("%s has version %d", file, m.Signed.Version)
+		return nil, tufmeta.Corrupt("%s has version %d", file, m.Signed.Version)
 	}
 	if err := holder.VerifyDelegate(bin, m); err != nil {
 		return nil, untrusted("%s is not signed by the keys its delegating role lists", bin)
@@ -306,9 +301,9 @@ func (r *Repo) binTargets(ctx context.Context, role string, holder *metadata.Met
 
 // binKeys returns the keys and threshold that sign a bin or binsRole.
 func (r *Repo) binKeys(role string) ([]string, int, error) {
-	if role != binsRole {
+	if role != tufmeta.BinsRole {
 		holder := r.binHolder()
-		if owner, ok := binOwner(role); ok && owner != binsRole {
+		if owner, ok := tufmeta.BinOwner(role); ok && owner != tufmeta.BinsRole {
 			holder = succinctHolder(r.delegated[owner])
 		}
 		if holder != nil {
@@ -339,7 +334,7 @@ func (r *Repo) rekeyBins(ctx context.Context) error {
 	// Load every published bin while the old keys still verify them.
 	var bins []string
 	for file := range r.snapshot.Signed.Meta {
-		if role := strings.TrimSuffix(file, ".json"); strings.HasPrefix(role, binPrefix+"-") {
+		if role := strings.TrimSuffix(file, ".json"); strings.HasPrefix(role, tufmeta.BinPrefix+"-") {
 			if _, err := r.loadBin(ctx, holder, role); err != nil {
 				return err
 			}
@@ -352,7 +347,7 @@ func (r *Repo) rekeyBins(ctx context.Context) error {
 	}
 	d := r.targets.Signed.Delegations
 	for i := range d.Roles {
-		if d.Roles[i].Name == binsRole {
+		if d.Roles[i].Name == tufmeta.BinsRole {
 			d.Roles[i].KeyIDs, d.Roles[i].Threshold = slices.Clone(ids), threshold
 		}
 	}
@@ -363,7 +358,7 @@ func (r *Repo) rekeyBins(ctx context.Context) error {
 	s := holder.Signed.Delegations.SuccinctRoles
 	s.KeyIDs, s.Threshold = slices.Clone(ids), threshold
 	holder.Signed.Delegations.Keys = keys
-	r.changed[binsRole] = true
+	r.changed[tufmeta.BinsRole] = true
 	for _, bin := range bins {
 		r.changed[bin] = true
 	}

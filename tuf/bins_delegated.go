@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
+
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // Hash bins of a delegated role. A CI delegation signs a tag per pipeline
@@ -27,28 +29,6 @@ import (
 // client that reaches a bin the snapshot does not list has found an
 // unsigned tag, which for a terminating delegation is the answer anyway.
 
-// delegationBinPrefix is the name prefix of the bins of delegated role
-// role. Delegation names are [a-z0-9-]+, so "_<role>_bin" cannot clash
-// with another delegation's bins, the top-level "_bin-XX" or a user role.
-func delegationBinPrefix(role string) string { return "_" + role + "_bin" }
-
-// binOwner returns the role whose succinct delegation names bin: binsRole
-// for "_bin-XX", the delegated role D for "_D_bin-XX".
-func binOwner(bin string) (string, bool) {
-	if strings.HasPrefix(bin, binPrefix+"-") {
-		return binsRole, true
-	}
-	rest, ok := strings.CutPrefix(bin, "_")
-	if !ok {
-		return "", false
-	}
-	i := strings.LastIndex(rest, "_bin-")
-	if i <= 0 {
-		return "", false
-	}
-	return rest[:i], true
-}
-
 // succinctHolder returns m when it delegates with succinct_roles.
 func succinctHolder(m *metadata.Metadata[metadata.TargetsType]) *metadata.Metadata[metadata.TargetsType] {
 	if m == nil || m.Signed.Delegations == nil || m.Signed.Delegations.SuccinctRoles == nil {
@@ -61,7 +41,7 @@ func succinctHolder(m *metadata.Metadata[metadata.TargetsType]) *metadata.Metada
 // terminating delegation of threshold one (see above).
 func (r *Repo) delegationCanBin(role string) bool {
 	dr, ok := r.delegation(role)
-	return ok && dr.Terminating && dr.Threshold == 1 && role != binsRole
+	return ok && dr.Terminating && dr.Threshold == 1 && role != tufmeta.BinsRole
 }
 
 // addToDelegatedBins records targets signed by delegated role role, whose
@@ -105,17 +85,17 @@ func (r *Repo) convertDelegationToBins(role string, m *metadata.Metadata[metadat
 	m.Signed.Delegations = &metadata.Delegations{
 		Keys: keys,
 		SuccinctRoles: &metadata.SuccinctRoles{
-			KeyIDs: slices.Clone(ids), Threshold: threshold, BitLength: b, NamePrefix: delegationBinPrefix(role),
+			KeyIDs: slices.Clone(ids), Threshold: threshold, BitLength: b, NamePrefix: tufmeta.DelegationBinPrefix(role),
 		},
 	}
 	for bin := range r.delegated {
-		if owner, ok := binOwner(bin); ok && owner == role {
+		if owner, ok := tufmeta.BinOwner(bin); ok && owner == role {
 			delete(r.delegated, bin)
 		}
 	}
 	for file, meta := range r.snapshot.Signed.Meta {
 		bin := strings.TrimSuffix(file, ".json")
-		if owner, ok := binOwner(bin); ok && owner == role && meta != nil {
+		if owner, ok := tufmeta.BinOwner(bin); ok && owner == role && meta != nil {
 			fresh := metadata.Targets(r.now())
 			fresh.Signed.Version = meta.Version
 			r.delegated[bin] = fresh

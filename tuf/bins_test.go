@@ -12,8 +12,10 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
-	"github.com/signet-dev/signet/internal/memstore"
 	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/tufmeta"
+	"github.com/signet-dev/signet/tuf/tuftest"
+	"github.com/signet-dev/signet/tuf/verify"
 )
 
 // binTarget is a distinct target for tag i.
@@ -252,7 +254,7 @@ func TestADelegatedTagVerifiesInABinnedRepositoryWhoseBinForItIsEmpty(t *testing
 	}
 }
 
-func newStore() *memstore.Store { return &memstore.Store{} }
+func newStore() *tuftest.Store { return &tuftest.Store{} }
 
 func sha(data []byte) []byte {
 	sum := sha256.Sum256(data)
@@ -261,7 +263,7 @@ func sha(data []byte) []byte {
 
 // readLog is a View that records every file read from it.
 type readLog struct {
-	tuf.View
+	tufmeta.View
 	mu    sync.Mutex
 	reads []string
 }
@@ -282,7 +284,7 @@ func TestVerifyOfABinnedTagReadsEachFileItNeedsOnce(t *testing.T) {
 	}
 	logged := &readLog{View: view}
 	tag := binTarget(tuf.BinThreshold + 7)
-	got, err := tuf.Verify(context.Background(), logged, tag.Name, tuf.WithTrustDir(t.TempDir()))
+	got, err := verify.Target(context.Background(), logged, tag.Name, verify.WithTrustDir(t.TempDir()))
 	if err != nil || got.SHA256 != tag.SHA256 {
 		t.Fatalf("verify = %+v, %v", got, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // CeremonyType and CeremonyVersion identify a staged ceremony file.
@@ -186,24 +187,13 @@ func (c *Ceremony) checkBaseRoot(raw []byte) error {
 	if err := checkRoles(c.baseRoot, "base root"); err != nil {
 		return err
 	}
-	if sum, err := rootDigest(c.baseRoot); err != nil || sum != c.Base.RootSHA256 {
+	if sum, err := tufmeta.RootDigest(c.baseRoot); err != nil || sum != c.Base.RootSHA256 {
 		return badCeremony("base root does not match its digest in base")
 	}
 	if err := c.baseRoot.VerifyDelegate(metadata.ROOT, c.baseRoot); err != nil {
 		return errkind.Mark(errkind.Verification, fmt.Errorf("staged ceremony: base root version %d is not signed by its own keys", c.baseRoot.Signed.Version))
 	}
 	return nil
-}
-
-// rootDigest is the SHA-256 of a root's canonical signed part, so that
-// re-encoding the file does not change it.
-func rootDigest(m *metadata.Metadata[metadata.RootType]) (string, error) {
-	b, err := cjson.EncodeCanonical(m.Signed)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
 }
 
 // checkShape checks what is proposed against the base: a root of the next

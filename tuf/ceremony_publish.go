@@ -10,6 +10,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/ctxsleep"
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // PublishCeremony publishes a ceremony whose every threshold is met: the
@@ -27,7 +28,7 @@ import (
 //
 // Like Update, it starts again from the newest metadata when another
 // publisher wins a race.
-func PublishCeremony(ctx context.Context, store Store, c *Ceremony, keys Keyring, opts ...RepoOption) (*Repo, error) {
+func PublishCeremony(ctx context.Context, store tufmeta.Store, c *Ceremony, keys Keyring, opts ...RepoOption) (*Repo, error) {
 	if err := c.incomplete(); err != nil {
 		return nil, err
 	}
@@ -52,7 +53,7 @@ func PublishCeremony(ctx context.Context, store Store, c *Ceremony, keys Keyring
 		if err == nil {
 			return r, nil
 		}
-		if !errors.Is(err, ErrConflict) {
+		if !errors.Is(err, tufmeta.ErrConflict) {
 			return nil, err
 		}
 		lastErr, took = err, time.Since(start)
@@ -63,7 +64,7 @@ func PublishCeremony(ctx context.Context, store Store, c *Ceremony, keys Keyring
 // checkCeremony checks that c applies to r as published now, is signed
 // by the thresholds of go-tuf's own checks and has not expired.
 func (r *Repo) checkCeremony(ctx context.Context, c *Ceremony) error {
-	digest, err := rootDigest(r.root)
+	digest, err := tufmeta.RootDigest(r.root)
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func (r *Repo) publishStaged(ctx context.Context, c *Ceremony, keys Keyring) err
 		if err != nil {
 			return fmt.Errorf("encoding root: %w", err)
 		}
-		put[rootFile(c.root.Signed.Version)] = data
+		put[tufmeta.RootFile(c.root.Signed.Version)] = data
 		r.root = c.root
 	}
 	for _, name := range c.Proposed() {
@@ -136,9 +137,9 @@ func (r *Repo) publishStaged(ctx context.Context, c *Ceremony, keys Keyring) err
 		if err != nil {
 			return fmt.Errorf("encoding %s: %w", name, err)
 		}
-		put[versioned(m.Signed.Version, name)] = data
+		put[tufmeta.Versioned(m.Signed.Version, name)] = data
 		if old := c.Base.Roles[name]; old > 0 {
-			remove = append(remove, versioned(old, name))
+			remove = append(remove, tufmeta.Versioned(old, name))
 		}
 		r.snapshot.Signed.Meta[name+".json"] = snapshotMeta(name, m.Signed.Version, data)
 		if name == metadata.TARGETS {

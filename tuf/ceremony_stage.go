@@ -11,6 +11,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // Stage turns the changes made to r (by Rotate) into a Ceremony instead of
@@ -25,11 +26,11 @@ func (r *Repo) Stage(ctx context.Context, keys Keyring, repository string) (*Cer
 	if !r.rootChanged && len(r.changed) == 0 {
 		return nil, errkind.Mark(errkind.Input, errors.New("nothing to stage"))
 	}
-	base, err := readRole(ctx, r.view, rootFile(r.root.Signed.Version), maxRootSize, metadata.Root())
+	base, err := tufmeta.ReadRole(ctx, r.view, tufmeta.RootFile(r.root.Signed.Version), tufmeta.MaxRootSize, metadata.Root())
 	if err != nil {
 		return nil, err
 	}
-	digest, err := rootDigest(base)
+	digest, err := tufmeta.RootDigest(base)
 	if err != nil {
 		return nil, err
 	}

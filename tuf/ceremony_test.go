@@ -15,8 +15,8 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
-	"github.com/signet-dev/signet/internal/memstore"
 	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/tuftest"
 )
 
 // only returns a keyring with just the given keys of k.
@@ -267,7 +267,7 @@ func FuzzCeremonyFile(f *testing.F) {
 
 // seedRepo is newRepo for a fuzz target: a repository in memory and the
 // keyring holding all its keys.
-func seedRepo(tb testing.TB) (*memstore.Store, *testKeyring) {
+func seedRepo(tb testing.TB) (*tuftest.Store, *testKeyring) {
 	keys := newKeyring()
 	var pub [4]*metadata.Key
 	for i := range pub {
@@ -285,7 +285,7 @@ func seedRepo(tb testing.TB) (*memstore.Store, *testKeyring) {
 		id, _ := pub[i].ID()
 		keys.signers[id] = s
 	}
-	store := &memstore.Store{}
+	store := &tuftest.Store{}
 	_, err := tuf.Init(context.Background(), store, tuf.InitConfig{
 		RootKeys: pub[:1], TargetsKeys: pub[1:2], SnapshotKeys: pub[2:3], TimestampKeys: pub[3:],
 	}, keys)

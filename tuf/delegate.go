@@ -13,6 +13,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // Errors of AddDelegation and RemoveDelegation; both are marked
@@ -112,7 +113,7 @@ func (r *Repo) AddDelegation(name string, keys []*metadata.Key, paths []string, 
 	// A new delegation goes last, but before the targets role's own hash
 	// bins, which stay last (see bins.go).
 	at := len(d.Roles)
-	if at > 0 && d.Roles[at-1].Name == binsRole {
+	if at > 0 && d.Roles[at-1].Name == tufmeta.BinsRole {
 		at--
 	}
 	d.Roles = slices.Insert(d.Roles, at, metadata.DelegatedRole{
@@ -184,7 +185,7 @@ func (r *Repo) Delegations(ctx context.Context) ([]Delegation, error) {
 	}
 	out := make([]Delegation, 0, len(d.Roles))
 	for _, dr := range d.Roles {
-		if dr.Name == binsRole {
+		if dr.Name == tufmeta.BinsRole {
 			continue // the targets role's own bins, not a delegation
 		}
 		if err := r.loadDelegated(ctx, dr.Name); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // signPolicy is how signWith treats existing signatures and a shortfall.
@@ -79,7 +80,7 @@ func (r *Repo) validSignatures(role string, m *metadata.Metadata[metadata.Target
 	}
 	for _, dr := range d.Roles {
 		if dr.Name == role {
-			valid, _ := clientCountSignatures(d.Keys, dr.KeyIDs, m, m.Signatures)
+			valid, _ := tufmeta.CountSignatures(d.Keys, dr.KeyIDs, m, m.Signatures)
 			return valid
 		}
 	}
@@ -203,9 +204,9 @@ func (r *Repo) publishTargetsRoles(ctx context.Context, keys Keyring, expires ti
 		if err != nil {
 			return nil, fmt.Errorf("encoding %s: %w", role, err)
 		}
-		put[versioned(m.Signed.Version, role)] = data
+		put[tufmeta.Versioned(m.Signed.Version, role)] = data
 		if bump && old > 0 {
-			remove = append(remove, versioned(old, role))
+			remove = append(remove, tufmeta.Versioned(old, role))
 		}
 		r.snapshot.Signed.Meta[role+".json"] = snapshotMeta(role, m.Signed.Version, data)
 	}

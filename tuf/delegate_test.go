@@ -11,6 +11,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/verify"
 )
 
 // keysOf is a keyring holding only some keys of another keyring, as one
@@ -68,13 +69,13 @@ func signAs(f *fixture, kr tuf.Keyring, key *metadata.Key, tgs ...tuf.Target) (*
 	return r, role, err
 }
 
-func verifyTag(t *testing.T, f *fixture, name string) (*tuf.VerifiedTarget, error) {
+func verifyTag(t *testing.T, f *fixture, name string) (*verify.Result, error) {
 	t.Helper()
 	view, err := f.store.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tuf.Verify(context.Background(), view, name, tuf.WithTrustDir(t.TempDir()))
+	return verify.Target(context.Background(), view, name, verify.WithTrustDir(t.TempDir()))
 }
 
 func TestDelegatedKeySignsTagsInItsPathsAndClientsResolveThemToTheRole(t *testing.T) {
@@ -232,12 +233,12 @@ func TestRemovedDelegationStopsItsTagsAndReAddingWithANewKeyRestoresThem(t *test
 		t.Fatal(err)
 	}
 	trust := t.TempDir() // one consumer keeps its trusted metadata throughout
-	verify := func() (*tuf.VerifiedTarget, error) {
+	verify := func() (*verify.Result, error) {
 		view, err := f.store.Load(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		return tuf.Verify(context.Background(), view, "v1", tuf.WithTrustDir(trust))
+		return verify.Target(context.Background(), view, "v1", verify.WithTrustDir(trust))
 	}
 	if _, err := verify(); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
-// Package tuf is signet's TUF repository model and client: it initialises a
+// Package tuf is signet's TUF repository model and writer: it initialises a
 // repository, adds and removes signed targets (image tags), manages
-// delegations, rotations, thresholds and expiries, and verifies a target with
-// go-tuf's updater. It knows nothing of registries or terminals: storage is
-// the Store interface and keys are sigstore signers.
+// delegations, hash bins, rotations and signing ceremonies, thresholds and
+// expiries. It knows nothing of registries or terminals: storage is the
+// tufmeta.Store interface and keys are sigstore signers. Verifying a target
+// is package tuf/verify's job.
 package tuf

@@ -5,22 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
-)
-
-// Size limits for metadata the repository side reads back from a store.
-const (
-	maxRootSize      = 512 << 10
-	maxTimestampSize = 64 << 10
-	maxSnapshotSize  = 8 << 20
-	maxTargetsSize   = 32 << 20
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // Keyring hands the repository the signing keys a change needs. The
@@ -37,10 +28,6 @@ type Keyring interface {
 // ErrKeyNotFound is what a Keyring returns for a key it does not hold.
 var ErrKeyNotFound = errors.New("key not found")
 
-// ErrNotSigned matches Verify's error for a tag that no role of the
-// verified trust data lists ("tag T is not signed").
-var ErrNotSigned = errors.New("tag is not signed")
-
 // ErrNotAllowed is returned when the signing key may not sign a target:
 // no role it holds has paths that match the target name.
 var ErrNotAllowed = errors.New("key may not sign this tag")
@@ -48,7 +35,7 @@ var ErrNotAllowed = errors.New("key may not sign this tag")
 // Repo is a repository's metadata loaded from one View, ready to change and
 // publish. Its methods are not safe for concurrent use.
 type Repo struct {
-	view View
+	view tufmeta.View
 	now  func() time.Time
 	// opts are the options the repository was opened with.
 	opts repoOptions
@@ -118,7 +105,7 @@ func buildRepoOptions(opts []RepoOption) (repoOptions, error) {
 // does not verify. An expired role is not an error here: a publish
 // re-signs it. A store with no trust data is ErrNoRepository, or a
 // *WithheldError when a root of it is trusted.
-func Open(ctx context.Context, store Store, opts ...RepoOption) (*Repo, error) {
+func Open(ctx context.Context, store tufmeta.Store, opts ...RepoOption) (*Repo, error) {
 	o, err := buildRepoOptions(opts)
 	if err != nil {
 		return nil, err
@@ -141,7 +128,7 @@ func (r *Repo) load(ctx context.Context, o repoOptions) error {
 				return errkind.Mark(errkind.Verification, &WithheldError{RootVersion: v})
 			}
 		}
-		return errkind.Mark(errkind.Input, ErrNoRepository)
+		return errkind.Mark(errkind.Input, tufmeta.ErrNoRepository)
 	}
 	start, err := r.startRoot(ctx, o)
 	if err != nil {
@@ -154,7 +141,7 @@ func (r *Repo) load(ctx context.Context, o repoOptions) error {
 	r.root = root
 	fl := trustedFloor(root, o)
 
-	ts, err := readRole(ctx, r.view, "timestamp.json", maxTimestampSize, metadata.Timestamp())
+	ts, err := tufmeta.ReadRole(ctx, r.view, "timestamp.json", tufmeta.MaxTimestampSize, metadata.Timestamp())
 	if err != nil {
 		return err
 	}
@@ -170,9 +157,9 @@ func (r *Repo) load(ctx context.Context, o repoOptions) error {
 	r.timestamp = ts
 	snapMeta, ok := ts.Signed.Meta["snapshot.json"]
 	if !ok || snapMeta == nil {
-		return corrupt("timestamp lists no snapshot")
+		return tufmeta.Corrupt("timestamp lists no snapshot")
 	}
-	snap, err := readListed(ctx, r.view, metadata.SNAPSHOT, snapMeta, maxSnapshotSize, metadata.Snapshot())
+	snap, err := readListed(ctx, r.view, metadata.SNAPSHOT, snapMeta, tufmeta.MaxSnapshotSize, metadata.Snapshot())
 	if err != nil {
 		return err
 	}
@@ -188,9 +175,9 @@ func (r *Repo) load(ctx context.Context, o repoOptions) error {
 	r.snapshot = snap
 	tm, ok := snap.Signed.Meta["targets.json"]
 	if !ok || tm == nil {
-		return corrupt("snapshot lists no targets")
+		return tufmeta.Corrupt("snapshot lists no targets")
 	}
-	targets, err := readListed(ctx, r.view, metadata.TARGETS, tm, maxTargetsSize, metadata.Targets())
+	targets, err := readListed(ctx, r.view, metadata.TARGETS, tm, tufmeta.MaxTargetsSize, metadata.Targets())
 	if err != nil {
 		return err
 	}
@@ -209,12 +196,12 @@ func (r *Repo) load(ctx context.Context, o repoOptions) error {
 // and hashes when listed and its version. A listed version whose file the
 // view lacks is named as the fast-forward it is when the version is
 // absurd.
-func readListed[T metadata.Roles](ctx context.Context, view View, role string, meta *metadata.MetaFiles, max int64, into *metadata.Metadata[T]) (*metadata.Metadata[T], error) {
-	file := versioned(meta.Version, role)
+func readListed[T metadata.Roles](ctx context.Context, view tufmeta.View, role string, meta *metadata.MetaFiles, max int64, into *metadata.Metadata[T]) (*metadata.Metadata[T], error) {
+	file := tufmeta.Versioned(meta.Version, role)
 	if err := checkVersion(file, meta.Version); err != nil {
 		return nil, err
 	}
-	if meta.Version > AbsurdVersion && !hasFile(view, file) {
+	if meta.Version > tufmeta.AbsurdVersion && !hasFile(view, file) {
 		return nil, fastForwarded(role, meta.Version)
 	}
 	data, err := view.ReadFile(ctx, file, max)
@@ -226,7 +213,7 @@ func readListed[T metadata.Roles](ctx context.Context, view View, role string, m
 	}
 	m, err := into.FromBytes(data)
 	if err != nil {
-		return nil, corrupt("%s: %v", file, err)
+		return nil, tufmeta.Corrupt("%s: %v", file, err)
 	}
 	return m, nil
 }
@@ -235,12 +222,12 @@ func readListed[T metadata.Roles](ctx context.Context, view View, role string, m
 // it was listed with.
 func checkListedVersion(role string, listed, got int64) error {
 	if got != listed {
-		return corrupt("%s has version %d", versioned(listed, role), got)
+		return tufmeta.Corrupt("%s has version %d", tufmeta.Versioned(listed, role), got)
 	}
 	return nil
 }
 
-func hasFile(view View, name string) bool {
+func hasFile(view tufmeta.View, name string) bool {
 	for _, f := range view.Files() {
 		if f == name {
 			return true
@@ -249,46 +236,8 @@ func hasFile(view View, name string) bool {
 	return false
 }
 
-// readRole reads and parses one metadata file of a view.
-func readRole[T metadata.Roles](ctx context.Context, view View, name string, max int64, into *metadata.Metadata[T]) (*metadata.Metadata[T], error) {
-	data, err := view.ReadFile(ctx, name, max)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", name, err)
-	}
-	m, err := into.FromBytes(data)
-	if err != nil {
-		return nil, corrupt("%s: %v", name, err)
-	}
-	return m, nil
-}
-
-func corrupt(format string, args ...any) error {
-	return errkind.Mark(errkind.Input, fmt.Errorf("corrupt trust data: "+format, args...))
-}
-
 func untrusted(format string, args ...any) error {
 	return errkind.Mark(errkind.Verification, fmt.Errorf("untrusted signature: "+format, args...))
-}
-
-func rootFile(v int64) string { return versioned(v, metadata.ROOT) }
-
-func versioned(v int64, role string) string {
-	return strconv.FormatInt(v, 10) + "." + role + ".json"
-}
-
-// latestRootVersion returns the highest N of the N.root.json files, 0 if none.
-func latestRootVersion(files []string) int64 {
-	var n int64
-	for _, f := range files {
-		v, ok := strings.CutSuffix(f, ".root.json")
-		if !ok {
-			continue
-		}
-		if i, err := strconv.ParseInt(v, 10, 64); err == nil && i > n {
-			n = i
-		}
-	}
-	return n
 }
 
 // Root returns the newest root metadata. Callers must not modify it.

@@ -8,6 +8,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // ErrExists is returned by Init when the store already holds a repository.
@@ -62,7 +63,7 @@ func (c *InitConfig) validate() error {
 // the root keys the keyring holds (at least the threshold), an empty
 // targets role, snapshot and timestamp, published in one step. It fails
 // with ErrExists when the store already holds metadata.
-func Init(ctx context.Context, store Store, cfg InitConfig, keys Keyring, opts ...RepoOption) (*Repo, error) {
+func Init(ctx context.Context, store tufmeta.Store, cfg InitConfig, keys Keyring, opts ...RepoOption) (*Repo, error) {
 	o, err := buildRepoOptions(opts)
 	if err != nil {
 		return nil, err

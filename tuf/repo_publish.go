@@ -12,6 +12,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // Publish signs every changed role, then a new snapshot and timestamp, and
@@ -44,7 +45,7 @@ func (r *Repo) Publish(ctx context.Context, keys Keyring) error {
 		if err != nil {
 			return fmt.Errorf("encoding root: %w", err)
 		}
-		put[rootFile(prev+1)] = data
+		put[tufmeta.RootFile(prev+1)] = data
 	}
 
 	removed, err := r.publishTargetsRoles(ctx, keys, expiry(now, exp.Targets), put)
@@ -72,7 +73,7 @@ func (r *Repo) publishWithSnapshot(ctx context.Context, keys Keyring, now time.T
 	for name, meta := range r.snapshot.Signed.Meta {
 		// Bins listed with length and hash by an older signet shrink to
 		// their version at the next publish (snapshotMeta).
-		if _, bin := binOwner(strings.TrimSuffix(name, ".json")); bin && meta != nil {
+		if _, bin := tufmeta.BinOwner(strings.TrimSuffix(name, ".json")); bin && meta != nil {
 			r.snapshot.Signed.Meta[name] = &metadata.MetaFiles{Version: meta.Version}
 		}
 	}
@@ -101,9 +102,9 @@ func (r *Repo) publishWithSnapshot(ctx context.Context, keys Keyring, now time.T
 	if err != nil {
 		return fmt.Errorf("encoding snapshot: %w", err)
 	}
-	put[versioned(r.snapshot.Signed.Version, metadata.SNAPSHOT)] = snapData
+	put[tufmeta.Versioned(r.snapshot.Signed.Version, metadata.SNAPSHOT)] = snapData
 	if oldSnap > 0 && oldSnap != snapVersion {
-		remove = append(remove, versioned(oldSnap, metadata.SNAPSHOT))
+		remove = append(remove, tufmeta.Versioned(oldSnap, metadata.SNAPSHOT))
 	}
 
 	r.timestamp.Signed.Version = tsVersion
@@ -181,7 +182,7 @@ func metaFor(version int64, data []byte) *metadata.MetaFiles {
 // (https://theupdateframework.github.io/specification/latest/#file-formats-snapshot),
 // and what python-tuf's own repository writes.
 func snapshotMeta(role string, version int64, data []byte) *metadata.MetaFiles {
-	if _, bin := binOwner(role); bin {
+	if _, bin := tufmeta.BinOwner(role); bin {
 		return &metadata.MetaFiles{Version: version}
 	}
 	return metaFor(version, data)

@@ -11,6 +11,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // Target is a signed image tag: its name is the tag, Length the manifest
@@ -179,8 +180,8 @@ func (r *Repo) loadDelegated(ctx context.Context, role string) error {
 		r.delegated[role] = m
 		return nil
 	}
-	file := versioned(meta.Version, role)
-	data, err := r.view.ReadFile(ctx, file, maxTargetsSize)
+	file := tufmeta.Versioned(meta.Version, role)
+	data, err := r.view.ReadFile(ctx, file, tufmeta.MaxTargetsSize)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", file, err)
 	}
@@ -189,10 +190,10 @@ func (r *Repo) loadDelegated(ctx context.Context, role string) error {
 	}
 	m, err := metadata.Targets().FromBytes(data)
 	if err != nil {
-		return corrupt("%s: %v", file, err)
+		return tufmeta.Corrupt("%s: %v", file, err)
 	}
 	if m.Signed.Version != meta.Version {
-		return corrupt("%s has version %d", file, m.Signed.Version)
+		return tufmeta.Corrupt("%s has version %d", file, m.Signed.Version)
 	}
 	if err := r.checkLoadedDelegated(role, m); err != nil {
 		return err
@@ -303,7 +304,7 @@ func (r *Repo) ListTargets(ctx context.Context) ([]Target, error) {
 				out = append(out, targetFromFile(name, dr.Name, f))
 			}
 			signer := dr.Name
-			if signer == binsRole {
+			if signer == tufmeta.BinsRole {
 				signer = metadata.TARGETS // the targets role's own bins
 			}
 			binned, err := r.binTargets(ctx, signer, succinctHolder(r.delegated[dr.Name]))
@@ -346,7 +347,7 @@ func (r *Repo) Roles(ctx context.Context) ([]RoleInfo, error) {
 	}
 	if d := r.targets.Signed.Delegations; d != nil {
 		for _, dr := range d.Roles {
-			if dr.Name == binsRole {
+			if dr.Name == tufmeta.BinsRole {
 				continue // the targets role's own bins, not a delegation
 			}
 			if err := r.loadDelegated(ctx, dr.Name); err != nil {

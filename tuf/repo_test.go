@@ -15,8 +15,9 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
-	"github.com/signet-dev/signet/internal/memstore"
 	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/tufmeta"
+	"github.com/signet-dev/signet/tuf/tuftest"
 )
 
 // testKeyring holds software keys by TUF key ID and records what it signed.
@@ -56,14 +57,14 @@ func (k *testKeyring) Signer(ctx context.Context, keyID, role string) (signature
 }
 
 type fixture struct {
-	store                           *memstore.Store
+	store                           *tuftest.Store
 	keys                            *testKeyring
 	root, targets, snapshot, tstamp *metadata.Key
 }
 
 func newRepo(t testing.TB, opts ...tuf.RepoOption) *fixture {
 	t.Helper()
-	f := &fixture{store: &memstore.Store{}, keys: newKeyring()}
+	f := &fixture{store: &tuftest.Store{}, keys: newKeyring()}
 	f.root, f.targets, f.snapshot, f.tstamp = f.keys.add(t), f.keys.add(t), f.keys.add(t), f.keys.add(t)
 	_, err := tuf.Init(context.Background(), f.store, tuf.InitConfig{
 		RootKeys: []*metadata.Key{f.root}, TargetsKeys: []*metadata.Key{f.targets},
@@ -160,7 +161,7 @@ func TestSnapshotAndTimestampCarryHashesOfWhatTheyName(t *testing.T) {
 
 func TestExpiriesComeFromInitAndAreWholeSeconds(t *testing.T) {
 	now := time.Date(2026, 11, 27, 10, 0, 0, 500, time.UTC)
-	f := &fixture{store: &memstore.Store{}, keys: newKeyring()}
+	f := &fixture{store: &tuftest.Store{}, keys: newKeyring()}
 	f.root, f.targets, f.snapshot, f.tstamp = f.keys.add(t), f.keys.add(t), f.keys.add(t), f.keys.add(t)
 	var exp tuf.Expiries
 	if err := exp.Set("timestamp=90s"); err != nil {
@@ -196,7 +197,7 @@ func TestExpiriesComeFromInitAndAreWholeSeconds(t *testing.T) {
 
 func TestInitExpiriesShapeTheFirstPublishAlready(t *testing.T) {
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	f := &fixture{store: &memstore.Store{}, keys: newKeyring()}
+	f := &fixture{store: &tuftest.Store{}, keys: newKeyring()}
 	f.root, f.targets, f.snapshot, f.tstamp = f.keys.add(t), f.keys.add(t), f.keys.add(t), f.keys.add(t)
 	var exp tuf.Expiries
 	for _, spec := range []string{"timestamp=1h", "snapshot=3d", "targets=10d"} {
@@ -241,12 +242,12 @@ func TestExpirySpecsRejectNonsense(t *testing.T) {
 // conflictOnce is a store whose first publish loses a race: another
 // publisher adds a target just before it.
 type conflictOnce struct {
-	*memstore.Store
+	*tuftest.Store
 	f       *fixture
 	tripped bool
 }
 
-func (c *conflictOnce) Load(ctx context.Context) (tuf.View, error) {
+func (c *conflictOnce) Load(ctx context.Context) (tufmeta.View, error) {
 	v, err := c.Store.Load(ctx)
 	if err == nil && !c.tripped {
 		c.tripped = true
@@ -313,8 +314,8 @@ func TestOpenRefusesTargetsSignedByAnUntrustedKey(t *testing.T) {
 }
 
 func TestOpenOnAnEmptyStoreSaysThereIsNoTrustData(t *testing.T) {
-	_, err := tuf.Open(context.Background(), &memstore.Store{}, tuf.TrustStoredRoot())
-	if !errors.Is(err, tuf.ErrNoRepository) {
+	_, err := tuf.Open(context.Background(), &tuftest.Store{}, tuf.TrustStoredRoot())
+	if !errors.Is(err, tufmeta.ErrNoRepository) {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -9,18 +9,8 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
-
-// MaxRootSteps bounds how many root versions Open and Verify move forward
-// from the trusted root in one run, as go-tuf's updater does (its
-// MaxRootRotations). A store that lists more newer roots than this is
-// refused before any of them is read.
-const MaxRootSteps = 256
-
-// AbsurdVersion is the version above which signet calls a metadata
-// version absurd: a publish every millisecond for 35 years stays below it.
-// Such a version is the mark of a fast-forward by a stolen online key.
-const AbsurdVersion = int64(1) << 40
 
 // ErrNoTrustedRoot is returned by Open when no trusted root was given:
 // a publishing command must start from a root this machine trusts.
@@ -40,7 +30,7 @@ func (e *WithheldError) Error() string {
 
 // Is makes errors.Is(err, ErrNoRepository) true, for callers that only ask
 // whether there is trust data.
-func (e *WithheldError) Is(target error) bool { return target == ErrNoRepository }
+func (e *WithheldError) Is(target error) bool { return target == tufmeta.ErrNoRepository }
 
 // WithTrustedRoot makes Open start from rootJSON, the root this machine
 // trusts (from init, trust pin, a pinned verify, a CI bundle or --root):
@@ -99,12 +89,12 @@ func (r *Repo) startRoot(ctx context.Context, o repoOptions) (*metadata.Metadata
 		if !o.trustStored {
 			return nil, errkind.Mark(errkind.Verification, ErrNoTrustedRoot)
 		}
-		root, err := readRole(ctx, r.view, rootFile(1), maxRootSize, metadata.Root())
+		root, err := tufmeta.ReadRole(ctx, r.view, tufmeta.RootFile(1), tufmeta.MaxRootSize, metadata.Root())
 		if err != nil {
 			return nil, err
 		}
 		if root.Signed.Version != 1 {
-			return nil, corrupt("%s has version %d", rootFile(1), root.Signed.Version)
+			return nil, tufmeta.Corrupt("%s has version %d", tufmeta.RootFile(1), root.Signed.Version)
 		}
 		if err := root.VerifyDelegate(metadata.ROOT, root); err != nil {
 			return nil, untrusted("root version 1 is not signed by its own keys")
@@ -121,14 +111,14 @@ func (r *Repo) startRoot(ctx context.Context, o repoOptions) (*metadata.Metadata
 	if err := root.VerifyDelegate(metadata.ROOT, root); err != nil {
 		return nil, errkind.Mark(errkind.Verification, fmt.Errorf("the trusted root (version %d) is not signed by its own keys", root.Signed.Version))
 	}
-	stored, err := readRole(ctx, r.view, rootFile(root.Signed.Version), maxRootSize, metadata.Root())
+	stored, err := tufmeta.ReadRole(ctx, r.view, tufmeta.RootFile(root.Signed.Version), tufmeta.MaxRootSize, metadata.Root())
 	if err != nil {
 		if errkind.Of(err) == errkind.Registry {
 			return nil, err
 		}
 		return nil, forged("the registry's trust data has no root version %d, the one this machine trusts", root.Signed.Version)
 	}
-	same, err := sameSigned(root, stored)
+	same, err := tufmeta.SameSigned(root, stored)
 	if err != nil {
 		return nil, err
 	}
@@ -143,25 +133,25 @@ func (r *Repo) startRoot(ctx context.Context, o repoOptions) (*metadata.Metadata
 // its own. It refuses a view that lists more than MaxRootSteps newer roots
 // before reading any of them, and a view whose newest root is older than
 // start (a rollback).
-func walkRoots(ctx context.Context, view View, start *metadata.Metadata[metadata.RootType]) (*metadata.Metadata[metadata.RootType], error) {
-	latest := latestRootVersion(view.Files())
+func walkRoots(ctx context.Context, view tufmeta.View, start *metadata.Metadata[metadata.RootType]) (*metadata.Metadata[metadata.RootType], error) {
+	latest := tufmeta.LatestRootVersion(view.Files())
 	from := start.Signed.Version
 	if latest < from {
 		return nil, errkind.Mark(errkind.Verification, fmt.Errorf(
 			"rollback attack: the registry's newest root is version %d, older than version %d that this machine trusts", latest, from))
 	}
-	if latest-from > MaxRootSteps {
+	if latest-from > tufmeta.MaxRootSteps {
 		return nil, errkind.Mark(errkind.Verification, fmt.Errorf(
-			"endless data attack: the registry lists root versions up to %d, more than %d after version %d that this machine trusts", latest, MaxRootSteps, from))
+			"endless data attack: the registry lists root versions up to %d, more than %d after version %d that this machine trusts", latest, tufmeta.MaxRootSteps, from))
 	}
 	prev := start
 	for v := from + 1; v <= latest; v++ {
-		root, err := readRole(ctx, view, rootFile(v), maxRootSize, metadata.Root())
+		root, err := tufmeta.ReadRole(ctx, view, tufmeta.RootFile(v), tufmeta.MaxRootSize, metadata.Root())
 		if err != nil {
 			return nil, err
 		}
 		if root.Signed.Version != v {
-			return nil, corrupt("%s has version %d", rootFile(v), root.Signed.Version)
+			return nil, tufmeta.Corrupt("%s has version %d", tufmeta.RootFile(v), root.Signed.Version)
 		}
 		if err := prev.VerifyDelegate(metadata.ROOT, root); err != nil {
 			return nil, untrusted("root version %d is not signed by the keys of version %d", v, v-1)
@@ -172,19 +162,6 @@ func walkRoots(ctx context.Context, view View, start *metadata.Metadata[metadata
 		prev = root
 	}
 	return prev, nil
-}
-
-// sameSigned reports whether two roots have the same signed content.
-func sameSigned(a, b *metadata.Metadata[metadata.RootType]) (bool, error) {
-	da, err := rootDigest(a)
-	if err != nil {
-		return false, corrupt("root: %v", err)
-	}
-	db, err := rootDigest(b)
-	if err != nil {
-		return false, corrupt("root: %v", err)
-	}
-	return da == db, nil
 }
 
 // floor holds the versions a client trusted last, for the rollback checks.
@@ -248,7 +225,7 @@ func (f floor) checkSnapshot(s *metadata.Metadata[metadata.SnapshotType]) error 
 }
 
 func rollback(what string, got, trusted int64) error {
-	if trusted > AbsurdVersion {
+	if trusted > tufmeta.AbsurdVersion {
 		return fastForwarded(what, trusted)
 	}
 	return errkind.Mark(errkind.Verification, fmt.Errorf(
@@ -269,7 +246,7 @@ func fastForwarded(role string, version int64) error {
 // checkVersion refuses a loaded version that is not positive.
 func checkVersion(file string, v int64) error {
 	if v < 1 {
-		return corrupt("%s has version %d", file, v)
+		return tufmeta.Corrupt("%s has version %d", file, v)
 	}
 	return nil
 }
@@ -301,10 +278,10 @@ func (r *Repo) SameRootAt(ctx context.Context, v int64, rootJSON []byte) bool {
 	var stored *metadata.Metadata[metadata.RootType]
 	if v == r.root.Signed.Version && !r.rootChanged {
 		stored = r.root
-	} else if stored, err = readRole(ctx, r.view, rootFile(v), maxRootSize, metadata.Root()); err != nil {
+	} else if stored, err = tufmeta.ReadRole(ctx, r.view, tufmeta.RootFile(v), tufmeta.MaxRootSize, metadata.Root()); err != nil {
 		return false
 	}
-	same, err := sameSigned(stored, other)
+	same, err := tufmeta.SameSigned(stored, other)
 	return err == nil && same
 }
 
@@ -315,6 +292,6 @@ func SameSignedRoot(rootJSON []byte, root *metadata.Metadata[metadata.RootType])
 	if err != nil || root == nil {
 		return false
 	}
-	same, err := sameSigned(other, root)
+	same, err := tufmeta.SameSigned(other, root)
 	return err == nil && same
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
-	"github.com/signet-dev/signet/internal/memstore"
 	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/tuftest"
 )
 
 // trusted returns the fixture's root version v as the store holds it: what
@@ -227,7 +227,7 @@ func FuzzTrustedOpen(f *testing.F) {
 			files[k] = v
 		}
 		files[names[int(which)%len(names)]] = data
-		store := &memstore.Store{}
+		store := &tuftest.Store{}
 		store.Set(files)
 		r, err := tuf.Open(context.Background(), store, tuf.WithTrustedRoot(trusted))
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/ctxsleep"
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // maxPublishAttempts bounds how often Update reloads and re-applies a
@@ -51,7 +52,7 @@ type Retrier interface {
 // publish failed, the error is a *NotPublishedError naming the targets
 // whose change is missing; its kind is the cause's (errkind.Registry for
 // a registry that fails or keeps being overwritten).
-func Update(ctx context.Context, store Store, keys Keyring, change func(*Repo) error, opts ...RepoOption) (*Repo, error) {
+func Update(ctx context.Context, store tufmeta.Store, keys Keyring, change func(*Repo) error, opts ...RepoOption) (*Repo, error) {
 	store = cachingStore{store}
 	var last *Repo
 	var lastErr error
@@ -88,7 +89,7 @@ func Update(ctx context.Context, store Store, keys Keyring, change func(*Repo) e
 		if err == nil {
 			return r, nil
 		}
-		if !errors.Is(err, ErrConflict) {
+		if !errors.Is(err, tufmeta.ErrConflict) {
 			if errkind.Of(err) == errkind.Registry {
 				return nil, notPublished(ctx, r, attempt, err)
 			}
@@ -208,9 +209,9 @@ func (r *Repo) reopen(ctx context.Context) (*Repo, error) {
 }
 
 // viewStore is a Store whose current view is always one view.
-type viewStore struct{ v View }
+type viewStore struct{ v tufmeta.View }
 
-func (s viewStore) Load(context.Context) (View, error) { return s.v, nil }
+func (s viewStore) Load(context.Context) (tufmeta.View, error) { return s.v, nil }
 
 // sameRole reports whether role has the same targets and delegations in
 // a and b.
@@ -237,9 +238,9 @@ func sameJSON(a, b any) bool {
 // cachingStore keeps what its views read, so that reopening a view (to
 // compare a change with what it was made on) reads nothing twice. A View
 // is immutable, so its files never go stale.
-type cachingStore struct{ Store }
+type cachingStore struct{ tufmeta.Store }
 
-func (s cachingStore) Load(ctx context.Context) (View, error) {
+func (s cachingStore) Load(ctx context.Context) (tufmeta.View, error) {
 	v, err := s.Store.Load(ctx)
 	if err != nil {
 		return nil, err
@@ -248,7 +249,7 @@ func (s cachingStore) Load(ctx context.Context) (View, error) {
 }
 
 type cachedView struct {
-	View
+	tufmeta.View
 	mu    sync.Mutex
 	files map[string][]byte
 }

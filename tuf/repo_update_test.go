@@ -12,6 +12,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // lockedKeyring makes a testKeyring safe for concurrent publishers and
@@ -31,7 +32,7 @@ func (l *lockedKeyring) Signer(ctx context.Context, keyID, role string) (signatu
 func (l *lockedKeyring) Retrying(attempt, max int, cause error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if max != 20 || !errors.Is(cause, tuf.ErrConflict) {
+	if max != 20 || !errors.Is(cause, tufmeta.ErrConflict) {
 		panic(fmt.Sprintf("Retrying(%d, %d, %v)", attempt, max, cause))
 	}
 	l.retries = append(l.retries, attempt)
@@ -40,11 +41,11 @@ func (l *lockedKeyring) Retrying(attempt, max int, cause error) {
 // scriptedStore wraps a store's views: publish decides what a publish
 // does (nil: publish normally).
 type scriptedStore struct {
-	tuf.Store
-	publish func(v tuf.View, put map[string][]byte, remove []string) error
+	tufmeta.Store
+	publish func(v tufmeta.View, put map[string][]byte, remove []string) error
 }
 
-func (s scriptedStore) Load(ctx context.Context) (tuf.View, error) {
+func (s scriptedStore) Load(ctx context.Context) (tufmeta.View, error) {
 	v, err := s.Store.Load(ctx)
 	if err != nil {
 		return nil, err
@@ -53,7 +54,7 @@ func (s scriptedStore) Load(ctx context.Context) (tuf.View, error) {
 }
 
 type scriptedView struct {
-	tuf.View
+	tufmeta.View
 	s scriptedStore
 }
 
@@ -102,12 +103,12 @@ func TestUpdateConvergesWithEightConcurrentPublishers(t *testing.T) {
 func TestUpdateGivesUpAfterTwentyAttemptsNamingTheTagsNotPublished(t *testing.T) {
 	f := newRepo(t)
 	keys := &lockedKeyring{k: f.keys}
-	store := scriptedStore{Store: f.store, publish: func(tuf.View, map[string][]byte, []string) error {
-		return errkind.Mark(errkind.Registry, fmt.Errorf("moved: %w", tuf.ErrConflict))
+	store := scriptedStore{Store: f.store, publish: func(tufmeta.View, map[string][]byte, []string) error {
+		return errkind.Mark(errkind.Registry, fmt.Errorf("moved: %w", tufmeta.ErrConflict))
 	}}
 	_, err := tuf.Update(context.Background(), store, keys, addTwo, tuf.TrustStoredRoot())
 	var np *tuf.NotPublishedError
-	if !errors.As(err, &np) || !errkind.Is(err, errkind.Registry) || !errors.Is(err, tuf.ErrConflict) {
+	if !errors.As(err, &np) || !errkind.Is(err, errkind.Registry) || !errors.Is(err, tufmeta.ErrConflict) {
 		t.Fatalf("err = %v, want a registry NotPublishedError wrapping ErrConflict", err)
 	}
 	if !slices.Equal(np.Targets, []string{"a", "b"}) || np.Attempts != 20 || err.Error() != "not published: tags a, b: gave up after 20 attempts: publishing trust data: moved: trust data changed while publishing" {
@@ -122,13 +123,13 @@ func TestUpdateThatFindsItsChangeAlreadyPublishedDoesNotPublishAgain(t *testing.
 	f := newRepo(t)
 	keys := &lockedKeyring{k: f.keys}
 	tripped := false
-	store := scriptedStore{Store: f.store, publish: func(v tuf.View, put map[string][]byte, remove []string) error {
+	store := scriptedStore{Store: f.store, publish: func(v tufmeta.View, put map[string][]byte, remove []string) error {
 		if err := v.Publish(context.Background(), put, remove); err != nil {
 			return err
 		}
 		if !tripped { // the read-back saw someone build on top of it
 			tripped = true
-			return tuf.ErrConflict
+			return tufmeta.ErrConflict
 		}
 		return nil
 	}}
@@ -143,7 +144,7 @@ func TestUpdateThatFindsItsChangeAlreadyPublishedDoesNotPublishAgain(t *testing.
 
 func TestUpdateWhosePublishFailsNamesTheTagsAndKeepsTheKind(t *testing.T) {
 	f := newRepo(t)
-	store := scriptedStore{Store: f.store, publish: func(tuf.View, map[string][]byte, []string) error {
+	store := scriptedStore{Store: f.store, publish: func(tufmeta.View, map[string][]byte, []string) error {
 		return errkind.Mark(errkind.Registry, errors.New("PUT: 503 service unavailable"))
 	}}
 	_, err := tuf.Update(context.Background(), store, f.keys, func(r *tuf.Repo) error {

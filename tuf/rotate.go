@@ -12,6 +12,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // Rotation changes the keys of one role. Role is root, targets, snapshot,
@@ -327,5 +328,5 @@ func (r *Repo) previousRoot(ctx context.Context) (*metadata.Metadata[metadata.Ro
 	if v < 1 {
 		return nil, nil
 	}
-	return readRole(ctx, r.view, rootFile(v), maxRootSize, metadata.Root())
+	return tufmeta.ReadRole(ctx, r.view, tufmeta.RootFile(v), tufmeta.MaxRootSize, metadata.Root())
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/verify"
 )
 
 func keyID(t *testing.T, k *metadata.Key) string {
@@ -32,13 +33,13 @@ func rotate(t *testing.T, f *fixture, keys tuf.Keyring, rot tuf.Rotation) error 
 }
 
 // pinnedVerify verifies tag for a client that pinned root version 1.
-func pinnedVerify(t *testing.T, f *fixture, root1 []byte, tag string) (*tuf.VerifiedTarget, error) {
+func pinnedVerify(t *testing.T, f *fixture, root1 []byte, tag string) (*verify.Result, error) {
 	t.Helper()
 	view, err := f.store.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tuf.Verify(context.Background(), view, tag, tuf.WithTrustDir(filepath.Join(t.TempDir(), "trust")), tuf.WithRoot(root1))
+	return verify.Target(context.Background(), view, tag, verify.WithTrustDir(filepath.Join(t.TempDir(), "trust")), verify.WithRoot(root1))
 }
 
 // without returns a keyring holding the keys of k except those given.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,7 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/registrytest"
 )
 
 // tableRows says where the rows of one text table are in the -o json
@@ -27,13 +26,7 @@ type tableRows struct {
 // with the JSON fields of -o json (case, spaces and underscores aside), so
 // that the two cannot drift apart again (docs/usage.md, JSON output).
 func TestTextColumnsAreTheJSONFieldNames(t *testing.T) {
-	h, err := registry.NewServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	repo := strings.TrimPrefix(srv.URL, "http://") + "/team/app"
+	repo := registrytest.InProcess(t) + "/team/app"
 	ref, err := name.ParseReference(repo+":v1", name.Insecure)
 	if err != nil {
 		t.Fatal(err)

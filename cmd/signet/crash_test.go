@@ -13,25 +13,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	ggcrrandom "github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 
 	"github.com/signet-dev/signet/internal/app"
-	"github.com/signet-dev/signet/internal/faultproxy"
 	"github.com/signet-dev/signet/internal/testenv"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/registry/registrytest/faultproxy"
 	"github.com/signet-dev/signet/signer"
 )
-
-type noCredentials struct{}
-
-func (noCredentials) Resolve(authn.Resource) (authn.Authenticator, error) {
-	return authn.Anonymous, nil
-}
 
 // killer runs signet processes and kills the current one when the proxy
 // reaches the request it was armed for.
@@ -84,7 +75,7 @@ func (k *killer) run(t *testing.T, env []string, args ...string) (int, string, b
 // consumer verifies tags the way a user with the pinned root does.
 func consumer(t *testing.T, home string) *app.Deps {
 	t.Helper()
-	client, err := registry.New(registry.WithKeychain(noCredentials{}))
+	client, err := registry.New(registry.WithKeychain(registrytest.Anonymous{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,19 +200,7 @@ func TestKilledAtAnyPointOfAPushTheRepositoryVerifiesAndARerunCompletes(t *testi
 
 func randomLayout(t *testing.T) string {
 	t.Helper()
-	img, err := ggcrrandom.Image(512, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	l, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return registrytest.WriteLayout(t, registrytest.RandomImage(t, 512, 1), "")
 }
 
 // writeRoot saves the repository's 1.root.json, as a publisher hands it out.

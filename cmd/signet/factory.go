@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/signethome"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/signer"
@@ -109,7 +110,7 @@ func newFactory(ios *iostreams, env func(string) string) *factory {
 		opts := []registry.Option{registry.WithInsecure(f.Global.Insecure), registry.WithUserAgent(userAgent())}
 		if home, err := f.Home(); err == nil {
 			// Trust manifests by digest: an unchanged one is not sent again.
-			opts = append(opts, registry.WithManifestCache(filepath.Join(home, "cache", "manifests")))
+			opts = append(opts, registry.WithManifestCache(signethome.ManifestCache(home)))
 		}
 		return registry.New(opts...)
 	})
@@ -134,7 +135,7 @@ func resolveHome(flag string, env func(string) string) (string, error) {
 	if flag != "" {
 		return flag, nil
 	}
-	if h := env("SIGNET_HOME"); h != "" {
+	if h := env(signethome.Env); h != "" {
 		return h, nil
 	}
 	dir := env("HOME")
@@ -144,7 +145,7 @@ func resolveHome(flag string, env func(string) string) (string, error) {
 			return "", errkind.Mark(errkind.Input, errors.New("no home directory: set SIGNET_HOME or pass --home"))
 		}
 	}
-	return filepath.Join(dir, ".signet"), nil
+	return filepath.Join(dir, signethome.DefaultName), nil
 }
 
 // newPassphraseFunc answers the keystore's passphrase requests through p:

@@ -20,7 +20,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
-	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/serve"
 )
 
 // testPassphrase is the keystore passphrase of every script. Scripts check
@@ -79,7 +79,7 @@ func scriptParams(dir string) testscript.Params {
 func scriptSetup(env *testscript.Env) error {
 	env.Setenv("SIGNET_HOME", filepath.Join(env.WorkDir, ".signet"))
 	env.Setenv("SIGNET_PASSPHRASE", testPassphrase)
-	h, err := registry.NewServer()
+	h, err := serve.New()
 	if err != nil {
 		return err
 	}

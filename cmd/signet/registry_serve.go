@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/errkind"
-	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/serve"
 )
 
 func newRegistryCmd(f *factory) *cobra.Command {
@@ -55,14 +55,14 @@ stderr. Port 0 picks a free port; the address served is printed on stderr.
 }
 
 func runRegistryServe(ctx context.Context, opts *registryServeOptions) error {
-	var sopts []registry.ServerOption
+	var sopts []serve.Option
 	if opts.Dir != "" {
-		sopts = append(sopts, registry.WithServerDir(opts.Dir))
+		sopts = append(sopts, serve.WithDir(opts.Dir))
 	}
 	if opts.Verbose() {
-		sopts = append(sopts, registry.WithServerLog(opts.IO.ErrOut))
+		sopts = append(sopts, serve.WithLog(opts.IO.ErrOut))
 	}
-	h, err := registry.NewServer(sopts...)
+	h, err := serve.New(sopts...)
 	if err != nil {
 		return errkind.Mark(errkind.Input, err)
 	}
@@ -76,7 +76,7 @@ func runRegistryServe(ctx context.Context, opts *registryServeOptions) error {
 		notice(opts.IO, "warning: the registry has no authentication and listens on %s, beyond this machine", addr)
 	}
 	notice(opts.IO, "serving on http://%s", addr)
-	if err := registry.Serve(ctx, ln, h); err != nil {
+	if err := serve.Serve(ctx, ln, h); err != nil {
 		return errkind.Mark(errkind.Registry, err)
 	}
 	notice(opts.IO, "stopped")

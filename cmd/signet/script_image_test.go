@@ -1,16 +1,14 @@
 package main
 
 import (
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"context"
+
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/signet-dev/signet/tools/mkimage"
 )
 
-// cmdMkimage makes a new random image for scripts:
+// cmdMkimage makes a new random image for scripts (package tools/mkimage):
 //
 //	mkimage oci DIR        an OCI image layout
 //	mkimage tar FILE       a docker-save tarball
@@ -19,21 +17,15 @@ func cmdMkimage(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: mkimage oci DIR | tar FILE | push REF")
 	}
-	img, err := random.Image(512, 1)
+	img, err := mkimage.New()
 	ts.Check(err)
 	switch args[0] {
 	case "oci":
-		p, err := layout.Write(ts.MkAbs(args[1]), empty.Index)
-		ts.Check(err)
-		ts.Check(p.AppendImage(img))
+		ts.Check(mkimage.WriteLayout(ts.MkAbs(args[1]), img))
 	case "tar":
-		tag, err := name.NewTag("example.com/app:latest")
-		ts.Check(err)
-		ts.Check(tarball.WriteToFile(ts.MkAbs(args[1]), tag, img))
+		ts.Check(mkimage.WriteTarball(ts.MkAbs(args[1]), "example.com/app:latest", img))
 	case "push":
-		ref, err := name.ParseReference(args[1], name.Insecure)
-		ts.Check(err)
-		ts.Check(remote.Write(ref, img))
+		ts.Check(mkimage.Push(context.Background(), args[1], img))
 	default:
 		ts.Fatalf("mkimage: unknown kind %q", args[0])
 	}

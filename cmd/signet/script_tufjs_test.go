@@ -8,8 +8,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/signet-dev/signet/internal/tufjs"
 	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/tuf/tuftest/tufjs"
 )
 
 // cmdTufjs checks a tag with tuf-js, the independent TUF client, trusting

@@ -12,8 +12,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/signet-dev/signet/internal/release"
 	"github.com/signet-dev/signet/internal/testenv"
+	"github.com/signet-dev/signet/tools/release"
 )
 
 // TestStaticBuildScripts runs testdata/static/*.txtar against signet built

@@ -12,6 +12,7 @@ import (
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // openRepo loads the repository's metadata as it is published now.
@@ -221,7 +222,7 @@ type StatusResult struct {
 	// machine (see InspectResult.Pinned).
 	Pinned bool `json:"pinned"`
 	// FastForwarded counts roles whose version is absurd (above
-	// tuf.AbsurdVersion): the mark of a stolen online key.
+	// tufmeta.AbsurdVersion): the mark of a stolen online key.
 	FastForwarded int          `json:"fastForwarded,omitempty"`
 	Roles         []RoleStatus `json:"roles"`
 	Expired       int          `json:"expired"`
@@ -263,7 +264,7 @@ func statusOf(ctx context.Context, d *Deps, repo name.Repository, r *tuf.Repo) (
 			st.State = "expiring"
 			out.Expiring++
 		}
-		if ri.Version > tuf.AbsurdVersion {
+		if ri.Version > tufmeta.AbsurdVersion {
 			st.State = "fast-forwarded"
 			out.FastForwarded++
 		}

@@ -20,6 +20,8 @@ import (
 	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/signer"
 	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/tufmeta"
+	"github.com/signet-dev/signet/tuf/verify"
 )
 
 // Deps are what the commands work with. Keystore and Resolver are
@@ -64,7 +66,7 @@ func (d *Deps) repoOptions() []tuf.RepoOption {
 
 // update is tuf.Update of repo's trust data from the root this machine
 // trusts, keeping the newest root reached as the trusted one.
-func (d *Deps) update(ctx context.Context, repo name.Repository, store tuf.Store, keys tuf.Keyring, change func(*tuf.Repo) error) (*tuf.Repo, error) {
+func (d *Deps) update(ctx context.Context, repo name.Repository, store tufmeta.Store, keys tuf.Keyring, change func(*tuf.Repo) error) (*tuf.Repo, error) {
 	t, err := d.trustFor(ctx, repo, mustTrust)
 	if err != nil {
 		return nil, noTrustData(ctx, store, err)
@@ -79,7 +81,7 @@ func (d *Deps) update(ctx context.Context, repo name.Repository, store tuf.Store
 
 // open is tuf.Open of repo's trust data from the root this machine trusts
 // (mode says what happens when none is).
-func (d *Deps) open(ctx context.Context, repo name.Repository, store tuf.Store, mode trustMode) (*tuf.Repo, *trust, error) {
+func (d *Deps) open(ctx context.Context, repo name.Repository, store tufmeta.Store, mode trustMode) (*tuf.Repo, *trust, error) {
 	t, err := d.trustFor(ctx, repo, mode)
 	if err != nil {
 		return nil, nil, noTrustData(ctx, store, err)
@@ -94,12 +96,12 @@ func (d *Deps) open(ctx context.Context, repo name.Repository, store tuf.Store, 
 // noTrustData turns the refusal to start without a trusted root into
 // ErrNoRepository when the store holds no trust data at all: then the
 // next step is signet init, not a pin.
-func noTrustData(ctx context.Context, store tuf.Store, err error) error {
+func noTrustData(ctx context.Context, store tufmeta.Store, err error) error {
 	if !errors.Is(err, errNoTrustedRoot) {
 		return err
 	}
 	if view, lerr := store.Load(ctx); lerr == nil && len(view.Files()) == 0 {
-		return errkind.Mark(errkind.Input, tuf.ErrNoRepository)
+		return errkind.Mark(errkind.Input, tufmeta.ErrNoRepository)
 	}
 	return err
 }
@@ -124,8 +126,8 @@ func (d *Deps) metadataTag(repo name.Repository) (name.Tag, error) {
 	return registry.MetadataRef(other), nil
 }
 
-// store returns the tuf.Store over the registry for repo's trust data.
-func (d *Deps) store(repo name.Repository) (tuf.Store, error) {
+// store returns the tufmeta.Store over the registry for repo's trust data.
+func (d *Deps) store(repo name.Repository) (tufmeta.Store, error) {
 	tag, err := d.metadataTag(repo)
 	if err != nil {
 		return nil, err
@@ -146,7 +148,7 @@ func (d *Deps) cacheHome() string {
 	return ks.Home()
 }
 
-// registryStore adapts the registry's metadata artifact to tuf.Store, with
+// registryStore adapts the registry's metadata artifact to tufmeta.Store, with
 // the metadata cache of the signet home in front of it (cache.go).
 type registryStore struct {
 	client *registry.Client
@@ -154,7 +156,7 @@ type registryStore struct {
 	home   string
 }
 
-func (s *registryStore) Load(ctx context.Context) (tuf.View, error) {
+func (s *registryStore) Load(ctx context.Context) (tufmeta.View, error) {
 	m, err := s.client.Metadata(ctx, s.tag)
 	if errors.Is(err, registry.ErrNoMetadata) {
 		return withCache(registryView{s.client.EmptyMetadata(s.tag)}, s.home), nil
@@ -165,8 +167,8 @@ func (s *registryStore) Load(ctx context.Context) (tuf.View, error) {
 	return withCache(registryView{m}, s.home), nil
 }
 
-// registryView maps the registry's conflict error to tuf's and names its
-// content by the manifest digest (tuf.IdentifiedView), which lets verify
+// registryView maps the registry's conflict error to tufmeta's and names its
+// content by the manifest digest (verify.IdentifiedView), which lets verify
 // remember its lookups.
 type registryView struct{ *registry.Metadata }
 
@@ -179,12 +181,12 @@ func (v registryView) Identity() string {
 	return ""
 }
 
-var _ tuf.IdentifiedView = registryView{}
+var _ verify.IdentifiedView = registryView{}
 
 func (v registryView) Publish(ctx context.Context, put map[string][]byte, remove []string) error {
 	err := v.Metadata.Publish(ctx, put, remove)
 	if errors.Is(err, registry.ErrConflict) {
-		return fmt.Errorf("%w: %w", tuf.ErrConflict, err)
+		return fmt.Errorf("%w: %w", tufmeta.ErrConflict, err)
 	}
 	return err
 }

@@ -2,9 +2,6 @@ package app_test
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,28 +9,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	ggcrrandom "github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
-	"github.com/signet-dev/signet/internal/testenv"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/registrytest"
 	"github.com/signet-dev/signet/signer"
 )
 
 const passphrase = "correct horse battery staple"
-
-type anonymous struct{}
-
-func (anonymous) Resolve(authn.Resource) (authn.Authenticator, error) { return authn.Anonymous, nil }
 
 // person is one signet home: a publisher or a consumer of a repository.
 type person struct {
@@ -48,7 +37,7 @@ type person struct {
 func newPerson(t *testing.T) *person {
 	t.Helper()
 	p := &person{t: t, home: filepath.Join(t.TempDir(), "home")}
-	client, err := registry.New(registry.WithKeychain(anonymous{}))
+	client, err := registry.New(registry.WithKeychain(registrytest.Anonymous{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,44 +84,15 @@ func (p *person) generate(name string) {
 	}
 }
 
-// eachRegistry runs f against the in-process registry and the real
-// distribution registry that scripts/test.sh starts.
-func eachRegistry(t *testing.T, f func(t *testing.T, host string)) {
-	t.Run("ggcr", func(t *testing.T) {
-		h, err := registry.NewServer()
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(h)
-		t.Cleanup(srv.Close)
-		f(t, strings.TrimPrefix(srv.URL, "http://"))
-	})
-	t.Run("distribution", func(t *testing.T) { f(t, testenv.Need(t, "SIGNET_TEST_REGISTRY")) })
-}
-
+// uniqueRepo is registrytest.UniqueRepo as the string the requests take.
 func uniqueRepo(t *testing.T, host string) string {
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	base := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
-	return fmt.Sprintf("%s/signet-app/%s-%x", host, base, rnd)
+	return registrytest.UniqueRepo(t, host).Name()
 }
 
 // ociLayout writes a new random image as an OCI layout and returns oci:DIR.
 func ociLayout(t *testing.T) string {
 	t.Helper()
-	img, err := ggcrrandom.Image(512, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	p, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
-	return "oci:" + dir
+	return "oci:" + registrytest.WriteLayout(t, registrytest.RandomImage(t, 512, 1), "")
 }
 
 // initRepo makes a publisher with a root key and initialises repo.
@@ -162,7 +122,7 @@ func rootFile(t *testing.T, repo string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _ := registry.New(registry.WithKeychain(anonymous{}))
+	c, _ := registry.New(registry.WithKeychain(registrytest.Anonymous{}))
 	m, err := c.Metadata(context.Background(), registry.MetadataRef(r))
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +192,7 @@ func currentDigest(t *testing.T, tag string) v1.Hash {
 func republish(t *testing.T, repo string, change func(files map[string][]byte) (put map[string][]byte, remove []string)) {
 	t.Helper()
 	r, _ := registry.ParseRepository(repo)
-	c, _ := registry.New(registry.WithKeychain(anonymous{}))
+	c, _ := registry.New(registry.WithKeychain(registrytest.Anonymous{}))
 	m, err := c.Metadata(context.Background(), registry.MetadataRef(r))
 	if err != nil {
 		t.Fatal(err)

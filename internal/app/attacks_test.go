@@ -13,11 +13,12 @@ import (
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/internal/testenv"
-	"github.com/signet-dev/signet/internal/tufjs"
+	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/tuf/tuftest/tufjs"
 )
 
 func TestInitPushVerifyInspectRevokePull(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -75,7 +76,7 @@ func TestInitPushVerifyInspectRevokePull(t *testing.T) {
 }
 
 func TestPushFromADockerSaveTarball(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
 		tar := filepath.Join(t.TempDir(), "image.tar")
@@ -92,7 +93,7 @@ func TestPushFromADockerSaveTarball(t *testing.T) {
 }
 
 func TestFirstContactIsTrustOnFirstUseAndSaysSo(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
 		push(t, pub, repo+":v1")
@@ -112,7 +113,7 @@ func TestFirstContactIsTrustOnFirstUseAndSaysSo(t *testing.T) {
 }
 
 func TestVerifyRefusesAMovedTag(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
 		push(t, pub, repo+":v1")
@@ -124,7 +125,7 @@ func TestVerifyRefusesAMovedTag(t *testing.T) {
 }
 
 func TestVerifyRefusesATamperedTargetsFile(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
 		push(t, pub, repo+":v1")
@@ -147,7 +148,7 @@ func TestVerifyRefusesATamperedTargetsFile(t *testing.T) {
 }
 
 func TestVerifyRefusesTargetsSignedByAnUntrustedKey(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -180,7 +181,7 @@ func TestVerifyRefusesTargetsSignedByAnUntrustedKey(t *testing.T) {
 }
 
 func TestVerifyRefusesARollbackOfTheTrustData(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -199,7 +200,7 @@ func TestVerifyRefusesARollbackOfTheTrustData(t *testing.T) {
 }
 
 func TestVerifyRefusesAnExpiredTimestamp(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
 		push(t, pub, repo+":v1")
@@ -211,7 +212,7 @@ func TestVerifyRefusesAnExpiredTimestamp(t *testing.T) {
 }
 
 func TestVerifyRefusesMixAndMatchOfTwoPublishes(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -232,7 +233,7 @@ func TestVerifyRefusesMixAndMatchOfTwoPublishes(t *testing.T) {
 
 func TestTufJSAcceptsWhatSignetPublishesAndRejectsTampering(t *testing.T) {
 	script := testenv.Need(t, tufjs.EnvVar)
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)

@@ -13,8 +13,9 @@ import (
 
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/testenv"
-	"github.com/signet-dev/signet/internal/tufjs"
+	"github.com/signet-dev/signet/registry/registrytest"
 	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/tuftest/tufjs"
 )
 
 // tagMany points tags name-0..name-(n-1) of repo at the image of from.
@@ -50,7 +51,7 @@ func tagMany(t *testing.T, from string, repo string, prefix string, lo, hi int) 
 
 func TestARepositoryCrossingTheBinThresholdKeepsEveryTagVerifyingForSignetAndTufJS(t *testing.T) {
 	script := testenv.Need(t, tufjs.EnvVar)
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -96,7 +97,7 @@ func TestARepositoryCrossingTheBinThresholdKeepsEveryTagVerifyingForSignetAndTuf
 
 func TestACICrossingTheBinThresholdSignsIntoItsOwnBinsForSignetAndTufJS(t *testing.T) {
 	script := testenv.Need(t, tufjs.EnvVar)
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		owner := initRepo(t, repo)

@@ -9,7 +9,8 @@ import (
 	"sort"
 
 	"github.com/signet-dev/signet/internal/atomicfile"
-	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/internal/signethome"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // cachedView serves metadata files from a local cache addressed by the
@@ -23,12 +24,12 @@ type cachedView struct {
 
 // withCache wraps v with the blob cache under home; errors creating the
 // cache directory only turn the cache off.
-func withCache(v tuf.View, home string) tuf.View {
+func withCache(v tufmeta.View, home string) tufmeta.View {
 	rv, ok := v.(registryView)
 	if !ok || home == "" {
 		return v
 	}
-	dir := filepath.Join(home, "cache", "blobs")
+	dir := signethome.BlobCache(home)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return v
 	}
@@ -104,4 +105,4 @@ func (v cachedView) Publish(ctx context.Context, put map[string][]byte, remove [
 	return nil
 }
 
-var _ tuf.View = cachedView{}
+var _ tufmeta.View = cachedView{}

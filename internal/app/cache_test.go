@@ -9,6 +9,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/registrytest"
 )
 
 // countingTransport counts requests by method and path kind.
@@ -37,14 +38,14 @@ func (c *countingTransport) take() (blobs, all int) {
 }
 
 func TestWarmVerifyDownloadsNoMetadataFileTwice(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
 		push(t, pub, repo+":v1")
 		c := newPerson(t)
 		counter := &countingTransport{}
-		client, err := registry.New(registry.WithKeychain(anonymous{}), registry.WithTransport(counter))
+		client, err := registry.New(registry.WithKeychain(registrytest.Anonymous{}), registry.WithTransport(counter))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,12 +83,12 @@ func TestWarmVerifyDownloadsNoMetadataFileTwice(t *testing.T) {
 }
 
 func TestAPublisherReadsNoMetadataItWroteItself(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
 		push(t, pub, repo+":v1")
 		counter := &countingTransport{}
-		client, err := registry.New(registry.WithKeychain(anonymous{}), registry.WithTransport(counter))
+		client, err := registry.New(registry.WithKeychain(registrytest.Anonymous{}), registry.WithTransport(counter))
 		if err != nil {
 			t.Fatal(err)
 		}

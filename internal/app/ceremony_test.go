@@ -10,6 +10,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/registry/registrytest"
 )
 
 // copyFile hands a staged file to someone else, as a USB stick or mail does.
@@ -27,7 +28,7 @@ func copyFile(t *testing.T, from string) string {
 }
 
 func TestAStagedRootCeremonyIsSignedFromThreeHomesAndPublishedAtThreshold(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -115,7 +116,7 @@ func TestAStagedRootCeremonyIsSignedFromThreeHomesAndPublishedAtThreshold(t *tes
 }
 
 func TestStagingRefusesToOverwriteAFile(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
 		file := filepath.Join(t.TempDir(), "c.json")

@@ -14,9 +14,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/signet-dev/signet/internal/app"
-	"github.com/signet-dev/signet/internal/faultproxy"
 	"github.com/signet-dev/signet/internal/testenv"
 	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/registrytest/faultproxy"
 )
 
 // cloneHome copies a signet home (keystore, pinned roots) into p's, as a

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,10 +16,11 @@ import (
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/internal/testenv"
-	"github.com/signet-dev/signet/internal/tufjs"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/registrytest"
 	"github.com/signet-dev/signet/signer"
+	"github.com/signet-dev/signet/tuf/tuftest/tufjs"
 )
 
 // exportBundle writes the named keys of p's keystore into one encrypted
@@ -91,7 +91,7 @@ func (p *person) noticesSay(word string) bool {
 }
 
 func TestCIKeyFromABundleSignsTheTagsDelegatedToItAndNothingElse(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		owner := initRepo(t, repo)
@@ -159,7 +159,7 @@ func TestCIKeyFromABundleSignsTheTagsDelegatedToItAndNothingElse(t *testing.T) {
 }
 
 func TestRemovingADelegationUnsignsItsTagsAndReAddingWithANewKeyRestoresThem(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		owner := initRepo(t, repo)
@@ -213,7 +213,7 @@ func TestRemovingADelegationUnsignsItsTagsAndReAddingWithANewKeyRestoresThem(t *
 }
 
 func TestThresholdTwoDelegationVerifiesOnlyOnceTheSecondHolderSigns(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		owner := initRepo(t, repo)
@@ -259,14 +259,8 @@ func TestThresholdTwoDelegationVerifiesOnlyOnceTheSecondHolderSigns(t *testing.T
 }
 
 func TestDelegateRefusesBadInputAsUsageErrors(t *testing.T) {
-	h, err := registry.NewServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
 	ctx := context.Background()
-	repo := uniqueRepo(t, strings.TrimPrefix(srv.URL, "http://"))
+	repo := uniqueRepo(t, registrytest.InProcess(t))
 	owner := initRepo(t, repo)
 	owner.generate("ci")
 	for _, req := range []app.DelegateAddRequest{
@@ -279,13 +273,13 @@ func TestDelegateRefusesBadInputAsUsageErrors(t *testing.T) {
 		_, err := app.DelegateAdd(ctx, owner.deps, req)
 		wantFail(t, err, errkind.Input)
 	}
-	_, err = app.DelegateRemove(ctx, owner.deps, app.DelegateRemoveRequest{Repository: repo, Name: "nope"})
+	_, err := app.DelegateRemove(ctx, owner.deps, app.DelegateRemoveRequest{Repository: repo, Name: "nope"})
 	wantFail(t, err, errkind.Input, "no delegation named nope")
 }
 
 func TestTufJSResolvesADelegatedTag(t *testing.T) {
 	script := testenv.Need(t, tufjs.EnvVar)
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		owner := initRepo(t, repo)

@@ -7,6 +7,7 @@ import (
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/piv"
 	"github.com/signet-dev/signet/piv/pivsim/pivsimtest"
+	"github.com/signet-dev/signet/registry/registrytest"
 )
 
 const testPIN = "135790"
@@ -20,7 +21,7 @@ func withCard(t *testing.T, p *person, cards *pivsimtest.Env, serial uint32) {
 
 func TestOwnersOnAYubiKeyDelegateWithOneTouchAndCISignsWithoutTheCard(t *testing.T) {
 	cards := pivsimtest.Need(t)
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		owner := newPerson(t)

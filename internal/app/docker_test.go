@@ -14,6 +14,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/registry/registrytest"
 )
 
 // registryDocker stands in for the docker CLI where the real one (in
@@ -65,7 +66,7 @@ func (d *registryDocker) Run(ctx context.Context, out io.Writer, args ...string)
 }
 
 func TestDockerPushSignsTheDigestDockerReported(t *testing.T) {
-	repo := uniqueRepo(t, ggcrHost(t))
+	repo := uniqueRepo(t, registrytest.InProcess(t))
 	pub := initRepo(t, repo)
 	docker := &registryDocker{}
 	res, err := app.DockerPush(context.Background(), pub.deps, docker, app.DockerPushRequest{Image: repo + ":v1"})
@@ -89,7 +90,7 @@ func TestDockerPushSignsTheDigestDockerReported(t *testing.T) {
 }
 
 func TestDockerPushDefaultsToLatest(t *testing.T) {
-	repo := uniqueRepo(t, ggcrHost(t))
+	repo := uniqueRepo(t, registrytest.InProcess(t))
 	pub := initRepo(t, repo)
 	docker := &registryDocker{}
 	res, err := app.DockerPush(context.Background(), pub.deps, docker, app.DockerPushRequest{Image: repo})
@@ -102,7 +103,7 @@ func TestDockerPushDefaultsToLatest(t *testing.T) {
 }
 
 func TestDockerPushSignsNothingWhenTheTagMovedAfterDockerPushed(t *testing.T) {
-	repo := uniqueRepo(t, ggcrHost(t))
+	repo := uniqueRepo(t, registrytest.InProcess(t))
 	pub := initRepo(t, repo)
 	attacker, err := name.NewTag(repo+":v1", name.Insecure)
 	if err != nil {
@@ -131,7 +132,7 @@ func TestDockerPushWithoutTheDigestLineSignsNothing(t *testing.T) {
 		},
 	} {
 		t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
-			repo := uniqueRepo(t, ggcrHost(t))
+			repo := uniqueRepo(t, registrytest.InProcess(t))
 			pub := initRepo(t, repo)
 			docker := &registryDocker{report: report}
 			_, err := app.DockerPush(context.Background(), pub.deps, docker, app.DockerPushRequest{Image: repo + ":v1"})
@@ -141,7 +142,7 @@ func TestDockerPushWithoutTheDigestLineSignsNothing(t *testing.T) {
 }
 
 func TestDockerPullRunsDockerOnlyOnAVerifiedTag(t *testing.T) {
-	repo := uniqueRepo(t, ggcrHost(t))
+	repo := uniqueRepo(t, registrytest.InProcess(t))
 	pub := initRepo(t, repo)
 	signed := push(t, pub, repo+":v1").Signed[0].Digest
 	push(t, pub, repo+":v2")
@@ -171,7 +172,7 @@ func TestDockerPullRunsDockerOnlyOnAVerifiedTag(t *testing.T) {
 }
 
 func TestDockerFailureIsARegistryError(t *testing.T) {
-	repo := uniqueRepo(t, ggcrHost(t))
+	repo := uniqueRepo(t, registrytest.InProcess(t))
 	pub := initRepo(t, repo)
 	push(t, pub, repo+":v1")
 	docker := &registryDocker{fail: errors.New("exit status 1")}
@@ -191,7 +192,7 @@ func TestDockerRefusesADigestReference(t *testing.T) {
 }
 
 func TestDockerPushRunsNoDockerWhenSigningWouldFail(t *testing.T) {
-	host := ggcrHost(t)
+	host := registrytest.InProcess(t)
 	bare := uniqueRepo(t, host)
 	p := newPerson(t)
 	p.generate("root")

@@ -18,7 +18,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	ggcrrandom "github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
@@ -26,7 +25,8 @@ import (
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/internal/testenv"
-	"github.com/signet-dev/signet/internal/tufjs"
+	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/tuf/tuftest/tufjs"
 )
 
 // forgery is issue 13's hostile registry: it replaces the trust data of a
@@ -142,10 +142,7 @@ func versionedName(v int64, role string) string {
 // signing nothing, and returns its digest and size.
 func rawImage(t *testing.T, tag string) (v1.Hash, int64) {
 	t.Helper()
-	img, err := ggcrrandom.Image(256, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := registrytest.RandomImage(t, 256, 1)
 	tg, err := name.NewTag(tag, name.Insecure)
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +183,7 @@ func latestRoot(t *testing.T, files map[string][]byte) *metadata.Metadata[metada
 // on the publishing side: every publishing command of the owner exits 1
 // naming the forgery, and publishes nothing.
 func TestOwnersRefuseToSignOnTopOfAForgedRoot(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -250,7 +247,7 @@ func TestOwnersRefuseToSignOnTopOfAForgedRoot(t *testing.T) {
 // TestAPublisherWithNoTrustedRootRefusesToSign: no trust on first use
 // before a key signs.
 func TestAPublisherWithNoTrustedRootRefusesToSign(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -265,7 +262,7 @@ func TestAPublisherWithNoTrustedRootRefusesToSign(t *testing.T) {
 // TestRootFileBeatsARootTrustedOnFirstUse is issue 13's third attack: a
 // home that trusted a forged root on first use is corrected by --root.
 func TestRootFileBeatsARootTrustedOnFirstUse(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -393,7 +390,7 @@ func TestARepositoryWithTwoThousandRootsIsRefusedQuicklyByEveryCommand(t *testin
 // largest version. status flags it, refresh refuses to overflow, rotating
 // the key restarts the versions and pinned consumers verify again.
 func TestAFastForwardedTimestampIsRefusedThenRecoveredByRotatingItsKey(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)

@@ -18,6 +18,7 @@ import (
 	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/signer"
 	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // maxPEMFile bounds a certificate file given with --root-cert or --ca-cert.
@@ -245,7 +246,7 @@ func checkImportRole(r *tuf.Repo, role string, names []string) error {
 }
 
 // publishImport signs every target into role in one publish.
-func publishImport(ctx context.Context, d *Deps, repo name.Repository, store tuf.Store, keyRef, role string, names []string, targets []tuf.Target) error {
+func publishImport(ctx context.Context, d *Deps, repo name.Repository, store tufmeta.Store, keyRef, role string, names []string, targets []tuf.Target) error {
 	res, err := d.Resolver()
 	if err != nil {
 		return err

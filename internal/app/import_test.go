@@ -7,7 +7,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,10 +17,10 @@ import (
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/internal/testenv"
-	"github.com/signet-dev/signet/internal/tufjs"
 	"github.com/signet-dev/signet/notary"
 	"github.com/signet-dev/signet/notary/notarytest"
-	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/tuf/tuftest/tufjs"
 )
 
 // notarySign is notarygen's ROLE:TAG=SHA256HEX:SIZE for desc.
@@ -49,7 +48,7 @@ func verifyTag(t *testing.T, tag, root string, want v1.Descriptor) {
 }
 
 func TestImportSignsTheReleasedTagsThatTheRegistryStillServesAndReportsTheRest(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -112,7 +111,7 @@ func TestImportSignsTheReleasedTagsThatTheRegistryStillServesAndReportsTheRest(t
 
 func TestImportRefusesANotaryResponseAlteredOnTheWayAndWritesNothing(t *testing.T) {
 	ctx := context.Background()
-	repo := uniqueRepo(t, ggcrHost(t))
+	repo := uniqueRepo(t, registrytest.InProcess(t))
 	pub := initRepo(t, repo)
 	d := pushUnsigned(t, pub, repo+":v1")
 	evil := pushUnsigned(t, pub, repo+":evil")
@@ -154,17 +153,6 @@ func b64hex(t *testing.T, h string) string {
 }
 
 // ggcrHost starts an in-process registry for one test.
-func ggcrHost(t *testing.T) string {
-	t.Helper()
-	h, err := registry.NewServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
-
 // liveRootCert returns, as PEM, the root certificate the notary client
 // made for gun.
 func liveRootCert(t *testing.T, live *notarytest.Live, gun string) []byte {
@@ -182,7 +170,7 @@ func liveRootCert(t *testing.T, live *notarytest.Live, gun string) []byte {
 
 func TestImportWithoutAPinnedRootSaysItTrustsOnFirstUse(t *testing.T) {
 	ctx := context.Background()
-	repo := uniqueRepo(t, ggcrHost(t))
+	repo := uniqueRepo(t, registrytest.InProcess(t))
 	pub := initRepo(t, repo)
 	d := pushUnsigned(t, pub, repo+":v1")
 	fx := notarytest.Generate(t, "docker.io/team/app", notarySign("targets/releases", "v1", d))
@@ -200,7 +188,7 @@ func TestImportWithoutAPinnedRootSaysItTrustsOnFirstUse(t *testing.T) {
 
 func TestImportIntoADelegationOnlyWhenItExistsAndCoversTheTags(t *testing.T) {
 	ctx := context.Background()
-	repo := uniqueRepo(t, ggcrHost(t))
+	repo := uniqueRepo(t, registrytest.InProcess(t))
 	pub := initRepo(t, repo)
 	d := pushUnsigned(t, pub, repo+":v1")
 	fx := notarytest.Generate(t, "docker.io/team/app", notarySign("targets/releases", "v1", d))
@@ -227,7 +215,7 @@ func TestImportIntoADelegationOnlyWhenItExistsAndCoversTheTags(t *testing.T) {
 }
 
 func TestImportIntoARepositoryWithoutTrustDataSaysToInitIt(t *testing.T) {
-	repo := uniqueRepo(t, ggcrHost(t))
+	repo := uniqueRepo(t, registrytest.InProcess(t))
 	p := newPerson(t)
 	d := pushUnsigned(t, p, repo+":v1")
 	fx := notarytest.Generate(t, "docker.io/team/app", notarySign("targets", "v1", d))

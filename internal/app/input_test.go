@@ -9,11 +9,11 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	ggcrrandom "github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/registry/registrytest"
 )
 
 func mustHash(t *testing.T, s string) v1.Hash {
@@ -27,10 +27,7 @@ func mustHash(t *testing.T, s string) v1.Hash {
 
 func writeDockerSave(t *testing.T, path string) {
 	t.Helper()
-	img, err := ggcrrandom.Image(512, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := registrytest.RandomImage(t, 512, 2)
 	tag, _ := name.NewTag("example.com/app:latest")
 	if err := tarball.WriteToFile(path, tag, img); err != nil {
 		t.Fatal(err)
@@ -38,7 +35,7 @@ func writeDockerSave(t *testing.T, path string) {
 }
 
 func TestBadInputFailsWithOneLineAndTheRightExitCode(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -104,7 +101,7 @@ func TestBadInputFailsWithOneLineAndTheRightExitCode(t *testing.T) {
 }
 
 func TestCorruptTrustDataIsBadInput(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
 		push(t, pub, repo+":v1")
@@ -133,7 +130,7 @@ func TestUnreachableRegistryIsARegistryProblem(t *testing.T) {
 }
 
 func TestRootFileThatIsMissingIsBadInput(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
 		push(t, pub, repo+":v1")

@@ -9,9 +9,10 @@ import (
 
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
-	"github.com/signet-dev/signet/internal/faultproxy"
 	"github.com/signet-dev/signet/internal/testenv"
 	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/registry/registrytest/faultproxy"
 )
 
 // TestPushesThroughAFaultyNetworkSucceedOrFailCleanlyAndLoseNothing puts
@@ -36,7 +37,7 @@ func TestPushesThroughAFaultyNetworkSucceedOrFailCleanlyAndLoseNothing(t *testin
 			root := rootFile(t, direct)
 			pin(t, pub, faulty, root) // the same repository under the proxy's name
 			// The publisher pushes through the proxy to the same repository.
-			client, err := registry.New(registry.WithKeychain(anonymous{}),
+			client, err := registry.New(registry.WithKeychain(registrytest.Anonymous{}),
 				registry.WithRetry(registry.RetryPolicy{Attempts: 4, MinDelay: 5 * time.Millisecond, MaxDelay: 50 * time.Millisecond, Budget: 10 * time.Second}))
 			if err != nil {
 				t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/signer"
 	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // RotateRequest is `signet rotate R ROLE`.
@@ -217,7 +218,7 @@ func isHex(s string) bool {
 }
 
 // stageRotation applies the change and writes it as a ceremony file.
-func stageRotation(ctx context.Context, d *Deps, repo name.Repository, store tuf.Store, kr tuf.Keyring, change func(*tuf.Repo) error, req RotateRequest) (*RotateResult, error) {
+func stageRotation(ctx context.Context, d *Deps, repo name.Repository, store tufmeta.Store, kr tuf.Keyring, change func(*tuf.Repo) error, req RotateRequest) (*RotateResult, error) {
 	rec := &recordingStore{Store: store}
 	r, _, err := d.open(ctx, repo, rec, mustTrust)
 	if err != nil {
@@ -269,11 +270,11 @@ func rotateResult(ctx context.Context, d *Deps, repo name.Repository, role strin
 
 // recordingStore notes the digest of the _tuf manifest it loaded.
 type recordingStore struct {
-	tuf.Store
+	tufmeta.Store
 	digest string
 }
 
-func (s *recordingStore) Load(ctx context.Context) (tuf.View, error) {
+func (s *recordingStore) Load(ctx context.Context) (tufmeta.View, error) {
 	v, err := s.Store.Load(ctx)
 	if rv, ok := v.(registryView); ok && err == nil && len(rv.Files()) > 0 {
 		s.digest = rv.Digest().String()

@@ -18,8 +18,9 @@ import (
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/internal/testenv"
-	"github.com/signet-dev/signet/internal/tufjs"
 	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/tuf/tuftest/tufjs"
 )
 
 // softSigner returns the signer of a software key in p's keystore, as
@@ -150,7 +151,7 @@ func rotate(t *testing.T, p *person, req app.RotateRequest) *app.RotateResult {
 }
 
 func TestALeakedTargetsKeyIsRotatedOutAndCannotSignAnyMore(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -205,7 +206,7 @@ func TestALeakedTargetsKeyIsRotatedOutAndCannotSignAnyMore(t *testing.T) {
 
 func TestRootRotatesFromOneOfOneToTwoOfThreeAndBack(t *testing.T) {
 	script := testenv.Need(t, tufjs.EnvVar)
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
 		check := pinnedCheck(t, pub, host, repo, script)
@@ -228,7 +229,7 @@ func TestRootRotatesFromOneOfOneToTwoOfThreeAndBack(t *testing.T) {
 }
 
 func TestALostRootKeyIsReplacedWithTheBackupRootKey(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := newPerson(t)
@@ -260,7 +261,7 @@ func TestALostRootKeyIsReplacedWithTheBackupRootKey(t *testing.T) {
 }
 
 func TestALostOnlyRootKeyCannotBeRecoveredAndSignetSaysWhatToDo(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
 		loseKey(t, pub, "root")
@@ -281,7 +282,7 @@ func TestALostOnlyRootKeyCannotBeRecoveredAndSignetSaysWhatToDo(t *testing.T) {
 }
 
 func TestRotateRefusesBadRequestsAsInput(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
 		pub.generate("spare")

@@ -7,15 +7,16 @@ import (
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/internal/testenv"
-	"github.com/signet-dev/signet/internal/tufjs"
 	"github.com/signet-dev/signet/piv"
 	"github.com/signet-dev/signet/piv/pivsim/pivsimtest"
+	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/tuf/tuftest/tufjs"
 )
 
 func TestRootOnYubiKeysRotatesFromOneOfOneToTwoOfThreeAndBack(t *testing.T) {
 	script := testenv.Need(t, tufjs.EnvVar)
 	cards := pivsimtest.Need(t)
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := newPerson(t)
@@ -68,7 +69,7 @@ func TestRootOnYubiKeysRotatesFromOneOfOneToTwoOfThreeAndBack(t *testing.T) {
 
 func TestALeakedTargetsKeyIsRotatedWithTheRootOnAYubiKey(t *testing.T) {
 	cards := pivsimtest.Need(t)
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
 		pub := newPerson(t)

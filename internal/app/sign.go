@@ -15,6 +15,7 @@ import (
 	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/signer"
 	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
 // SignRequest is `signet sign R:T...` and the signing half of `push`.
@@ -209,11 +210,11 @@ func Push(ctx context.Context, d *Deps, req PushRequest) (*SignResult, error) {
 
 // hookedStore runs before ahead of every publish of its views.
 type hookedStore struct {
-	tuf.Store
+	tufmeta.Store
 	before func(context.Context) error
 }
 
-func (s hookedStore) Load(ctx context.Context) (tuf.View, error) {
+func (s hookedStore) Load(ctx context.Context) (tufmeta.View, error) {
 	v, err := s.Store.Load(ctx)
 	if err != nil {
 		return nil, err
@@ -222,7 +223,7 @@ func (s hookedStore) Load(ctx context.Context) (tuf.View, error) {
 }
 
 type hookedView struct {
-	tuf.View
+	tufmeta.View
 	before func(context.Context) error
 }
 
@@ -275,7 +276,7 @@ func withRepo(err error, repo name.Repository) error {
 	if errors.As(err, &gone) {
 		return withheld(repo, gone.RootVersion)
 	}
-	if errors.Is(err, tuf.ErrNoRepository) {
+	if errors.Is(err, tufmeta.ErrNoRepository) {
 		return errkind.Mark(errkind.Input, fmt.Errorf("%s has no trust data: run signet init %s first", repo.Name(), repo.Name()))
 	}
 	return err

@@ -18,6 +18,7 @@ import (
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/registrytest"
 	"github.com/signet-dev/signet/signer"
 )
 
@@ -76,7 +77,7 @@ func metadataDigest(t *testing.T, p *person, repo string) string {
 }
 
 func TestSignAndPushWithSoftwareKeysDeriveOnceWithTheUnlockInBackground(t *testing.T) {
-	eachRegistry(t, func(t *testing.T, host string) {
+	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo) // root, targets, snapshot and timestamp: software keys
 		ctx := context.Background()
@@ -116,7 +117,7 @@ func TestSignAndPushWithSoftwareKeysDeriveOnceWithTheUnlockInBackground(t *testi
 }
 
 func TestSignWithAWrongPassphraseFailsAsWithoutTheBackgroundUnlock(t *testing.T) {
-	repo := uniqueRepo(t, ggcrHost(t))
+	repo := uniqueRepo(t, registrytest.InProcess(t))
 	pub := initRepo(t, repo)
 	pushUnsigned(t, pub, repo+":new")
 	before := metadataDigest(t, pub, repo)
@@ -143,7 +144,7 @@ func TestSignWithAWrongPassphraseFailsAsWithoutTheBackgroundUnlock(t *testing.T)
 func TestSignWithoutSoftwareKeysInTheKeystoreDerivesNoMasterKey(t *testing.T) {
 	for _, kind := range []string{"hardware", "public"} {
 		t.Run(kind, func(t *testing.T) {
-			repo := uniqueRepo(t, ggcrHost(t))
+			repo := uniqueRepo(t, registrytest.InProcess(t))
 			pub := initRepo(t, repo)
 			bundle := exportBundle(t, pub, repo+"/targets", repo+"/snapshot", repo+"/timestamp")
 			pushUnsigned(t, pub, repo+":ci")

@@ -15,6 +15,7 @@ import (
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/tuf"
+	"github.com/signet-dev/signet/tuf/verify"
 )
 
 // maxRootFile bounds a root file given with --root.
@@ -60,7 +61,7 @@ func Verify(ctx context.Context, d *Deps, req VerifyRequest) (*VerifyResult, err
 		now <- resolved{desc, err}
 	}()
 	vt, err := verifyTarget(ctx, d, tag, req.RootFile)
-	if errors.Is(err, tuf.ErrNotSigned) {
+	if errors.Is(err, verify.ErrNotSigned) {
 		// Not signed, and not in the registry either: most likely a typo.
 		if r := <-now; errors.Is(r.err, registry.ErrNotFound) {
 			return nil, errkind.Mark(errkind.Verification, fmt.Errorf("%s has no tag %s: signet inspect %s lists its signed tags",
@@ -87,7 +88,7 @@ func Verify(ctx context.Context, d *Deps, req VerifyRequest) (*VerifyResult, err
 
 // verifyTarget runs the TUF update for tag against the trust kept in the
 // signet home (and rootFile when given), announcing trust on first use.
-func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (*tuf.VerifiedTarget, error) {
+func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (*verify.Result, error) {
 	repo := tag.Context()
 	ks, err := d.Keystore()
 	if err != nil {
@@ -97,7 +98,7 @@ func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (
 	if err != nil {
 		return nil, err
 	}
-	opts := []tuf.VerifyOption{tuf.WithTrustDir(trustDir), tuf.WithVerifyClock(d.now), tuf.OnDiscardedRoot(func(v int64) {
+	opts := []verify.Option{verify.WithTrustDir(trustDir), verify.WithClock(d.now), verify.OnDiscardedRoot(func(v int64) {
 		d.notice("discarded root version %d kept for %s: it does not descend from --root %s", v, repo.Name(), rootFile)
 	})}
 	var root []byte
@@ -109,7 +110,7 @@ func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (
 		return nil, err
 	}
 	if len(root) > 0 {
-		opts = append(opts, tuf.WithRoot(root))
+		opts = append(opts, verify.WithRoot(root))
 	}
 	store, err := d.store(repo)
 	if err != nil {
@@ -125,8 +126,8 @@ func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (
 		}
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s has no trust data: it was never signed with signet", repo.Name()))
 	}
-	vt, err := tuf.Verify(ctx, view, tag.TagStr(), opts...)
-	var expired *tuf.ExpiredError
+	vt, err := verify.Target(ctx, view, tag.TagStr(), opts...)
+	var expired *verify.ExpiredError
 	if errors.As(err, &expired) {
 		return nil, fmt.Errorf("%w: %s", err, freezeAdvice(expired.Role, repo.Name()))
 	}
@@ -162,7 +163,7 @@ func readRootFile(path string) ([]byte, error) {
 // trustedVersion is the version of the root a verify starts from: the
 // pinned one or the trust directory's, whichever is newer; 0 for none.
 func trustedVersion(pinned []byte, trustDir string) int64 {
-	v, _ := tuf.TrustedRootVersion(trustDir)
+	v, _ := verify.TrustedRootVersion(trustDir)
 	if len(pinned) > 0 {
 		if p, err := tuf.TrustedRootVersionOf(pinned); err == nil && p > v {
 			v = p

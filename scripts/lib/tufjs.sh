@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The tuf-js check: an independent TUF client (tests/tufjs/verify.mjs) that
-# internal/tufjs runs against what signet publishes. Nothing runs in the
+# tuf/tuftest/tufjs runs against what signet publishes. Nothing runs in the
 # background; start_tufjs only makes sure tuf-js is installed and exports
 # SIGNET_TEST_TUFJS, the absolute path of the script.
 
