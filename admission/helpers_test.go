@@ -1,13 +1,11 @@
 package admission_test
 
-// Minimal copies of internal/app's test helpers (a publisher's home, a
-// pushed image, the root it hands out): registry/registrytest is where
-// they will live once it exists.
+// A publisher's home, a pushed image and the root it hands out, over the
+// registry helpers of registry/registrytest.
 
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,15 +13,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	ggcrrandom "github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
@@ -34,12 +28,9 @@ import (
 	"github.com/signet-dev/signet/internal/testenv"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/registrytest"
 	"github.com/signet-dev/signet/signer"
 )
-
-type anonymous struct{}
-
-func (anonymous) Resolve(authn.Resource) (authn.Authenticator, error) { return authn.Anonymous, nil }
 
 const passphrase = "correct horse battery staple"
 
@@ -53,11 +44,8 @@ type publisher struct {
 func newPublisher(t *testing.T) *publisher {
 	t.Helper()
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY")
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	base := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
-	p := &publisher{t: t, repo: fmt.Sprintf("%s/signet-admission/%s-%x", host, base, rnd)}
-	client, err := registry.New(registry.WithKeychain(anonymous{}))
+	p := &publisher{t: t, repo: registrytest.UniqueRepo(t, host).String()}
+	client, err := registry.New(registry.WithKeychain(registrytest.Anonymous{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,19 +152,7 @@ func (p *publisher) writeRoot(file string) {
 
 func ociLayout(t *testing.T) string {
 	t.Helper()
-	img, err := ggcrrandom.Image(512, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	lp, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := lp.AppendImage(img); err != nil {
-		t.Fatal(err)
-	}
-	return "oci:" + dir
+	return "oci:" + registrytest.WriteLayout(t, registrytest.RandomImage(t, 512, 1), "")
 }
 
 // counting counts the requests that reach the registry.
@@ -218,7 +194,7 @@ func startWebhook(t *testing.T, dir, repo, unmatched string, opts ...admission.O
 	}
 	home := filepath.Join(dir, "home")
 	w := &webhook{requests: &counting{next: http.DefaultTransport}, log: &bytes.Buffer{}}
-	reg, err := registry.New(registry.WithKeychain(anonymous{}), registry.WithTransport(w.requests),
+	reg, err := registry.New(registry.WithKeychain(registrytest.Anonymous{}), registry.WithTransport(w.requests),
 		registry.WithManifestCache(filepath.Join(home, "cache", "manifests")))
 	if err != nil {
 		t.Fatal(err)

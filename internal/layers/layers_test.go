@@ -73,8 +73,8 @@ func and(fs ...func(string) bool) func(string) bool {
 
 var rules = []rule{
 	{
-		name:  "only cmd/ may import internal/app, and nothing imports cmd/",
-		from:  and(not(under("cmd")), not(is("internal/app"))),
+		name:  "only the front ends (cmd/, admission) may import internal/app, and nothing imports cmd/",
+		from:  and(not(under("cmd")), not(is("internal/app")), not(is("admission"))),
 		to:    func(p string) bool { return p == "internal/app" || under("cmd")(p) },
 		tests: true,
 	},
