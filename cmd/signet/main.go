@@ -42,10 +42,15 @@ func tuneGC(env func(string) string) {
 }
 
 // run runs signet in the real process environment and returns its exit code.
-func run() int {
+func run() int { return runProcess(testSeams{}) }
+
+// runProcess is run with the test seams of the signet command that the
+// test binary runs as a process of its own (main_test.go); a signet
+// binary has none.
+func runProcess(seams testSeams) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runWith(ctx, os.Args[1:], os.Getenv, systemIOStreams(ctx.Done()))
+	return runWithSeams(ctx, os.Args[1:], os.Getenv, systemIOStreams(ctx.Done()), seams)
 }
 
 // runWith runs signet with args, reading the environment through env and
@@ -53,7 +58,13 @@ func run() int {
 // no process globals, so tests call it directly. Every error is printed here,
 // once, as one line on stderr.
 func runWith(ctx context.Context, args []string, env func(string) string, ios *iostreams) int {
+	return runWithSeams(ctx, args, env, ios, testSeams{})
+}
+
+// runWithSeams is runWith with test seams (factory.go).
+func runWithSeams(ctx context.Context, args []string, env func(string) string, ios *iostreams, seams testSeams) int {
 	f := newFactory(ios, env)
+	f.seams = seams
 	root := newRootCmd(f)
 	root.SetArgs(args)
 	root.SetIn(ios.In)

@@ -59,12 +59,26 @@ func (p *person) noticesWith(word string) int {
 	return n
 }
 
+// newRacer is a person whose registry client has the product's default
+// settle delay, as every publisher in a race must: newPerson's has none.
+func newRacer(t *testing.T) *person {
+	t.Helper()
+	p := newPerson(t)
+	client, err := registry.New(registry.WithKeychain(anonymous{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.deps.Registry = client
+	return p
+}
+
 // TestEightConcurrentSignersLoseNoTag runs 8 CI-style signers, each with
 // its own copy of the publisher's keys and its own registry client, that
 // sign 5 tags each, one after the other, into one repository of the
 // distribution registry at the same time; all 40 tags must verify. Ten
 // repositories, one after the other.
 func TestEightConcurrentSignersLoseNoTag(t *testing.T) {
+	t.Parallel()
 	raceSigners(t, testenv.Need(t, "SIGNET_TEST_REGISTRY"), 10)
 }
 
@@ -74,6 +88,7 @@ func TestEightConcurrentSignersLoseNoTag(t *testing.T) {
 // settle after each move is sized from those slower requests, and the
 // jitter reorders the publishers' checks and puts. Three repositories.
 func TestEightConcurrentSignersLoseNoTagWhenEveryRequestIsDelayed(t *testing.T) {
+	t.Parallel()
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY")
 	p, err := faultproxy.Start(host, faultproxy.Config{Seed: 18, Slow: 1, SlowDelay: 25 * time.Millisecond})
 	if err != nil {
@@ -98,7 +113,7 @@ func raceSigners(t *testing.T, host string, rounds int) {
 		root := rootFile(t, repo)
 		ci := make([]*person, signers)
 		for i := range ci {
-			ci[i] = newPerson(t)
+			ci[i] = newRacer(t)
 			cloneHome(t, pub.home, ci[i])
 		}
 		// Each signer's image is in the registry at its 5 tags (pushed
