@@ -64,6 +64,7 @@ func putArtifact(t *testing.T, c *Client, tag name.Tag, files map[string][]byte,
 }
 
 func TestMetadataRejectsCorruptManifestsAsBadInput(t *testing.T) {
+	t.Parallel()
 	cases := map[string]func(*artifact){
 		"wrong artifactType":  func(a *artifact) { a.ArtifactType = "application/vnd.example+json" },
 		"no artifactType":     func(a *artifact) { a.ArtifactType = "" },
@@ -94,6 +95,7 @@ func TestMetadataRejectsCorruptManifestsAsBadInput(t *testing.T) {
 }
 
 func TestMetadataRejectsAnImageManifestAtTheTag(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		c := newClient(t)
 		repo := uniqueRepo(t, host)
@@ -109,6 +111,7 @@ func TestMetadataRejectsAnImageManifestAtTheTag(t *testing.T) {
 }
 
 func TestReadFileRefusesAFileLargerThanTheLimitWithoutFetchingIt(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		cnt := newCounter()
@@ -166,6 +169,7 @@ func (l *lyingBlobs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestReadFileStopsAtTheDeclaredSizeWhenTheRegistrySendsMore(t *testing.T) {
+	t.Parallel()
 	h, err := NewServer()
 	if err != nil {
 		t.Fatal(err)
@@ -197,6 +201,7 @@ func TestReadFileStopsAtTheDeclaredSizeWhenTheRegistrySendsMore(t *testing.T) {
 }
 
 func TestMetadataRefusesAManifestLargerThanTheLimit(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		c := newClient(t)

@@ -87,6 +87,7 @@ func checkPushResolvePull(t *testing.T, c *Client, dst name.Tag, pushed v1.Descr
 }
 
 func TestPushOCILayoutThenResolveAndPullByDigest(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		c := newClient(t)
 		img := randomImage(t)
@@ -110,6 +111,7 @@ func TestPushOCILayoutThenResolveAndPullByDigest(t *testing.T) {
 }
 
 func TestUploadImageMovesNoTagUntilTagImage(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		c := newClient(t)
@@ -139,6 +141,7 @@ func TestUploadImageMovesNoTagUntilTagImage(t *testing.T) {
 }
 
 func TestPushDockerSaveTarballThenResolveAndPull(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		c := newClient(t)
 		img := randomImage(t)
@@ -161,6 +164,7 @@ func TestPushDockerSaveTarballThenResolveAndPull(t *testing.T) {
 }
 
 func TestPushMultiPlatformLayoutPushesTheIndex(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		c := newClient(t)
 		ii, err := random.Index(512, 1, 2)
@@ -192,6 +196,7 @@ func TestPushMultiPlatformLayoutPushesTheIndex(t *testing.T) {
 }
 
 func TestPushRejectsBadSourcesAsBadInput(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	dst := mustTag(t, uniqueRepo(t, inProcess(t)), "x")
 	dir := writeLayout(t, randomImage(t), "v1")
@@ -213,6 +218,7 @@ func TestPushRejectsBadSourcesAsBadInput(t *testing.T) {
 }
 
 func TestResolveMissingTagIsNotFoundInput(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		c := newClient(t)
 		_, err := c.Resolve(context.Background(), mustTag(t, uniqueRepo(t, host), "nope"))

@@ -14,6 +14,7 @@ import (
 )
 
 func TestMetadataMissingTagIsEmptyAndPublishable(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		c := newClient(t)
@@ -42,6 +43,7 @@ func TestMetadataMissingTagIsEmptyAndPublishable(t *testing.T) {
 }
 
 func TestMetadataRoundTripUploadsOnlyChangedBlobs(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		cnt := newCounter()
@@ -145,6 +147,7 @@ func TestMetadataRoundTripUploadsOnlyChangedBlobs(t *testing.T) {
 }
 
 func TestArtifactManifestHasTheDocumentedFormat(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		c := newClient(t)
@@ -187,6 +190,7 @@ func TestArtifactManifestHasTheDocumentedFormat(t *testing.T) {
 }
 
 func TestPublishFailsWithConflictWhenAnotherPublisherMovedTheTag(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		alice, bob := newClient(t), newClient(t)
@@ -229,6 +233,7 @@ func TestPublishFailsWithConflictWhenAnotherPublisherMovedTheTag(t *testing.T) {
 }
 
 func TestPublishRejectsBadFileNames(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	m := loadEmpty(t, c, MetadataRef(uniqueRepo(t, inProcess(t))))
 	for _, fn := range []string{"", "../root.json", "a/b.json", `a\b.json`, "..", "x\x00.json"} {
@@ -240,6 +245,7 @@ func TestPublishRejectsBadFileNames(t *testing.T) {
 }
 
 func TestEmptyMetadataFailsWithConflictWhenTheTagExists(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := newClient(t)
 	tag := MetadataRef(uniqueRepo(t, inProcess(t)))

@@ -15,6 +15,7 @@ import (
 )
 
 func TestPersistentServerKeepsManifestsAndBlobsAcrossRestarts(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	start := func() string {
@@ -67,6 +68,7 @@ func TestPersistentServerKeepsManifestsAndBlobsAcrossRestarts(t *testing.T) {
 }
 
 func TestPersistentServerIgnoresATornLastJournalLine(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	h, err := NewServer(WithServerDir(dir))
 	if err != nil {
@@ -118,6 +120,7 @@ func uniqueRepoAt(t *testing.T, host string, repo interface{ RepositoryStr() str
 }
 
 func TestServeStopsWhenTheContextIsCancelled(t *testing.T) {
+	t.Parallel()
 	h, err := NewServer()
 	if err != nil {
 		t.Fatal(err)
@@ -148,6 +151,7 @@ func TestServeStopsWhenTheContextIsCancelled(t *testing.T) {
 }
 
 func TestListenAndServeReportsABadAddress(t *testing.T) {
+	t.Parallel()
 	h, err := NewServer()
 	if err != nil {
 		t.Fatal(err)
@@ -160,6 +164,7 @@ func TestListenAndServeReportsABadAddress(t *testing.T) {
 }
 
 func TestServerLogGetsALinePerRequest(t *testing.T) {
+	t.Parallel()
 	var buf syncBuffer
 	h, err := NewServer(WithServerLog(&buf))
 	if err != nil {

@@ -46,6 +46,7 @@ func writeTar(t *testing.T, entries map[string]string, order ...string) string {
 // manifest limit is refused before go-containerregistry reads it into
 // memory; a FIFO as the tarball is refused without waiting on it.
 func TestPushBoundsWhatItReadsWholeFromLocalSources(t *testing.T) {
+	t.Parallel()
 	const limit = 1 << 10
 	c := newClient(t, WithMaxManifestSize(limit))
 	dst := mustTag(t, uniqueRepo(t, inProcess(t)), "x")

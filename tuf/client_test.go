@@ -54,6 +54,7 @@ func wantVerificationError(t *testing.T, view View, tag, want string, opts ...Ve
 }
 
 func TestVerifyReturnsSignedDigestLengthMediaTypeAndRole(t *testing.T) {
+	t.Parallel()
 	fx := newClientFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
@@ -74,6 +75,7 @@ func TestVerifyReturnsSignedDigestLengthMediaTypeAndRole(t *testing.T) {
 }
 
 func TestVerifyTrustsOnFirstUseOnlyTheFirstTime(t *testing.T) {
+	t.Parallel()
 	fx := newClientFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
@@ -91,6 +93,7 @@ func TestVerifyTrustsOnFirstUseOnlyTheFirstTime(t *testing.T) {
 }
 
 func TestVerifyFirstUseRecordsNoTrustWhenVerificationFails(t *testing.T) {
+	t.Parallel()
 	fx := newClientFixture(t)
 	view := fx.publish()
 	dir := t.TempDir()
@@ -102,6 +105,7 @@ func TestVerifyFirstUseRecordsNoTrustWhenVerificationFails(t *testing.T) {
 }
 
 func TestVerifyPinnedRootWalksForwardThroughTwoRotations(t *testing.T) {
+	t.Parallel()
 	fx := newClientFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
@@ -121,6 +125,7 @@ func TestVerifyPinnedRootWalksForwardThroughTwoRotations(t *testing.T) {
 }
 
 func TestVerifyKeepsTheTrustDirRootWhenNewerThanThePin(t *testing.T) {
+	t.Parallel()
 	fx := newClientFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
@@ -149,6 +154,7 @@ func TestVerifyKeepsTheTrustDirRootWhenNewerThanThePin(t *testing.T) {
 }
 
 func TestVerifyResolvesADelegatedTargetToItsRole(t *testing.T) {
+	t.Parallel()
 	fx := newClientFixture(t)
 	fx.delegate("ci", []string{"ci-*"}, false)
 	fx.addTarget("ci", "ci-42", testManifest())
@@ -165,6 +171,7 @@ func TestVerifyResolvesADelegatedTargetToItsRole(t *testing.T) {
 }
 
 func TestVerifyHonoursTerminatingDelegations(t *testing.T) {
+	t.Parallel()
 	for _, terminating := range []bool{false, true} {
 		fx := newClientFixture(t)
 		fx.delegate("first", []string{"*"}, terminating)
@@ -182,6 +189,7 @@ func TestVerifyHonoursTerminatingDelegations(t *testing.T) {
 }
 
 func TestVerifyReportsAnAbsentTagAsNotSigned(t *testing.T) {
+	t.Parallel()
 	fx := newClientFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
@@ -192,6 +200,7 @@ func TestVerifyReportsAnAbsentTagAsNotSigned(t *testing.T) {
 }
 
 func TestVerifyKeepsTheKindOfViewReadErrors(t *testing.T) {
+	t.Parallel()
 	fx := newClientFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	for _, name := range []string{"1.root.json", "timestamp.json", "1.targets.json"} {
@@ -206,6 +215,7 @@ func TestVerifyKeepsTheKindOfViewReadErrors(t *testing.T) {
 }
 
 func TestVerifyStopsWhenTheContextIsCancelled(t *testing.T) {
+	t.Parallel()
 	fx := newClientFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
@@ -217,6 +227,7 @@ func TestVerifyStopsWhenTheContextIsCancelled(t *testing.T) {
 }
 
 func TestVerifyRejectsMissingOrBadOptions(t *testing.T) {
+	t.Parallel()
 	view := newClientFixture(t).publish()
 	cases := map[string][]VerifyOption{
 		"no trust dir": nil,
@@ -232,6 +243,7 @@ func TestVerifyRejectsMissingOrBadOptions(t *testing.T) {
 }
 
 func TestFetcherReportsMissingFilesAsHTTPNotFound(t *testing.T) {
+	t.Parallel()
 	f := newFetchView(context.Background(), newMemView(map[string][]byte{"2.ci/x.json": []byte("{}"), "1.ci.json": []byte("{}")}))
 	_, err := f.DownloadFile(fetchBaseURL+"2.root.json", 100, 0)
 	var httpErr *metadata.ErrDownloadHTTP

@@ -35,6 +35,7 @@ func (s *ctxSigner) SignMessage(r io.Reader, opts ...signature.SignOption) ([]by
 }
 
 func TestSignMetadataPassesTheCommandsContextToTheSigner(t *testing.T) {
+	t.Parallel()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)

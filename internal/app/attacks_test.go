@@ -17,6 +17,7 @@ import (
 )
 
 func TestInitPushVerifyInspectRevokePull(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -75,6 +76,7 @@ func TestInitPushVerifyInspectRevokePull(t *testing.T) {
 }
 
 func TestPushFromADockerSaveTarball(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -92,6 +94,7 @@ func TestPushFromADockerSaveTarball(t *testing.T) {
 }
 
 func TestFirstContactIsTrustOnFirstUseAndSaysSo(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -112,6 +115,7 @@ func TestFirstContactIsTrustOnFirstUseAndSaysSo(t *testing.T) {
 }
 
 func TestVerifyRefusesAMovedTag(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -124,6 +128,7 @@ func TestVerifyRefusesAMovedTag(t *testing.T) {
 }
 
 func TestVerifyRefusesATamperedTargetsFile(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -147,6 +152,7 @@ func TestVerifyRefusesATamperedTargetsFile(t *testing.T) {
 }
 
 func TestVerifyRefusesTargetsSignedByAnUntrustedKey(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -180,6 +186,7 @@ func TestVerifyRefusesTargetsSignedByAnUntrustedKey(t *testing.T) {
 }
 
 func TestVerifyRefusesARollbackOfTheTrustData(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -199,6 +206,7 @@ func TestVerifyRefusesARollbackOfTheTrustData(t *testing.T) {
 }
 
 func TestVerifyRefusesAnExpiredTimestamp(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -211,6 +219,7 @@ func TestVerifyRefusesAnExpiredTimestamp(t *testing.T) {
 }
 
 func TestVerifyRefusesMixAndMatchOfTwoPublishes(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -231,6 +240,7 @@ func TestVerifyRefusesMixAndMatchOfTwoPublishes(t *testing.T) {
 }
 
 func TestTufJSAcceptsWhatSignetPublishesAndRejectsTampering(t *testing.T) {
+	t.Parallel()
 	script := testenv.Need(t, tufjs.EnvVar)
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()

@@ -49,6 +49,7 @@ func tagMany(t *testing.T, from string, repo string, prefix string, lo, hi int) 
 }
 
 func TestARepositoryCrossingTheBinThresholdKeepsEveryTagVerifyingForSignetAndTufJS(t *testing.T) {
+	t.Parallel()
 	script := testenv.Need(t, tufjs.EnvVar)
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
@@ -95,6 +96,7 @@ func TestARepositoryCrossingTheBinThresholdKeepsEveryTagVerifyingForSignetAndTuf
 }
 
 func TestACICrossingTheBinThresholdSignsIntoItsOwnBinsForSignetAndTufJS(t *testing.T) {
+	t.Parallel()
 	script := testenv.Need(t, tufjs.EnvVar)
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()

@@ -37,6 +37,7 @@ func (c *countingTransport) take() (blobs, all int) {
 }
 
 func TestWarmVerifyDownloadsNoMetadataFileTwice(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -82,6 +83,7 @@ func TestWarmVerifyDownloadsNoMetadataFileTwice(t *testing.T) {
 }
 
 func TestAPublisherReadsNoMetadataItWroteItself(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)

@@ -27,6 +27,7 @@ func copyFile(t *testing.T, from string) string {
 }
 
 func TestAStagedRootCeremonyIsSignedFromThreeHomesAndPublishedAtThreshold(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -115,6 +116,7 @@ func TestAStagedRootCeremonyIsSignedFromThreeHomesAndPublishedAtThreshold(t *tes
 }
 
 func TestStagingRefusesToOverwriteAFile(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -128,6 +130,7 @@ func TestStagingRefusesToOverwriteAFile(t *testing.T) {
 }
 
 func TestCeremonyFilesThatAreNotCeremoniesAreInputErrors(t *testing.T) {
+	t.Parallel()
 	p := newPerson(t)
 	dir := t.TempDir()
 	for name, content := range map[string]string{"junk.json": "{not json", "other.json": `{"type":"x"}`} {

@@ -49,6 +49,7 @@ func verifyTag(t *testing.T, tag, root string, want v1.Descriptor) {
 }
 
 func TestImportSignsTheReleasedTagsThatTheRegistryStillServesAndReportsTheRest(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -111,6 +112,7 @@ func TestImportSignsTheReleasedTagsThatTheRegistryStillServesAndReportsTheRest(t
 }
 
 func TestImportRefusesANotaryResponseAlteredOnTheWayAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	repo := uniqueRepo(t, ggcrHost(t))
 	pub := initRepo(t, repo)
@@ -181,6 +183,7 @@ func liveRootCert(t *testing.T, live *notarytest.Live, gun string) []byte {
 }
 
 func TestImportWithoutAPinnedRootSaysItTrustsOnFirstUse(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	repo := uniqueRepo(t, ggcrHost(t))
 	pub := initRepo(t, repo)
@@ -199,6 +202,7 @@ func TestImportWithoutAPinnedRootSaysItTrustsOnFirstUse(t *testing.T) {
 }
 
 func TestImportIntoADelegationOnlyWhenItExistsAndCoversTheTags(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	repo := uniqueRepo(t, ggcrHost(t))
 	pub := initRepo(t, repo)
@@ -227,6 +231,7 @@ func TestImportIntoADelegationOnlyWhenItExistsAndCoversTheTags(t *testing.T) {
 }
 
 func TestImportIntoARepositoryWithoutTrustDataSaysToInitIt(t *testing.T) {
+	t.Parallel()
 	repo := uniqueRepo(t, ggcrHost(t))
 	p := newPerson(t)
 	d := pushUnsigned(t, p, repo+":v1")
@@ -240,6 +245,7 @@ func TestImportIntoARepositoryWithoutTrustDataSaysToInitIt(t *testing.T) {
 // real distribution registry, imports it, and checks every imported tag
 // with signet verify and with tuf-js.
 func TestImportFromARealNotaryServer(t *testing.T) {
+	t.Parallel()
 	live := notarytest.NeedLive(t)
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY")
 	script := testenv.Need(t, tufjs.EnvVar)

@@ -38,6 +38,7 @@ func writeDockerSave(t *testing.T, path string) {
 }
 
 func TestBadInputFailsWithOneLineAndTheRightExitCode(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -104,6 +105,7 @@ func TestBadInputFailsWithOneLineAndTheRightExitCode(t *testing.T) {
 }
 
 func TestCorruptTrustDataIsBadInput(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -121,6 +123,7 @@ func TestCorruptTrustDataIsBadInput(t *testing.T) {
 }
 
 func TestUnreachableRegistryIsARegistryProblem(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -133,6 +136,7 @@ func TestUnreachableRegistryIsARegistryProblem(t *testing.T) {
 }
 
 func TestRootFileThatIsMissingIsBadInput(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)

@@ -20,6 +20,7 @@ import (
 // succeeds or fails as one line of registry error, and after each one
 // every tag signed so far verifies.
 func TestPushesThroughAFaultyNetworkSucceedOrFailCleanlyAndLoseNothing(t *testing.T) {
+	t.Parallel()
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY")
 	ctx := context.Background()
 	for _, seed := range []uint64{1, 2, 3} {

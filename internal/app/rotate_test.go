@@ -150,6 +150,7 @@ func rotate(t *testing.T, p *person, req app.RotateRequest) *app.RotateResult {
 }
 
 func TestALeakedTargetsKeyIsRotatedOutAndCannotSignAnyMore(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -204,6 +205,7 @@ func TestALeakedTargetsKeyIsRotatedOutAndCannotSignAnyMore(t *testing.T) {
 }
 
 func TestRootRotatesFromOneOfOneToTwoOfThreeAndBack(t *testing.T) {
+	t.Parallel()
 	script := testenv.Need(t, tufjs.EnvVar)
 	eachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
@@ -228,6 +230,7 @@ func TestRootRotatesFromOneOfOneToTwoOfThreeAndBack(t *testing.T) {
 }
 
 func TestALostRootKeyIsReplacedWithTheBackupRootKey(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -260,6 +263,7 @@ func TestALostRootKeyIsReplacedWithTheBackupRootKey(t *testing.T) {
 }
 
 func TestALostOnlyRootKeyCannotBeRecoveredAndSignetSaysWhatToDo(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -281,6 +285,7 @@ func TestALostOnlyRootKeyCannotBeRecoveredAndSignetSaysWhatToDo(t *testing.T) {
 }
 
 func TestRotateRefusesBadRequestsAsInput(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)

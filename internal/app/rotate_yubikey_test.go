@@ -13,6 +13,7 @@ import (
 )
 
 func TestRootOnYubiKeysRotatesFromOneOfOneToTwoOfThreeAndBack(t *testing.T) {
+	t.Parallel()
 	script := testenv.Need(t, tufjs.EnvVar)
 	cards := pivsimtest.Need(t)
 	eachRegistry(t, func(t *testing.T, host string) {
@@ -67,6 +68,7 @@ func TestRootOnYubiKeysRotatesFromOneOfOneToTwoOfThreeAndBack(t *testing.T) {
 }
 
 func TestALeakedTargetsKeyIsRotatedWithTheRootOnAYubiKey(t *testing.T) {
+	t.Parallel()
 	cards := pivsimtest.Need(t)
 	eachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()

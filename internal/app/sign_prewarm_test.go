@@ -76,6 +76,7 @@ func metadataDigest(t *testing.T, p *person, repo string) string {
 }
 
 func TestSignAndPushWithSoftwareKeysDeriveOnceWithTheUnlockInBackground(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo) // root, targets, snapshot and timestamp: software keys
@@ -116,6 +117,7 @@ func TestSignAndPushWithSoftwareKeysDeriveOnceWithTheUnlockInBackground(t *testi
 }
 
 func TestSignWithAWrongPassphraseFailsAsWithoutTheBackgroundUnlock(t *testing.T) {
+	t.Parallel()
 	repo := uniqueRepo(t, ggcrHost(t))
 	pub := initRepo(t, repo)
 	pushUnsigned(t, pub, repo+":new")
@@ -141,6 +143,7 @@ func TestSignWithAWrongPassphraseFailsAsWithoutTheBackgroundUnlock(t *testing.T)
 }
 
 func TestSignWithoutSoftwareKeysInTheKeystoreDerivesNoMasterKey(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"hardware", "public"} {
 		t.Run(kind, func(t *testing.T) {
 			repo := uniqueRepo(t, ggcrHost(t))

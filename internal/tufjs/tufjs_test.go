@@ -45,6 +45,7 @@ func needScript(t *testing.T) {
 }
 
 func TestTufJSAcceptsValidRepositoryAndReportsTheTarget(t *testing.T) {
+	t.Parallel()
 	needScript(t)
 	content := []byte("the manifest bytes of team/app:v1")
 	r := newTestRepo(t)
@@ -76,6 +77,7 @@ func TestTufJSAcceptsValidRepositoryAndReportsTheTarget(t *testing.T) {
 }
 
 func TestTufJSRejectsTargetsFileChangedAfterSigning(t *testing.T) {
+	t.Parallel()
 	needScript(t)
 	r := newTestRepo(t)
 	r.issueTargets(map[string][]byte{"v1": []byte("good")})
@@ -102,6 +104,7 @@ func TestTufJSRejectsTargetsFileChangedAfterSigning(t *testing.T) {
 }
 
 func TestTufJSReportsTargetNotInTheRepository(t *testing.T) {
+	t.Parallel()
 	needScript(t)
 	r := newTestRepo(t)
 	r.issueTargets(map[string][]byte{"v1": []byte("v1 bytes")})
@@ -119,6 +122,7 @@ func TestTufJSReportsTargetNotInTheRepository(t *testing.T) {
 }
 
 func TestTufJSWalksRootChainToRotatedTargetsKey(t *testing.T) {
+	t.Parallel()
 	needScript(t)
 	content := []byte("v1 after rotation")
 	r := newTestRepo(t)
@@ -155,6 +159,7 @@ func TestTufJSWalksRootChainToRotatedTargetsKey(t *testing.T) {
 }
 
 func TestTufJSRejectsManifestThatIsNotTheTUFArtifact(t *testing.T) {
+	t.Parallel()
 	needScript(t)
 	r := newTestRepo(t)
 	r.issueTargets(map[string][]byte{"v1": []byte("v1 bytes")})
@@ -168,6 +173,7 @@ func TestTufJSRejectsManifestThatIsNotTheTUFArtifact(t *testing.T) {
 }
 
 func TestVerifyReturnsErrorWhenScriptCrashes(t *testing.T) {
+	t.Parallel()
 	needScript(t)
 	script := filepath.Join(t.TempDir(), "crash.mjs")
 	if err := os.WriteFile(script, []byte("process.stderr.write('boom\\n'); process.exit(3);\n"), 0o600); err != nil {
@@ -183,6 +189,7 @@ func TestVerifyReturnsErrorWhenScriptCrashes(t *testing.T) {
 }
 
 func TestTufJSFailsWhenMetadataTagIsMissing(t *testing.T) {
+	t.Parallel()
 	needScript(t)
 	addr := startRegistry(t)
 	res := verify(t, addr, "team/none", "_tuf", []byte("{}"), "v1")
