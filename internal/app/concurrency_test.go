@@ -78,7 +78,8 @@ func newRacer(t *testing.T) *person {
 // distribution registry at the same time; all 40 tags must verify. Ten
 // repositories, one after the other.
 func TestEightConcurrentSignersLoseNoTag(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the race runs alone, as on a CI machine that only
+	// publishes, so that its retries are not starved by other tests.
 	raceSigners(t, testenv.Need(t, "SIGNET_TEST_REGISTRY"), 10)
 }
 
@@ -88,7 +89,8 @@ func TestEightConcurrentSignersLoseNoTag(t *testing.T) {
 // settle after each move is sized from those slower requests, and the
 // jitter reorders the publishers' checks and puts. Three repositories.
 func TestEightConcurrentSignersLoseNoTagWhenEveryRequestIsDelayed(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the race runs alone, as on a CI machine that only
+	// publishes, so that its retries are not starved by other tests.
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY")
 	p, err := faultproxy.Start(host, faultproxy.Config{Seed: 18, Slow: 1, SlowDelay: 25 * time.Millisecond})
 	if err != nil {
