@@ -6,7 +6,7 @@ BIN := bin
 DIST ?= dist
 export GO
 
-.PHONY: all build deps test demo bench fuzz dist image clean
+.PHONY: all build deps test check-cleanup demo bench fuzz dist image clean
 
 all: build
 
@@ -31,14 +31,22 @@ deps:
 test: deps
 	./scripts/test.sh
 
+# SIGTERM to a running scripts/test.sh stops every service it started and
+# nothing else (scripts/check-cleanup.sh).
+check-cleanup: deps
+	./scripts/check-cleanup.sh
+
 demo: build
 	./scripts/demo.sh
 
 bench: deps build
 	./scripts/bench.sh
 
+# Fuzzes every fuzz target for FUZZTIME each (`make test` runs only their
+# seed corpora, as ordinary tests).
+FUZZTIME ?= 60s
 fuzz:
-	./scripts/fuzz.sh 60s
+	./scripts/fuzz.sh $(FUZZTIME)
 
 clean:
 	rm -rf $(BIN) $(DIST)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestExportBundleOpensWithOneDerivationForAllKeys(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, _ := openStore(t, newHome(t), "pw")
 	names := []string{"ci", "127.0.0.1:5000/app/snapshot", "127.0.0.1:5000/app/timestamp"}
@@ -61,6 +62,7 @@ func TestExportBundleOpensWithOneDerivationForAllKeys(t *testing.T) {
 }
 
 func TestOpenBundleWithWrongPassphraseOrGarbage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, _ := openStore(t, newHome(t), "pw")
 	if _, err := s.Generate(ctx, "ci", ""); err != nil {
@@ -86,6 +88,7 @@ func TestOpenBundleWithWrongPassphraseOrGarbage(t *testing.T) {
 }
 
 func TestExportBundleRefusesKeysWithoutPrivateHalf(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, _ := openStore(t, newHome(t), "pw")
 	k, _ := s.Generate(ctx, "ci", "")
@@ -105,6 +108,7 @@ func TestExportBundleRefusesKeysWithoutPrivateHalf(t *testing.T) {
 }
 
 func TestTrustDirPinAndForget(t *testing.T) {
+	t.Parallel()
 	s, _ := openStore(t, newHome(t), "pw")
 	dir, err := s.TrustDir("127.0.0.1:5000", "team/app")
 	if err != nil {
@@ -158,6 +162,7 @@ func TestTrustDirPinAndForget(t *testing.T) {
 }
 
 func TestTrustDirRefusesPathsLeavingTheTrustDirectory(t *testing.T) {
+	t.Parallel()
 	s, _ := openStore(t, newHome(t), "pw")
 	for _, c := range [][2]string{{"..", "x"}, {"h", "../x"}, {"h", "a//b"}, {"h", "/abs"}, {"h/x", "app"}, {"", "app"}, {"h", ""}, {"h", "a/./b"}, {"h", "a\\b"}} {
 		if _, err := s.TrustDir(c[0], c[1]); errkind.Of(err) != errkind.Input {
@@ -202,6 +207,7 @@ func FuzzKeyFile(f *testing.F) {
 }
 
 func TestFuzzSeedsParse(t *testing.T) {
+	t.Parallel()
 	seeds, _ := filepath.Glob("testdata/*.pem")
 	if len(seeds) == 0 {
 		t.Fatal("no seeds in testdata")

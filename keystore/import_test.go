@@ -39,6 +39,7 @@ func passFunc(p string) func() ([]byte, error) {
 }
 
 func TestImportAcceptsKeysAsOpenSSLWritesThem(t *testing.T) {
+	t.Parallel()
 	needOpenSSL(t)
 	dir := t.TempDir()
 	openssl(t, dir, "ecparam", "-name", "prime256v1", "-genkey", "-out", "sec1-params.pem") // with an EC PARAMETERS block
@@ -98,6 +99,7 @@ func TestImportAcceptsKeysAsOpenSSLWritesThem(t *testing.T) {
 }
 
 func TestImportWithWrongPEMPassphraseIsKeyError(t *testing.T) {
+	t.Parallel()
 	needOpenSSL(t)
 	dir := t.TempDir()
 	openssl(t, dir, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "sec1.pem")
@@ -117,6 +119,7 @@ func TestImportWithWrongPEMPassphraseIsKeyError(t *testing.T) {
 }
 
 func TestImportRefusesRSAKeysClearly(t *testing.T) {
+	t.Parallel()
 	needOpenSSL(t)
 	dir := t.TempDir()
 	openssl(t, dir, "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "rsa.pem")
@@ -132,6 +135,7 @@ func TestImportRefusesRSAKeysClearly(t *testing.T) {
 }
 
 func TestImportAcceptsCosignEncryptedKey(t *testing.T) {
+	t.Parallel()
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -156,6 +160,7 @@ func TestImportAcceptsCosignEncryptedKey(t *testing.T) {
 }
 
 func TestImportRefusesDuplicatesAndGarbage(t *testing.T) {
+	t.Parallel()
 	s, _ := openStore(t, newHome(t), "pw")
 	ctx := context.Background()
 	k, err := s.Generate(ctx, "ci", "")
@@ -180,6 +185,7 @@ func TestImportRefusesDuplicatesAndGarbage(t *testing.T) {
 }
 
 func TestKeyNames(t *testing.T) {
+	t.Parallel()
 	s, _ := openStore(t, newHome(t), "pw")
 	online := "127.0.0.1:5000/team/app/snapshot"
 	if _, err := s.Generate(context.Background(), online, ""); err != nil {
@@ -211,6 +217,7 @@ func TestKeyNames(t *testing.T) {
 }
 
 func TestFindByIDFindsUniquePrefixesAndRefusesAmbiguousOnes(t *testing.T) {
+	t.Parallel()
 	s, _ := openStore(t, newHome(t), "pw")
 	// Find two keys whose IDs share their first four hex digits.
 	seen := map[string]*ecdsa.PrivateKey{}
@@ -251,6 +258,7 @@ func TestFindByIDFindsUniquePrefixesAndRefusesAmbiguousOnes(t *testing.T) {
 }
 
 func TestHardwareRecordRoundTrips(t *testing.T) {
+	t.Parallel()
 	s, _ := openStore(t, newHome(t), "pw")
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	att := []byte("-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n")

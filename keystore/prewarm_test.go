@@ -76,6 +76,7 @@ func threeKeyHome(t *testing.T) (string, []string) {
 }
 
 func TestPrewarmRacingPrivateKeysDerivesOnce(t *testing.T) {
+	t.Parallel()
 	home, names := threeKeyHome(t)
 	s, c := openCounted(t, home, "pw", true)
 	ctx := context.Background()
@@ -101,6 +102,7 @@ func TestPrewarmRacingPrivateKeysDerivesOnce(t *testing.T) {
 }
 
 func TestPrewarmUnlocksSoPrivateKeyDoesNotAskAgain(t *testing.T) {
+	t.Parallel()
 	home, names := threeKeyHome(t)
 	s, c := openCounted(t, home, "pw", true)
 	ctx := context.Background()
@@ -124,6 +126,7 @@ func TestPrewarmUnlocksSoPrivateKeyDoesNotAskAgain(t *testing.T) {
 }
 
 func TestPrewarmLeavesThePromptToTheFirstPrivateKey(t *testing.T) {
+	t.Parallel()
 	home, names := threeKeyHome(t)
 	s, c := openCounted(t, home, "pw", false)
 	ctx := context.Background()
@@ -142,6 +145,7 @@ func TestPrewarmLeavesThePromptToTheFirstPrivateKey(t *testing.T) {
 }
 
 func TestPrewarmWithWrongPassphraseIsNotRemembered(t *testing.T) {
+	t.Parallel()
 	home, names := threeKeyHome(t)
 	s, _ := openCounted(t, home, "wrong", true)
 	ctx := context.Background()
@@ -155,6 +159,7 @@ func TestPrewarmWithWrongPassphraseIsNotRemembered(t *testing.T) {
 }
 
 func TestPrewarmDoesNotDeriveWithoutSoftwareKeys(t *testing.T) {
+	t.Parallel()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -220,6 +225,7 @@ func blockedPrewarm(t *testing.T, home string) (s *Store, c *prewarmCounter, rel
 }
 
 func TestPrivateKeyWaitsForPrewarmInFlightAndReusesItsKey(t *testing.T) {
+	t.Parallel()
 	home, names := threeKeyHome(t)
 	s, c, release, done := blockedPrewarm(t, home)
 	got := make(chan error, 1)
@@ -238,6 +244,7 @@ func TestPrivateKeyWaitsForPrewarmInFlightAndReusesItsKey(t *testing.T) {
 }
 
 func TestCloseDoesNotWaitForPrewarmAndDropsItsKey(t *testing.T) {
+	t.Parallel()
 	home, names := threeKeyHome(t)
 	s, _, release, done := blockedPrewarm(t, home)
 	if err := s.Close(); err != nil { // returns although Prewarm is stuck
@@ -259,6 +266,7 @@ func TestCloseDoesNotWaitForPrewarmAndDropsItsKey(t *testing.T) {
 }
 
 func TestPrivateKeyWaitingForPrewarmStopsWithItsContext(t *testing.T) {
+	t.Parallel()
 	home, names := threeKeyHome(t)
 	s, _, release, done := blockedPrewarm(t, home)
 	defer func() { close(release); <-done }()

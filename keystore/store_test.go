@@ -103,6 +103,7 @@ func publicEqual(a, b crypto.PublicKey) bool {
 }
 
 func TestOpenCreatesHomeAndSubdirectoriesMode0700(t *testing.T) {
+	t.Parallel()
 	home := filepath.Join(t.TempDir(), "a", "home")
 	openStore(t, home, "pw")
 	for _, d := range []string{home, filepath.Join(home, "keys"), filepath.Join(home, "trust"), filepath.Join(home, "ceremonies")} {
@@ -113,6 +114,7 @@ func TestOpenCreatesHomeAndSubdirectoriesMode0700(t *testing.T) {
 }
 
 func TestOpenRefusesHomeAccessibleByOthers(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir() // 0755
 	if err := os.Chmod(home, 0o755); err != nil {
 		t.Fatal(err)
@@ -124,6 +126,7 @@ func TestOpenRefusesHomeAccessibleByOthers(t *testing.T) {
 }
 
 func TestKeyFilesAre0600AndListed(t *testing.T) {
+	t.Parallel()
 	home := newHome(t)
 	s, _ := openStore(t, home, "pw")
 	ec, err := s.Generate(context.Background(), "ci", "")
@@ -158,6 +161,7 @@ func TestKeyFilesAre0600AndListed(t *testing.T) {
 }
 
 func TestGroupReadableKeyFileIsRefused(t *testing.T) {
+	t.Parallel()
 	home := newHome(t)
 	s, _ := openStore(t, home, "pw")
 	if _, err := s.Generate(context.Background(), "ci", ""); err != nil {
@@ -177,6 +181,7 @@ func TestGroupReadableKeyFileIsRefused(t *testing.T) {
 }
 
 func TestGenerateThenPrivateKeyRoundTripsInANewStore(t *testing.T) {
+	t.Parallel()
 	home := newHome(t)
 	s, _ := openStore(t, home, "pw")
 	want := map[string]KeyInfo{}
@@ -202,6 +207,7 @@ func TestGenerateThenPrivateKeyRoundTripsInANewStore(t *testing.T) {
 }
 
 func TestOpeningThreeKeysAsksOnceAndDerivesOnce(t *testing.T) {
+	t.Parallel()
 	home := newHome(t)
 	s, c := openStore(t, home, "pw")
 	names := []string{"127.0.0.1:5000/team/app/targets", "127.0.0.1:5000/team/app/snapshot", "127.0.0.1:5000/team/app/timestamp"}
@@ -226,6 +232,7 @@ func TestOpeningThreeKeysAsksOnceAndDerivesOnce(t *testing.T) {
 }
 
 func TestWrongPassphraseIsKeyErrorAndChangesNothing(t *testing.T) {
+	t.Parallel()
 	home := newHome(t)
 	s, _ := openStore(t, home, "right horse")
 	if _, err := s.Generate(context.Background(), "ci", ""); err != nil {
@@ -258,6 +265,7 @@ func TestWrongPassphraseIsKeyErrorAndChangesNothing(t *testing.T) {
 }
 
 func TestCorruptKeyFileIsOneLineKeyError(t *testing.T) {
+	t.Parallel()
 	home := newHome(t)
 	s, _ := openStore(t, home, "pw")
 	if _, err := s.Generate(context.Background(), "ci", ""); err != nil {
@@ -282,6 +290,7 @@ func TestCorruptKeyFileIsOneLineKeyError(t *testing.T) {
 }
 
 func TestSealedKeyCopiedToAnotherNameDoesNotOpen(t *testing.T) {
+	t.Parallel()
 	home := newHome(t)
 	s, _ := openStore(t, home, "pw")
 	if _, err := s.Generate(context.Background(), "a", ""); err != nil {
@@ -301,6 +310,7 @@ func TestSealedKeyCopiedToAnotherNameDoesNotOpen(t *testing.T) {
 }
 
 func TestChangePassphraseKeepsKeysAndRetiresTheOldPassphrase(t *testing.T) {
+	t.Parallel()
 	home := newHome(t)
 	ctx := context.Background()
 	s, _ := openStore(t, home, "old")
@@ -345,6 +355,7 @@ func TestChangePassphraseKeepsKeysAndRetiresTheOldPassphrase(t *testing.T) {
 }
 
 func TestNoPassphraseFunctionIsKeyError(t *testing.T) {
+	t.Parallel()
 	s, err := Open(newHome(t), WithKDFStrength(encrypted.Legacy))
 	if err != nil {
 		t.Fatal(err)
@@ -356,6 +367,7 @@ func TestNoPassphraseFunctionIsKeyError(t *testing.T) {
 }
 
 func TestWriteFileAtomicReplacesAndLeavesNoTempFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "f.json")
 	for _, content := range []string{"one", "two"} {

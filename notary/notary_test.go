@@ -53,6 +53,7 @@ func fetch(t *testing.T, url string, opts ...notary.Option) (*notary.Repository,
 }
 
 func TestTagsResolveReleasesFirstThenTargetsAsDockerTrustDoes(t *testing.T) {
+	t.Parallel()
 	fx := released(t)
 	srv := notarytest.Serve(t, fx)
 	repo, err := fetch(t, srv.URL, notary.WithRootCert(fx.RootCert))
@@ -99,6 +100,7 @@ func sortedCopy(s []string) []string {
 }
 
 func TestWithoutAPinnedCertTheRootIsTrustedOnFirstUse(t *testing.T) {
+	t.Parallel()
 	fx := released(t)
 	repo, err := fetch(t, notarytest.Serve(t, fx).URL)
 	if err != nil {
@@ -123,6 +125,7 @@ func wantRefused(t *testing.T, err error, sentinel error) {
 }
 
 func TestARootNotSignedByThePinnedCertificateIsRefused(t *testing.T) {
+	t.Parallel()
 	// Another repository of the same GUN stands for a substituted root, or
 	// an old one served again after the owner rotated to the pinned key.
 	served := released(t)
@@ -132,6 +135,7 @@ func TestARootNotSignedByThePinnedCertificateIsRefused(t *testing.T) {
 }
 
 func TestARootForAnotherGUNIsRefused(t *testing.T) {
+	t.Parallel()
 	other := notarytest.Generate(t, "registry.example.com/team/other", sign("targets", "v1", "x"))
 	srv := notarytest.Serve(t, other)
 	// Serve other's files under gun's URL.
@@ -165,6 +169,7 @@ func b64(hexDigest string) string {
 }
 
 func TestATargetsFileAlteredOnTheWayFailsItsSnapshotHash(t *testing.T) {
+	t.Parallel()
 	fx := released(t)
 	srv := notarytest.Serve(t, fx)
 	rewrite(t, srv, fx, "targets", b64(digest("manifest-v2")), b64(digest("evil")))
@@ -173,6 +178,7 @@ func TestATargetsFileAlteredOnTheWayFailsItsSnapshotHash(t *testing.T) {
 }
 
 func TestADelegationAlteredOnTheWayIsRefused(t *testing.T) {
+	t.Parallel()
 	fx := released(t)
 	srv := notarytest.Serve(t, fx)
 	rewrite(t, srv, fx, "targets/releases", b64(digest("manifest-v1")), b64(digest("evil")))
@@ -181,6 +187,7 @@ func TestADelegationAlteredOnTheWayIsRefused(t *testing.T) {
 }
 
 func TestATimestampWithABrokenSignatureIsRefused(t *testing.T) {
+	t.Parallel()
 	fx := released(t)
 	srv := notarytest.Serve(t, fx)
 	rewrite(t, srv, fx, "timestamp", `"version":`, `"version":1`)
@@ -189,6 +196,7 @@ func TestATimestampWithABrokenSignatureIsRefused(t *testing.T) {
 }
 
 func TestARootWithABrokenSignatureIsRefused(t *testing.T) {
+	t.Parallel()
 	fx := released(t)
 	srv := notarytest.Serve(t, fx)
 	rewrite(t, srv, fx, "root", `"consistent_snapshot":false`, `"consistent_snapshot":true`)
@@ -197,6 +205,7 @@ func TestARootWithABrokenSignatureIsRefused(t *testing.T) {
 }
 
 func TestExpiredMetadataIsRefused(t *testing.T) {
+	t.Parallel()
 	fx := released(t)
 	srv := notarytest.Serve(t, fx)
 	// The generator's timestamp lasts 14 days, its root certificate a year.
@@ -209,6 +218,7 @@ func TestExpiredMetadataIsRefused(t *testing.T) {
 }
 
 func TestAMissingDelegationListedInSnapshotIsRefused(t *testing.T) {
+	t.Parallel()
 	fx := released(t)
 	srv := notarytest.Serve(t, fx)
 	srv.Set("targets/releases", nil)
@@ -217,6 +227,7 @@ func TestAMissingDelegationListedInSnapshotIsRefused(t *testing.T) {
 }
 
 func TestAnUnknownGUNIsBadInput(t *testing.T) {
+	t.Parallel()
 	srv := notarytest.Serve(t, &notarytest.Fixture{GUN: "other/repo", Files: map[string][]byte{}})
 	_, err := fetch(t, srv.URL)
 	if !errors.Is(err, notary.ErrNotFound) || errkind.Of(err) != errkind.Input {
@@ -225,12 +236,14 @@ func TestAnUnknownGUNIsBadInput(t *testing.T) {
 }
 
 func TestAnOversizedRootIsRefusedWithoutReadingItAll(t *testing.T) {
+	t.Parallel()
 	srv := notarytest.Serve(t, &notarytest.Fixture{GUN: gun, Files: map[string][]byte{"root": bytes.Repeat([]byte(" "), 2<<20)}})
 	_, err := fetch(t, srv.URL)
 	wantRefused(t, err, notary.ErrHashMismatch)
 }
 
 func TestPlainHTTPIsOnlyForLoopbackAndGUNsAreChecked(t *testing.T) {
+	t.Parallel()
 	if _, err := notary.New("http://notary.example.com"); errkind.Of(err) != errkind.Input {
 		t.Fatalf("plain HTTP to a remote host: %v", err)
 	}
@@ -255,6 +268,7 @@ func TestPlainHTTPIsOnlyForLoopbackAndGUNsAreChecked(t *testing.T) {
 }
 
 func TestAServerThatAsksForABearerTokenIsReadWithAnAnonymousOne(t *testing.T) {
+	t.Parallel()
 	fx := released(t)
 	files := notarytest.NewServer(fx)
 	var tokenAsks int
@@ -287,6 +301,7 @@ func TestAServerThatAsksForABearerTokenIsReadWithAnAnonymousOne(t *testing.T) {
 }
 
 func TestAServerThatRefusesAccessIsARegistryProblem(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusForbidden)
 	}))

@@ -50,6 +50,16 @@ type card interface {
 	PrivateKey(slot Slot, public crypto.PublicKey) (crypto.Signer, error)
 }
 
+// cardSource is what piv needs of PC/SC besides an open card: the reader
+// names, and the PIV card in one of them with its serial. pcscSource
+// (pcsc.go) is piv-go's, the only one a signet binary uses; tests give a
+// fake one to Open's internal twin, open, so that the PIN and removal
+// logic runs without pcscd.
+type cardSource interface {
+	readers() ([]string, error)
+	openCard(reader string) (card, uint32, error)
+}
+
 // keyInfo is what the card says about the key in a slot (firmware 5.3 and
 // later).
 type keyInfo struct {
@@ -85,8 +95,8 @@ type busy struct {
 // answers with a serial; f keeps the card (returns true) or has it closed.
 // Readers with no card are skipped; readers whose card another program
 // holds are returned.
-func scan(f func(c card, info CardInfo) (keep bool)) ([]busy, error) {
-	names, err := readers()
+func scan(src cardSource, f func(c card, info CardInfo) (keep bool)) ([]busy, error) {
+	names, err := src.readers()
 	if errors.Is(err, ErrNoYubiKeySupport) {
 		return nil, err
 	}
@@ -95,7 +105,7 @@ func scan(f func(c card, info CardInfo) (keep bool)) ([]busy, error) {
 	}
 	var skipped []busy
 	for _, r := range names {
-		c, serial, err := openCard(r)
+		c, serial, err := src.openCard(r)
 		if err != nil {
 			if !noCard(err) {
 				skipped = append(skipped, busy{reader: r, err: err})
@@ -129,7 +139,7 @@ func List(ctx context.Context) ([]CardInfo, error) {
 		return nil, err
 	}
 	var out []CardInfo
-	if _, err := scan(func(_ card, info CardInfo) bool {
+	if _, err := scan(pcscSource{}, func(_ card, info CardInfo) bool {
 		out = append(out, info)
 		return false
 	}); err != nil {
@@ -140,13 +150,13 @@ func List(ctx context.Context) ([]CardInfo, error) {
 }
 
 // find opens the card with serial, or the only card when serial is 0.
-func find(serial uint32) (card, CardInfo, error) {
+func find(src cardSource, serial uint32) (card, CardInfo, error) {
 	var (
 		found []CardInfo
 		kept  card
 		info  CardInfo
 	)
-	skipped, err := scan(func(c card, ci CardInfo) bool {
+	skipped, err := scan(src, func(c card, ci CardInfo) bool {
 		found = append(found, ci)
 		if kept == nil && (serial == 0 || ci.Serial == serial) {
 			kept, info = c, ci

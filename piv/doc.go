@@ -20,4 +20,11 @@
 // length of a command. It serialises calls with a mutex, asks for the PIN at
 // most once, never retries a wrong PIN, and reopens the card by serial when
 // it was pulled out and put back between two calls.
+//
+// Cancellation: every method takes the command's context and checks it
+// before each card operation it starts (opening or reopening the card,
+// verifying the PIN, signing). piv-go's calls block in PC/SC and cannot be
+// interrupted, so a cancelled context never cuts an operation short: one
+// already sent to the card (a signature waiting about 15 s for a touch)
+// runs to its end, and the command stops right after it.
 package piv

@@ -27,11 +27,16 @@ type pcscCard struct{ yk *pivgo.YubiKey }
 
 var _ card = pcscCard{}
 
+// pcscSource finds cards through piv-go.
+type pcscSource struct{}
+
+var _ cardSource = pcscSource{}
+
 // readers lists the PC/SC readers.
-func readers() ([]string, error) { return pivgo.Cards() }
+func (pcscSource) readers() ([]string, error) { return pivgo.Cards() }
 
 // openCard opens the card in reader and reads its serial.
-func openCard(reader string) (card, uint32, error) {
+func (pcscSource) openCard(reader string) (card, uint32, error) {
 	yk, err := pivgo.Open(reader)
 	if err != nil {
 		return nil, 0, pcscErr(err)

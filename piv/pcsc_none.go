@@ -8,11 +8,14 @@ import "github.com/signet-dev/signet/internal/errkind"
 // one was built without cgo, so without PC/SC (see pcsc.go).
 const Supported = false
 
+// pcscSource stands for PC/SC in a build without it.
+type pcscSource struct{}
+
 // readers fails: without PC/SC no reader can be listed.
-func readers() ([]string, error) { return nil, unsupported() }
+func (pcscSource) readers() ([]string, error) { return nil, unsupported() }
 
 // openCard fails: without PC/SC no card can be opened.
-func openCard(string) (card, uint32, error) { return nil, 0, unsupported() }
+func (pcscSource) openCard(string) (card, uint32, error) { return nil, 0, unsupported() }
 
 func unsupported() error {
 	return newErr(errkind.Key, ErrNoYubiKeySupport,

@@ -95,6 +95,9 @@ func (y *YubiKey) login(ctx context.Context, c card, always bool) error {
 			"YubiKey %d has one PIN try left, so signet will not use a PIN from the environment: unset SIGNET_PIN and type it at the prompt", y.serial)
 		return y.pinErr
 	}
+	if err := ctx.Err(); err != nil {
+		return err // cancelled while the PIN was asked for
+	}
 	y.verified = false
 	if err := c.VerifyPIN(pin.Value); err != nil {
 		if n, ok := authRetries(err); ok {

@@ -101,8 +101,10 @@ func (s *cardSigner) PublicKey(...signature.PublicKeyOption) (crypto.PublicKey, 
 }
 
 // SignMessage hashes message with SHA-256 and signs the digest on the
-// card. A context given with options.WithContext is honoured before the
-// card is asked.
+// card. A context given with options.WithContext (tuf passes the
+// command's) is checked before the card is opened, after the PIN is
+// verified and before the signature is asked for; a signature the card
+// already works on (waiting for a touch) cannot be interrupted.
 func (s *cardSigner) SignMessage(message io.Reader, opts ...signature.SignOption) ([]byte, error) {
 	ctx := context.Background()
 	for _, o := range opts {
@@ -134,6 +136,11 @@ func (s *cardSigner) sign(ctx context.Context, digest []byte) ([]byte, error) {
 			if err := y.login(ctx, c, s.pin == PINAlways); err != nil {
 				return err
 			}
+		}
+		// The PIN prompt may have outlasted the command: a signature
+		// never starts after it was cancelled.
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		touch := s.touch != TouchNever
 		if s.touch == TouchAlways || s.touch == "" || (s.touch == TouchCached && !y.noticed[s.slot]) {

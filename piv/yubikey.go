@@ -61,6 +61,7 @@ func WithNotice(f func(msg string)) Option {
 // Close; a PIN the card refused is never sent again.
 type YubiKey struct {
 	mu      sync.Mutex
+	src     cardSource // where the card is looked up again after removal
 	serial  uint32
 	reader  string
 	version Version
@@ -83,6 +84,11 @@ type YubiKey struct {
 // when serial is 0. With several attached and serial 0, it fails with
 // ErrSeveralCards (errkind.Input) naming the serials it sees.
 func Open(ctx context.Context, serial uint32, opts ...Option) (*YubiKey, error) {
+	return open(ctx, pcscSource{}, serial, opts...)
+}
+
+// open is Open with the cards of src.
+func open(ctx context.Context, src cardSource, serial uint32, opts ...Option) (*YubiKey, error) {
 	var o options
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
@@ -92,11 +98,11 @@ func Open(ctx context.Context, serial uint32, opts ...Option) (*YubiKey, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	c, info, err := find(serial)
+	c, info, err := find(src, serial)
 	if err != nil {
 		return nil, err
 	}
-	return &YubiKey{serial: info.Serial, reader: info.Reader, version: info.Version, c: c, opts: o, noticed: map[Slot]bool{}}, nil
+	return &YubiKey{src: src, serial: info.Serial, reader: info.Reader, version: info.Version, c: c, opts: o, noticed: map[Slot]bool{}}, nil
 }
 
 // Serial returns the card's serial number.
@@ -139,7 +145,7 @@ func (y *YubiKey) do(ctx context.Context, f func(c card) error) error {
 		return keyErr("YubiKey %d is closed", y.serial)
 	}
 	if y.c == nil {
-		c, info, err := find(y.serial)
+		c, info, err := find(y.src, y.serial)
 		if err != nil {
 			if errors.Is(err, ErrNoCard) {
 				return y.removedErr(nil)

@@ -20,6 +20,7 @@ import (
 )
 
 func TestParseRepositoryAndTagRejectDigestsAndGarbage(t *testing.T) {
+	t.Parallel()
 	good := map[string]string{
 		"registry.example.com/team/app": "registry.example.com/team/app",
 		"127.0.0.1:5000/app":            "127.0.0.1:5000/app",
@@ -51,6 +52,7 @@ func TestParseRepositoryAndTagRejectDigestsAndGarbage(t *testing.T) {
 }
 
 func TestUnreachableRegistryIsARegistryError(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +70,7 @@ func TestUnreachableRegistryIsARegistryError(t *testing.T) {
 }
 
 func TestServerErrorsAreRegistryErrors(t *testing.T) {
+	t.Parallel()
 	host := registrytest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v2/" {
 			return
@@ -85,6 +88,7 @@ func TestServerErrorsAreRegistryErrors(t *testing.T) {
 }
 
 func TestAuthRequiredWithoutCredentialsSaysToLogIn(t *testing.T) {
+	t.Parallel()
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY_AUTH")
 	ctx := context.Background()
 	repo := registrytest.UniqueRepo(t, host)
@@ -120,6 +124,7 @@ func TestAuthRequiredWithoutCredentialsSaysToLogIn(t *testing.T) {
 }
 
 func TestRequestWithoutAnswerFailsAfterTheTimeout(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	var once sync.Once
 	t.Cleanup(func() { once.Do(func() { close(release) }) })
@@ -154,6 +159,7 @@ func (r *refuseAll) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func TestPlainHTTPIsRefusedOutsideLoopbackUnlessInsecure(t *testing.T) {
+	t.Parallel()
 	ref := name.MustParseReference("10.1.2.3:5000/app:v1") // ggcr would try http
 	rt := &refuseAll{}
 	c := newClient(t, WithTransport(rt))
@@ -184,6 +190,7 @@ func contains(s []string, v string) bool {
 }
 
 func TestLoopbackNamesUsePlainHTTP(t *testing.T) {
+	t.Parallel()
 	for _, host := range []string{"localhost", "localhost:5000", "127.0.0.1", "127.0.0.1:5000", "[::1]", "[::1]:5000"} {
 		if !isLoopback(host) {
 			t.Errorf("isLoopback(%q) = false", host)
@@ -203,6 +210,7 @@ func TestLoopbackNamesUsePlainHTTP(t *testing.T) {
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {
+	t.Parallel()
 	for _, opt := range []Option{WithKeychain(nil), WithTransport(nil), WithMaxMetadataSize(0), WithMaxManifestSize(-1), WithRequestTimeout(0)} {
 		if _, err := New(opt); err == nil || !errkind.Is(err, errkind.Input) {
 			t.Errorf("New with a bad option = %v, want an Input error", err)
@@ -220,6 +228,7 @@ func parseTag(t *testing.T, s string) name.Tag {
 }
 
 func TestUserAgentIsSentWithEveryRequest(t *testing.T) {
+	t.Parallel()
 	h, err := serve.New()
 	if err != nil {
 		t.Fatal(err)
@@ -257,6 +266,7 @@ func TestUserAgentIsSentWithEveryRequest(t *testing.T) {
 // that sends a byte now and then defeats the request timeout, which every
 // byte resets; the minimum transfer rate ends the request anyway, once.
 func TestSlowDripRegistryFailsAtTheMinimumRateAndIsNotRetried(t *testing.T) {
+	t.Parallel()
 	var manifestRequests atomic.Int32
 	host := registrytest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v2/" {

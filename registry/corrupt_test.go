@@ -66,6 +66,7 @@ func putArtifact(t *testing.T, c *Client, tag name.Tag, files map[string][]byte,
 }
 
 func TestMetadataRejectsCorruptManifestsAsBadInput(t *testing.T) {
+	t.Parallel()
 	cases := map[string]func(*artifact){
 		"wrong artifactType":  func(a *artifact) { a.ArtifactType = "application/vnd.example+json" },
 		"no artifactType":     func(a *artifact) { a.ArtifactType = "" },
@@ -96,6 +97,7 @@ func TestMetadataRejectsCorruptManifestsAsBadInput(t *testing.T) {
 }
 
 func TestMetadataRejectsAnImageManifestAtTheTag(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		c := newClient(t)
 		repo := registrytest.UniqueRepo(t, host)
@@ -111,6 +113,7 @@ func TestMetadataRejectsAnImageManifestAtTheTag(t *testing.T) {
 }
 
 func TestReadFileRefusesAFileLargerThanTheLimitWithoutFetchingIt(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		cnt := newCounter()
@@ -168,6 +171,7 @@ func (l *lyingBlobs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestReadFileStopsAtTheDeclaredSizeWhenTheRegistrySendsMore(t *testing.T) {
+	t.Parallel()
 	h, err := serve.New()
 	if err != nil {
 		t.Fatal(err)
@@ -199,6 +203,7 @@ func TestReadFileStopsAtTheDeclaredSizeWhenTheRegistrySendsMore(t *testing.T) {
 }
 
 func TestMetadataRefusesAManifestLargerThanTheLimit(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		c := newClient(t)

@@ -65,6 +65,7 @@ func checkPushResolvePull(t *testing.T, c *Client, dst name.Tag, pushed v1.Descr
 }
 
 func TestPushOCILayoutThenResolveAndPullByDigest(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		c := newClient(t)
 		img := registrytest.RandomImage(t, 1024, 2)
@@ -88,6 +89,7 @@ func TestPushOCILayoutThenResolveAndPullByDigest(t *testing.T) {
 }
 
 func TestUploadImageMovesNoTagUntilTagImage(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		c := newClient(t)
@@ -117,6 +119,7 @@ func TestUploadImageMovesNoTagUntilTagImage(t *testing.T) {
 }
 
 func TestPushDockerSaveTarballThenResolveAndPull(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		c := newClient(t)
 		img := registrytest.RandomImage(t, 1024, 2)
@@ -139,6 +142,7 @@ func TestPushDockerSaveTarballThenResolveAndPull(t *testing.T) {
 }
 
 func TestPushMultiPlatformLayoutPushesTheIndex(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		c := newClient(t)
 		ii, err := random.Index(512, 1, 2)
@@ -170,6 +174,7 @@ func TestPushMultiPlatformLayoutPushesTheIndex(t *testing.T) {
 }
 
 func TestPushRejectsBadSourcesAsBadInput(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	dst := mustTag(t, registrytest.UniqueRepo(t, registrytest.InProcess(t)), "x")
 	dir := registrytest.WriteLayout(t, registrytest.RandomImage(t, 1024, 2), "v1")
@@ -191,6 +196,7 @@ func TestPushRejectsBadSourcesAsBadInput(t *testing.T) {
 }
 
 func TestResolveMissingTagIsNotFoundInput(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		c := newClient(t)
 		_, err := c.Resolve(context.Background(), mustTag(t, registrytest.UniqueRepo(t, host), "nope"))

@@ -10,6 +10,7 @@ import (
 )
 
 func TestManifestCacheReadsAnUnchangedTrustManifestWithoutItsBytes(t *testing.T) {
+	t.Parallel()
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY") // distribution answers 304
 	ctx := context.Background()
 	repo := registrytest.UniqueRepo(t, host)

@@ -15,6 +15,7 @@ import (
 )
 
 func TestMetadataMissingTagIsEmptyAndPublishable(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		c := newClient(t)
@@ -43,6 +44,7 @@ func TestMetadataMissingTagIsEmptyAndPublishable(t *testing.T) {
 }
 
 func TestMetadataRoundTripUploadsOnlyChangedBlobs(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		cnt := newCounter()
@@ -146,6 +148,7 @@ func TestMetadataRoundTripUploadsOnlyChangedBlobs(t *testing.T) {
 }
 
 func TestArtifactManifestHasTheDocumentedFormat(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		c := newClient(t)
@@ -188,6 +191,7 @@ func TestArtifactManifestHasTheDocumentedFormat(t *testing.T) {
 }
 
 func TestPublishFailsWithConflictWhenAnotherPublisherMovedTheTag(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		alice, bob := newClient(t), newClient(t)
@@ -230,6 +234,7 @@ func TestPublishFailsWithConflictWhenAnotherPublisherMovedTheTag(t *testing.T) {
 }
 
 func TestPublishRejectsBadFileNames(t *testing.T) {
+	t.Parallel()
 	c := newClient(t)
 	m := loadEmpty(t, c, MetadataRef(registrytest.UniqueRepo(t, registrytest.InProcess(t))))
 	for _, fn := range []string{"", "../root.json", "a/b.json", `a\b.json`, "..", "x\x00.json"} {
@@ -241,6 +246,7 @@ func TestPublishRejectsBadFileNames(t *testing.T) {
 }
 
 func TestEmptyMetadataFailsWithConflictWhenTheTagExists(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := newClient(t)
 	tag := MetadataRef(registrytest.UniqueRepo(t, registrytest.InProcess(t)))

@@ -22,6 +22,7 @@ import (
 // artifact always reads back whole, with the content of the last publish
 // that succeeded or of a later one.
 func TestThroughRandomFaultsEveryCallSucceedsOrFailsCleanly(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		p, err := faultproxy.Start(host, faultproxy.Config{Seed: 42, Error: 0.1, TooMany: 0.08, Drop: 0.1, Slow: 0.05, SlowDelay: 30 * time.Millisecond})

@@ -80,6 +80,7 @@ func serveScripted(t *testing.T, hook func(n int, kind string, w http.ResponseWr
 }
 
 func TestTooManyRequestsIsRetriedAfterTheRetryAfterItAsks(t *testing.T) {
+	t.Parallel()
 	host, s := serveScripted(t, func(n int, key string, w http.ResponseWriter, r *http.Request) bool {
 		if key == "HEAD manifests" && n == 1 {
 			w.Header().Set("Retry-After", "3600") // capped by MaxDelay
@@ -99,6 +100,7 @@ func TestTooManyRequestsIsRetriedAfterTheRetryAfterItAsks(t *testing.T) {
 }
 
 func TestServerErrorsAreRetriedAtMostTheAttemptsOfThePolicy(t *testing.T) {
+	t.Parallel()
 	host, s := serveScripted(t, func(n int, key string, w http.ResponseWriter, r *http.Request) bool {
 		if key == "GET manifests" {
 			http.Error(w, "boom", http.StatusBadGateway)
@@ -117,6 +119,7 @@ func TestServerErrorsAreRetriedAtMostTheAttemptsOfThePolicy(t *testing.T) {
 }
 
 func TestAFailedBlobUploadStartsAgainWithANewSession(t *testing.T) {
+	t.Parallel()
 	host, s := serveScripted(t, func(n int, key string, w http.ResponseWriter, r *http.Request) bool {
 		if key == "PUT uploads" && n == 1 {
 			http.Error(w, "boom", http.StatusInternalServerError)
@@ -136,6 +139,7 @@ func TestAFailedBlobUploadStartsAgainWithANewSession(t *testing.T) {
 }
 
 func TestATagMoveWhoseAnswerWasLostIsConfirmedNotRepeated(t *testing.T) {
+	t.Parallel()
 	h, err := serve.New()
 	if err != nil {
 		t.Fatal(err)
@@ -165,6 +169,7 @@ func TestATagMoveWhoseAnswerWasLostIsConfirmedNotRepeated(t *testing.T) {
 // registries allow: another publisher checked the tag before our move
 // and moves it after. The read-back, after the settle delay, sees it.
 func TestAnOverwriteRightAfterTheMoveIsSeenByTheReadBack(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		c := newClient(t)
@@ -240,6 +245,7 @@ func mustRepo(t *testing.T, s string) name.Repository {
 }
 
 func TestRetryPolicyIsChecked(t *testing.T) {
+	t.Parallel()
 	for _, p := range []RetryPolicy{
 		{Attempts: 0, MinDelay: time.Millisecond, MaxDelay: time.Second, Budget: time.Second},
 		{Attempts: 2, MinDelay: time.Second, MaxDelay: time.Millisecond, Budget: time.Second},
@@ -255,6 +261,7 @@ func TestRetryPolicyIsChecked(t *testing.T) {
 }
 
 func TestBackoffGrowsWithJitterAndStaysUnderTheCap(t *testing.T) {
+	t.Parallel()
 	p := RetryPolicy{Attempts: 10, MinDelay: 100 * time.Millisecond, MaxDelay: time.Second, Budget: time.Minute}
 	seen := map[time.Duration]bool{}
 	for attempt := 1; attempt <= 8; attempt++ {
@@ -273,6 +280,7 @@ func TestBackoffGrowsWithJitterAndStaysUnderTheCap(t *testing.T) {
 }
 
 func TestRetryAfterParsesSecondsAndDates(t *testing.T) {
+	t.Parallel()
 	if d, ok := retryAfter("7"); !ok || d != 7*time.Second {
 		t.Errorf("retryAfter(7) = %s %v", d, ok)
 	}
@@ -287,6 +295,7 @@ func TestRetryAfterParsesSecondsAndDates(t *testing.T) {
 }
 
 func TestOnlyRequestsSafeToRepeatAreRetriedAfterAnError(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		method, path string
 		want         bool

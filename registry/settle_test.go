@@ -14,6 +14,7 @@ import (
 )
 
 func TestSettleDelayIsFourTimesTheSlowestRequestWithinItsBounds(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		floor, slowest time.Duration
 		lo, hi         time.Duration
@@ -37,6 +38,7 @@ func TestSettleDelayIsFourTimesTheSlowestRequestWithinItsBounds(t *testing.T) {
 // every request of a publish for hold: the one read-back of the tag must
 // come at least four of those after the registry answered the move.
 func TestPublishReadsTheTagBackOnceAfterFourTimesItsSlowestRequest(t *testing.T) {
+	t.Parallel()
 	const hold = 40 * time.Millisecond
 	h, err := serve.New()
 	if err != nil {
@@ -80,6 +82,7 @@ func TestPublishReadsTheTagBackOnceAfterFourTimesItsSlowestRequest(t *testing.T)
 // ahead, then publishes three files: the publish opens none itself, and
 // one session that fails is replaced by a fresh upload.
 func TestPreparedUploadSessionsAreUsedByThePublish(t *testing.T) {
+	t.Parallel()
 	for _, failOne := range []bool{false, true} {
 		var armed atomic.Bool // fail the next PUT of an upload
 		host, seen := serveScripted(t, func(n int, kind string, w http.ResponseWriter, r *http.Request) bool {

@@ -47,6 +47,7 @@ func writeTar(t *testing.T, entries map[string]string, order ...string) string {
 // manifest limit is refused before go-containerregistry reads it into
 // memory; a FIFO as the tarball is refused without waiting on it.
 func TestPushBoundsWhatItReadsWholeFromLocalSources(t *testing.T) {
+	t.Parallel()
 	const limit = 1 << 10
 	c := newClient(t, WithMaxManifestSize(limit))
 	dst := mustTag(t, registrytest.UniqueRepo(t, registrytest.InProcess(t)), "x")

@@ -12,6 +12,7 @@ import (
 )
 
 func TestHTTPSToAPlainHTTPRegistrySuggestsInsecureInOneLine(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	addr := srv.Listener.Addr().String()

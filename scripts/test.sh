@@ -1,25 +1,60 @@
 #!/usr/bin/env bash
-# Runs every test of signet: starts the services the tests need (a
-# distribution registry on loopback, pcscd with the vpcd driver and the
-# virtual YubiKey, a Notary server, tuf-js, a dockerd on a unix socket of its
-# own, etcd and kube-apiserver), runs go test (signet's module, then
-# tests/kube) and the fuzz smoke runs, and stops what it started, whatever
-# happens.
+# Runs every test of signet: starts the services the tests need (two
+# distribution registries on loopback, a pcscd of its own beside the
+# system's with the vpcd driver and two virtual YubiKeys, a notary-server,
+# tuf-js, a dockerd on a unix socket of its own, etcd and kube-apiserver),
+# runs go vet and go test (signet's module, then tests/kube), and stops
+# what it started, whatever happens: on success, failure, Ctrl-C or
+# SIGTERM. The fuzz targets run with their seed
+# corpora as ordinary tests; `make fuzz` fuzzes them.
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh --serve    start the services, print their environment
+#                              and wait until interrupted (for go test by hand)
 set -euo pipefail
+# Every background job (service, go test) in a process group of its own,
+# so that stopping one stops all its children.
+set -m
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 work=$(mktemp -d /tmp/signet-test.XXXXXX)
 export SIGNET_TEST_WORK="$work"
+_fg=
 cleanup() {
   set +e
+  trap - INT TERM
+  [ -n "$_fg" ] && kill -TERM -- "-$_fg" 2>/dev/null
   for f in "$root"/scripts/lib/*.sh; do
     svc=$(basename "$f" .sh)
     declare -F "stop_$svc" >/dev/null && "stop_$svc"
   done
+  # Whatever a service script started and did not stop.
+  local j
+  for j in $(jobs -p); do
+    kill -TERM -- "-$j" 2>/dev/null || kill -TERM "$j" 2>/dev/null
+  done
+  sleep 0.2
+  for j in $(jobs -p); do
+    kill -KILL -- "-$j" 2>/dev/null || kill -KILL "$j" 2>/dev/null
+  done
   rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+# bash runs a trap only between commands: long steps run in the
+# background under wait_for, whose wait a signal interrupts.
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# wait_for CMD...: runs CMD in its own process group and waits for it.
+wait_for() {
+  "$@" &
+  _fg=$!
+  local status=0
+  wait "$_fg" || status=$?
+  _fg=
+  return "$status"
+}
 
 # Each scripts/lib/NAME.sh defines start_NAME and stop_NAME; start_NAME
 # exports the environment its tests read (SIGNET_TEST_*).
@@ -36,23 +71,20 @@ done
 # Tests that need a service fail, instead of skipping, when it is missing.
 export SIGNET_TEST_REQUIRE_SERVICES=1
 
-go vet ./...
+if [ "${1:-}" = "--serve" ]; then
+  env | grep -E '^(SIGNET_TEST_|PCSCLITE_CSOCK_NAME=)' | sed 's/^/export /'
+  echo "test: services ready; Ctrl-C or SIGTERM stops them" >&2
+  while :; do wait_for sleep 3600; done
+fi
+
+wait_for go vet ./...
 # The static build's packages, tests included, must compile too (piv-go is
 # cgo outside Windows: its users carry the piv build tags).
-CGO_ENABLED=0 go vet ./...
-go test -count=1 -timeout 30m ./... 2>&1 | tee "$work/go-test.log"
-status=${PIPESTATUS[0]}
-[ "$status" -eq 0 ] || exit "$status"
+CGO_ENABLED=0 wait_for go vet ./...
+# Most tests wait on loopback servers, subprocesses or the cards rather
+# than on the CPU: four at a time per package.
+wait_for go test -count=1 -timeout 30m -parallel 4 ./...
 
 # The admission webhook against the real kube-apiserver: a module of its
 # own (tests/kube), so that signet's go.mod does not carry Kubernetes.
-(
-  cd tests/kube
-  go vet ./...
-  go test -count=1 -timeout 15m ./...
-) 2>&1 | tee "$work/go-test-kube.log"
-status=${PIPESTATUS[0]}
-[ "$status" -eq 0 ] || exit "$status"
-
-# Fuzz smoke runs: every fuzz target, briefly.
-"$root/scripts/fuzz.sh" "${FUZZTIME:-10s}"
+wait_for bash -c 'cd tests/kube && go vet ./... && go test -count=1 -timeout 15m ./...'

@@ -20,6 +20,7 @@ import (
 )
 
 func TestFileRefsRefuseAPrivateKeyOthersCanReadAndAFIFO(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -37,6 +37,7 @@ func (c *prewarmCounts) resolver(t *testing.T, bundle []byte, pass func(req keys
 }
 
 func TestPrewarmOpensTheSIGNETKEYBundleOnceWhileKeysAreResolved(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	infos, bundle := exportBundle(t, "ci", "snap")
 	c := &prewarmCounts{}
@@ -64,6 +65,7 @@ func TestPrewarmOpensTheSIGNETKEYBundleOnceWhileKeysAreResolved(t *testing.T) {
 }
 
 func TestPrewarmLeavesAPromptToTheFirstKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, bundle := exportBundle(t, "ci")
 	c := &prewarmCounts{}
@@ -88,6 +90,7 @@ func TestPrewarmLeavesAPromptToTheFirstKey(t *testing.T) {
 }
 
 func TestPrewarmWithAWrongPassphraseLeavesTheErrorToTheFirstKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, bundle := exportBundle(t, "ci")
 	c := &prewarmCounts{}
@@ -103,6 +106,7 @@ func TestPrewarmWithAWrongPassphraseLeavesTheErrorToTheFirstKey(t *testing.T) {
 }
 
 func TestPrewarmWithoutSIGNETKEYDoesNothing(t *testing.T) {
+	t.Parallel()
 	c := &prewarmCounts{}
 	r := c.resolver(t, nil, func(keystore.PassphraseRequest) ([]byte, error) { return []byte("pw"), nil })
 	if err := r.Prewarm(context.Background()); err != nil || c.asks != 0 {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestParseRefReadsEveryForm(t *testing.T) {
+	t.Parallel()
 	cases := map[string]Ref{
 		"yubikey":                    {Kind: RefYubiKey},
 		"yubikey:12345678":           {Kind: RefYubiKey, Serial: 12345678},
@@ -30,6 +31,7 @@ func TestParseRefReadsEveryForm(t *testing.T) {
 }
 
 func TestParseRefRefusesMalformedReferencesAsInput(t *testing.T) {
+	t.Parallel()
 	for _, in := range []string{"", "yubikey:", "yubikey:abc", "yubikey:0", "yubikey:-1", "yubikey:4294967296",
 		"yubikey:123/9b", "yubikey:123/96", "yubikey:123/", "yubikey:/9c", "yubikey:123/9c/x", "file:", "env:", "env:1X",
 		"env:A-B", "has space", "/abs", "a/../b", strings.Repeat("k", 201)} {

@@ -70,6 +70,7 @@ func verifies(t *testing.T, k *Key) {
 }
 
 func TestSoftwareKeysSignTUFMetadataThatVerifiesAgainstARoot(t *testing.T) {
+	t.Parallel()
 	ks := newStore(t)
 	ctx := context.Background()
 	for _, typ := range []keystore.KeyType{keystore.ECDSAP256, keystore.Ed25519} {
@@ -90,6 +91,7 @@ func TestSoftwareKeysSignTUFMetadataThatVerifiesAgainstARoot(t *testing.T) {
 }
 
 func TestResolveByKeyIDPrefixAndPublicOnlyKeys(t *testing.T) {
+	t.Parallel()
 	ks := newStore(t)
 	ctx := context.Background()
 	info, _ := ks.Generate(ctx, "ci", "")
@@ -130,6 +132,7 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 }
 
 func TestFileRefsReadPrivateEncryptedAndPublicPEM(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -189,6 +192,7 @@ func exportBundle(t *testing.T, names ...string) (map[string]keystore.KeyInfo, [
 }
 
 func TestByKeyIDFindsEveryKeyOfSIGNETKEYWithOneDerivation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	names := []string{"ci", "127.0.0.1:5000/app/snapshot", "127.0.0.1:5000/app/timestamp"}
 	infos, bundle := exportBundle(t, names...)
@@ -219,6 +223,7 @@ func TestByKeyIDFindsEveryKeyOfSIGNETKEYWithOneDerivation(t *testing.T) {
 }
 
 func TestByKeyIDFallsBackToTheKeystore(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ks := newStore(t)
 	snap, _ := ks.Generate(ctx, "127.0.0.1:5000/app/snapshot", "")
@@ -241,6 +246,7 @@ func TestByKeyIDFallsBackToTheKeystore(t *testing.T) {
 }
 
 func TestEnvRefsReadPEMKeysAndBundles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	infos, bundle := exportBundle(t, "ci", "snap")
 	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -297,6 +303,7 @@ func (h *softHardware) Signer(_ context.Context, ref Ref, _ string) (*Key, error
 var _ Hardware = (*softHardware)(nil)
 
 func TestHardwareRecordsAndRefsGoThroughHardware(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ks := newStore(t)
 	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

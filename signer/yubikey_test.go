@@ -15,6 +15,7 @@ import (
 )
 
 func TestDefaultSlotIsTheOnlyRecordedSlotElse9c(t *testing.T) {
+	t.Parallel()
 	if s := defaultSlot(nil); s != "9c" {
 		t.Errorf("no records: %s", s)
 	}
@@ -62,6 +63,7 @@ func setupCard(t *testing.T, ks *keystore.Store, env *pivsimtest.Env, serial uin
 }
 
 func TestYubiKeysResolveRecordedSlotsAndSignForGoTUFWithOnePIN(t *testing.T) {
+	t.Parallel()
 	cards := pivsimtest.Need(t)
 	ctx := context.Background()
 	ks := newStore(t)
@@ -98,6 +100,7 @@ func TestYubiKeysResolveRecordedSlotsAndSignForGoTUFWithOnePIN(t *testing.T) {
 }
 
 func TestYubiKeysRefuseASlotThatNoLongerHoldsTheRecordedKey(t *testing.T) {
+	t.Parallel()
 	cards := pivsimtest.Need(t)
 	ctx := context.Background()
 	ks := newStore(t)

@@ -58,6 +58,7 @@ func ciBinFiles(files map[string][]byte) []string {
 }
 
 func TestATerminatingCIDelegationPastTheThresholdSignsIntoBinsOfItsOwn(t *testing.T) {
+	t.Parallel()
 	f, ciRing, ciKey := ciRepo(t, true)
 	ciSignRange(t, f, ciRing, ciKey, 0, tuf.BinThreshold)
 	if got := ciBinFiles(f.store.Files()); len(got) != 0 {
@@ -103,6 +104,7 @@ func TestATerminatingCIDelegationPastTheThresholdSignsIntoBinsOfItsOwn(t *testin
 }
 
 func TestRevokingATagInACIBinMakesItUnsigned(t *testing.T) {
+	t.Parallel()
 	f, ciRing, ciKey := ciRepo(t, true)
 	ciSignRange(t, f, ciRing, ciKey, 0, tuf.BinThreshold+10)
 	gone := ciTarget(tuf.BinThreshold + 3).Name
@@ -124,6 +126,7 @@ func TestRevokingATagInACIBinMakesItUnsigned(t *testing.T) {
 }
 
 func TestANonTerminatingDelegationKeepsOneFileSoTheOwnersTagsStayReachable(t *testing.T) {
+	t.Parallel()
 	f, ciRing, ciKey := ciRepo(t, false)
 	ciSignRange(t, f, ciRing, ciKey, 0, tuf.BinThreshold+10)
 	if got := ciBinFiles(f.store.Files()); len(got) != 0 {
@@ -141,6 +144,7 @@ func TestANonTerminatingDelegationKeepsOneFileSoTheOwnersTagsStayReachable(t *te
 }
 
 func TestReAddingADelegationThatHadBinsRepublishesThemForTheNewKey(t *testing.T) {
+	t.Parallel()
 	f, ciRing, ciKey := ciRepo(t, true)
 	ciSignRange(t, f, ciRing, ciKey, 0, tuf.BinThreshold+10)
 	before := len(ciBinFiles(f.store.Files()))

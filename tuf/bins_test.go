@@ -63,6 +63,7 @@ func binFiles(files map[string][]byte) []string {
 }
 
 func TestCrossingTheBinThresholdKeepsEveryTagVerifying(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	addMany(t, f, 0, tuf.BinThreshold)
 	if got := binFiles(f.store.Files()); len(got) != 0 {
@@ -96,6 +97,7 @@ func TestCrossingTheBinThresholdKeepsEveryTagVerifying(t *testing.T) {
 }
 
 func TestAPushToABinnedRepositoryResignsOneBinSnapshotAndTimestamp(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	addMany(t, f, 0, tuf.BinThreshold+1)
 	f.keys.used = nil
@@ -117,6 +119,7 @@ func TestAPushToABinnedRepositoryResignsOneBinSnapshotAndTimestamp(t *testing.T)
 }
 
 func TestInitWithBinsPutsTheFirstTagInABin(t *testing.T) {
+	t.Parallel()
 	f := &fixture{store: newStore(), keys: newKeyring()}
 	f.root, f.targets, f.snapshot, f.tstamp = f.keys.add(t), f.keys.add(t), f.keys.add(t), f.keys.add(t)
 	if _, err := tuf.Init(context.Background(), f.store, tuf.InitConfig{
@@ -145,6 +148,7 @@ func TestInitWithBinsPutsTheFirstTagInABin(t *testing.T) {
 }
 
 func TestABinSignedByAKeyItsDelegationDoesNotListFailsVerification(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	addMany(t, f, 0, tuf.BinThreshold+10)
 	files := f.store.Files()
@@ -215,6 +219,7 @@ func resignOnline(t *testing.T, f *fixture, files map[string][]byte, roleFile st
 }
 
 func TestRotatingTheTargetsKeyResignsEveryBin(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	addMany(t, f, 0, tuf.BinThreshold+20)
 	newKey := f.keys.add(t)
@@ -238,6 +243,7 @@ func TestRotatingTheTargetsKeyResignsEveryBin(t *testing.T) {
 }
 
 func TestADelegatedTagVerifiesInABinnedRepositoryWhoseBinForItIsEmpty(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	addMany(t, f, 0, tuf.BinThreshold+1)
 	ciKeys := newKeyring()
@@ -276,6 +282,7 @@ func (v *readLog) ReadFile(ctx context.Context, name string, maxSize int64) ([]b
 }
 
 func TestVerifyOfABinnedTagReadsEachFileItNeedsOnce(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	addMany(t, f, 0, tuf.BinThreshold+200)
 	view, err := f.store.Load(context.Background())
@@ -309,6 +316,7 @@ func TestVerifyOfABinnedTagReadsEachFileItNeedsOnce(t *testing.T) {
 }
 
 func TestSnapshotListsBinsByVersionOnly(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	addMany(t, f, 0, tuf.BinThreshold+50)
 	files := f.store.Files()

@@ -127,9 +127,9 @@ func (c *Ceremony) sign(ctx context.Context, keys Keyring, onlyNeeded bool) erro
 		}
 		var err2 error
 		if name == metadata.ROOT {
-			err2 = signPlanned(c.root, name, plan)
+			err2 = signPlanned(ctx, c.root, name, plan)
 		} else {
-			err2 = signPlanned(c.targets[name], name, plan)
+			err2 = signPlanned(ctx, c.targets[name], name, plan)
 		}
 		if err2 != nil {
 			return err2

@@ -68,6 +68,7 @@ func signed(ths []tuf.Threshold) string {
 }
 
 func TestCeremonyCollectsRootSignaturesAndPublishesOnlyWhenComplete(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newRepo(t)
 	addTarget(t, f, target("v1", 1))
@@ -115,6 +116,7 @@ func TestCeremonyCollectsRootSignaturesAndPublishesOnlyWhenComplete(t *testing.T
 }
 
 func TestCeremonyFileEditedAfterSigningIsRefused(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	a := f.keys.add(t)
 	cer := stage(t, f, f.keys, tuf.Rotation{Role: "root", Add: []*metadata.Key{a}})
@@ -140,6 +142,7 @@ func TestCeremonyFileEditedAfterSigningIsRefused(t *testing.T) {
 }
 
 func TestCeremonyForATargetsKeyIsRefusedWhenTargetsMovedOn(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newRepo(t)
 	newKey := f.keys.add(t)
@@ -158,6 +161,7 @@ func TestCeremonyForATargetsKeyIsRefusedWhenTargetsMovedOn(t *testing.T) {
 }
 
 func TestCeremonySurvivesARefreshOfSnapshotAndTimestamp(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newRepo(t)
 	cer := stage(t, f, f.keys, tuf.Rotation{Role: "root"})
@@ -170,6 +174,7 @@ func TestCeremonySurvivesARefreshOfSnapshotAndTimestamp(t *testing.T) {
 }
 
 func TestCeremonySignRefusesNothingAndSignsOnlyListedKeys(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	a := f.keys.add(t)
 	stranger := f.keys.add(t)
@@ -184,6 +189,7 @@ func TestCeremonySignRefusesNothingAndSignsOnlyListedKeys(t *testing.T) {
 }
 
 func TestParseCeremonyRefusesMalformedFiles(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	good, err := stage(t, f, f.keys, tuf.Rotation{Role: "root"}).Marshal()
 	if err != nil {
@@ -296,6 +302,7 @@ func seedRepo(tb testing.TB) (*tuftest.Store, *testKeyring) {
 }
 
 func TestCeremonyForADelegationCarriesTargetsAndIsSignedByTheNewKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newRepo(t)
 	root1 := f.store.Files()["1.root.json"]

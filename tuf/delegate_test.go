@@ -79,6 +79,7 @@ func verifyTag(t *testing.T, f *fixture, name string) (*verify.Result, error) {
 }
 
 func TestDelegatedKeySignsTagsInItsPathsAndClientsResolveThemToTheRole(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	ci := newKeyring()
 	ciKey := ci.add(t)
@@ -138,6 +139,7 @@ func mergeKeyrings(a, b *testKeyring) *testKeyring {
 }
 
 func TestAddDelegationRefusesBadNamesGlobsThresholdsAndDuplicates(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	k1, k2 := f.keys.add(t), f.keys.add(t)
 	delegate(t, f, f.keys, "ci", []*metadata.Key{k1}, []string{"v*"}, 1)
@@ -177,6 +179,7 @@ func TestAddDelegationRefusesBadNamesGlobsThresholdsAndDuplicates(t *testing.T) 
 }
 
 func TestThresholdTwoNeedsTheSecondHolderToCosignTheSameVersion(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	a, b := f.keys.add(t), f.keys.add(t)
 	delegate(t, f, hold(f.keys, f.targets, f.snapshot, f.tstamp), "release", []*metadata.Key{a, b}, []string{"v*"}, 2)
@@ -226,6 +229,7 @@ func TestThresholdTwoNeedsTheSecondHolderToCosignTheSameVersion(t *testing.T) {
 }
 
 func TestRemovedDelegationStopsItsTagsAndReAddingWithANewKeyRestoresThem(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	old := f.keys.add(t)
 	delegate(t, f, f.keys, "ci", []*metadata.Key{old}, []string{"v*"}, 1)
@@ -269,6 +273,7 @@ func TestRemovedDelegationStopsItsTagsAndReAddingWithANewKeyRestoresThem(t *test
 }
 
 func TestADelegatedRoleRewrittenInTheStoreIsRefusedBeforeSigningOnTopOfIt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newRepo(t)
 	k := f.keys.add(t)

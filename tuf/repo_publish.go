@@ -206,7 +206,7 @@ func (r *Repo) signRoot(ctx context.Context, keys Keyring) error {
 	if err := missing(after); err != nil {
 		return err
 	}
-	return signPlanned(r.root, metadata.ROOT, plan)
+	return signPlanned(ctx, r.root, metadata.ROOT, plan)
 }
 
 // signWith signs m with the first threshold keys of ids that the keyring
@@ -245,7 +245,7 @@ func signWith[T metadata.Roles](ctx context.Context, m *metadata.Metadata[T], ro
 		if err != nil {
 			return fmt.Errorf("signing %s: %w", role, err)
 		}
-		if err := signMetadata(m, s); err != nil {
+		if err := signMetadata(ctx, m, s); err != nil {
 			return errkind.Mark(errkind.Key, fmt.Errorf("signing %s with key %s: %w", role, shortID(id), err))
 		}
 		have[id] = true

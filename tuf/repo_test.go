@@ -91,6 +91,7 @@ func addTarget(t *testing.T, f *fixture, tg tuf.Target) {
 }
 
 func TestInitPublishesVersionOneOfEveryRole(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	got := strings.Join(sortedKeys(f.store.Files()), " ")
 	want := "1.root.json 1.snapshot.json 1.targets.json timestamp.json"
@@ -109,6 +110,7 @@ func TestInitPublishesVersionOneOfEveryRole(t *testing.T) {
 }
 
 func TestInitRefusesAnExistingRepository(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	_, err := tuf.Init(context.Background(), f.store, tuf.InitConfig{
 		RootKeys: []*metadata.Key{f.root}, TargetsKeys: []*metadata.Key{f.targets},
@@ -120,6 +122,7 @@ func TestInitRefusesAnExistingRepository(t *testing.T) {
 }
 
 func TestAddTargetReplacesOldVersionsAndKeepsEveryRoot(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	addTarget(t, f, target("v1", 1))
 	addTarget(t, f, target("v2", 2))
@@ -144,6 +147,7 @@ func TestAddTargetReplacesOldVersionsAndKeepsEveryRoot(t *testing.T) {
 func withRole(t tuf.Target) tuf.Target { t.Role = "targets"; return t }
 
 func TestSnapshotAndTimestampCarryHashesOfWhatTheyName(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	addTarget(t, f, target("v1", 1))
 	r, err := tuf.Open(context.Background(), f.store, tuf.TrustStoredRoot())
@@ -160,6 +164,7 @@ func TestSnapshotAndTimestampCarryHashesOfWhatTheyName(t *testing.T) {
 }
 
 func TestExpiriesComeFromInitAndAreWholeSeconds(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 500, time.UTC)
 	f := &fixture{store: &tuftest.Store{}, keys: newKeyring()}
 	f.root, f.targets, f.snapshot, f.tstamp = f.keys.add(t), f.keys.add(t), f.keys.add(t), f.keys.add(t)
@@ -196,6 +201,7 @@ func TestExpiriesComeFromInitAndAreWholeSeconds(t *testing.T) {
 }
 
 func TestInitExpiriesShapeTheFirstPublishAlready(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	f := &fixture{store: &tuftest.Store{}, keys: newKeyring()}
 	f.root, f.targets, f.snapshot, f.tstamp = f.keys.add(t), f.keys.add(t), f.keys.add(t), f.keys.add(t)
@@ -231,6 +237,7 @@ func TestInitExpiriesShapeTheFirstPublishAlready(t *testing.T) {
 }
 
 func TestExpirySpecsRejectNonsense(t *testing.T) {
+	t.Parallel()
 	for _, spec := range []string{"timestamp", "bogus=1d", "timestamp=0s", "timestamp=-5m", "root=xd", "targets=500ms"} {
 		var e tuf.Expiries
 		if err := e.Set(spec); err == nil {
@@ -262,6 +269,7 @@ func (c *conflictOnce) Load(ctx context.Context) (tufmeta.View, error) {
 }
 
 func TestUpdateRetriesAfterAConcurrentPublishAndLosesNothing(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	store := &conflictOnce{Store: f.store, f: f}
 	if _, err := tuf.Update(context.Background(), store, f.keys, func(r *tuf.Repo) error {
@@ -280,6 +288,7 @@ func TestUpdateRetriesAfterAConcurrentPublishAndLosesNothing(t *testing.T) {
 }
 
 func TestPublishWithoutTheTargetsKeyFailsAsAKeyProblem(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	id, _ := f.targets.ID()
 	delete(f.keys.signers, id)
@@ -295,6 +304,7 @@ func TestPublishWithoutTheTargetsKeyFailsAsAKeyProblem(t *testing.T) {
 }
 
 func TestOpenRefusesTargetsSignedByAnUntrustedKey(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	files := f.store.Files()
 	forged := metadata.Targets(time.Now().Add(time.Hour))
@@ -314,6 +324,7 @@ func TestOpenRefusesTargetsSignedByAnUntrustedKey(t *testing.T) {
 }
 
 func TestOpenOnAnEmptyStoreSaysThereIsNoTrustData(t *testing.T) {
+	t.Parallel()
 	_, err := tuf.Open(context.Background(), &tuftest.Store{}, tuf.TrustStoredRoot())
 	if !errors.Is(err, tufmeta.ErrNoRepository) {
 		t.Fatalf("err = %v", err)
@@ -321,6 +332,7 @@ func TestOpenOnAnEmptyStoreSaysThereIsNoTrustData(t *testing.T) {
 }
 
 func TestRoleForRefusesAKeyThatHoldsNoRole(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	r, err := tuf.Open(context.Background(), f.store, tuf.TrustStoredRoot())
 	if err != nil {
@@ -339,6 +351,7 @@ func TestRoleForRefusesAKeyThatHoldsNoRole(t *testing.T) {
 }
 
 func TestRemoveTargetsReportsWhatWasNotSigned(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	addTarget(t, f, target("v1", 1))
 	var missing []string

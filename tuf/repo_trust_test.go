@@ -60,6 +60,7 @@ func forgeRoot(t *testing.T, f *fixture) {
 }
 
 func TestOpenWithoutATrustedRootRefuses(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	_, err := tuf.Open(context.Background(), f.store)
 	if !errors.Is(err, tuf.ErrNoTrustedRoot) || errkind.Of(err) != errkind.Verification {
@@ -68,6 +69,7 @@ func TestOpenWithoutATrustedRootRefuses(t *testing.T) {
 }
 
 func TestOpenRefusesAStoreWhoseRootIsNotTheTrustedOne(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	real := f.trusted(t, 1)
 	forgeRoot(t, f)
@@ -88,6 +90,7 @@ func TestOpenRefusesAStoreWhoseRootIsNotTheTrustedOne(t *testing.T) {
 }
 
 func TestOpenRefusesMoreThanMaxRootStepsNewRootsBeforeReadingThem(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	files := f.store.Files()
 	files["9999.root.json"] = []byte("{}") // never read: refused by its name
@@ -99,6 +102,7 @@ func TestOpenRefusesMoreThanMaxRootStepsNewRootsBeforeReadingThem(t *testing.T) 
 }
 
 func TestOpenRefusesARegistryThatWithholdsTheTrustedRootVersion(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	if _, err := tuf.Update(context.Background(), f.store, f.keys, func(r *tuf.Repo) error {
 		return r.Rotate(context.Background(), tuf.Rotation{Role: metadata.ROOT})
@@ -116,6 +120,7 @@ func TestOpenRefusesARegistryThatWithholdsTheTrustedRootVersion(t *testing.T) {
 }
 
 func TestOpenOfAnEmptyStoreWithATrustedRootSaysTheTrustDataIsWithheld(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	real := f.trusted(t, 1)
 	f.store.Set(map[string][]byte{})
@@ -127,6 +132,7 @@ func TestOpenOfAnEmptyStoreWithATrustedRootSaysTheTrustDataIsWithheld(t *testing
 }
 
 func TestOpenRefusesATimestampOlderThanTheOneTrustedLast(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	old := f.store.Files()
 	if _, err := tuf.Update(context.Background(), f.store, f.keys, nil, tuf.WithTrustedRoot(f.trusted(t, 1))); err != nil {
@@ -142,6 +148,7 @@ func TestOpenRefusesATimestampOlderThanTheOneTrustedLast(t *testing.T) {
 }
 
 func TestPublishRefusesATimestampVersionThatWouldOverflow(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	setTimestampVersion(t, f, math.MaxInt64)
 	_, err := tuf.Update(context.Background(), f.store, f.keys, nil, tuf.WithTrustedRoot(f.trusted(t, 1)))
@@ -151,6 +158,7 @@ func TestPublishRefusesATimestampVersionThatWouldOverflow(t *testing.T) {
 }
 
 func TestRotatingTheTimestampKeyRestartsItsVersions(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	setTimestampVersion(t, f, math.MaxInt64)
 	fresh := f.keys.add(t)

@@ -67,6 +67,7 @@ func addTwo(r *tuf.Repo) error {
 }
 
 func TestUpdateConvergesWithEightConcurrentPublishers(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	keys := &lockedKeyring{k: f.keys}
 	var wg sync.WaitGroup
@@ -101,6 +102,7 @@ func TestUpdateConvergesWithEightConcurrentPublishers(t *testing.T) {
 }
 
 func TestUpdateGivesUpAfterTwentyAttemptsNamingTheTagsNotPublished(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	keys := &lockedKeyring{k: f.keys}
 	store := scriptedStore{Store: f.store, publish: func(tufmeta.View, map[string][]byte, []string) error {
@@ -120,6 +122,7 @@ func TestUpdateGivesUpAfterTwentyAttemptsNamingTheTagsNotPublished(t *testing.T)
 }
 
 func TestUpdateThatFindsItsChangeAlreadyPublishedDoesNotPublishAgain(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	keys := &lockedKeyring{k: f.keys}
 	tripped := false
@@ -143,6 +146,7 @@ func TestUpdateThatFindsItsChangeAlreadyPublishedDoesNotPublishAgain(t *testing.
 }
 
 func TestUpdateWhosePublishFailsNamesTheTagsAndKeepsTheKind(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	store := scriptedStore{Store: f.store, publish: func(tufmeta.View, map[string][]byte, []string) error {
 		return errkind.Mark(errkind.Registry, errors.New("PUT: 503 service unavailable"))

@@ -307,14 +307,14 @@ func missing(after []Threshold) error {
 }
 
 // signPlanned signs m with every planned key, in key ID order.
-func signPlanned[T metadata.Roles](m *metadata.Metadata[T], role string, plan map[string]signature.Signer) error {
+func signPlanned[T metadata.Roles](ctx context.Context, m *metadata.Metadata[T], role string, plan map[string]signature.Signer) error {
 	ids := make([]string, 0, len(plan))
 	for id := range plan {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		if err := signMetadata(m, plan[id]); err != nil {
+		if err := signMetadata(ctx, m, plan[id]); err != nil {
 			return errkind.Mark(errkind.Key, fmt.Errorf("signing %s with key %s: %w", role, shortID(id), err))
 		}
 	}

@@ -55,6 +55,7 @@ func without(t *testing.T, k *testKeyring, drop ...*metadata.Key) *testKeyring {
 }
 
 func TestRotateTargetsKeyMakesANewRootAndResignsTargetsWithTheNewKey(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	addTarget(t, f, target("v1", 1))
 	root1 := f.store.Files()["1.root.json"]
@@ -84,6 +85,7 @@ func TestRotateTargetsKeyMakesANewRootAndResignsTargetsWithTheNewKey(t *testing.
 }
 
 func TestRotateRootNeedsAThresholdOfTheOldAndOfTheNewRootKeys(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	root1 := f.store.Files()["1.root.json"]
 	a, b, c := f.keys.add(t), f.keys.add(t), f.keys.add(t)
@@ -130,6 +132,7 @@ func TestRotateRootNeedsAThresholdOfTheOldAndOfTheNewRootKeys(t *testing.T) {
 }
 
 func TestRotateRefusesBadChanges(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	extra := f.keys.add(t)
 	for _, tc := range []struct {
@@ -158,6 +161,7 @@ func TestRotateRefusesBadChanges(t *testing.T) {
 }
 
 func TestRotateSnapshotAndTimestampKeysSignsThemWithTheNewKeys(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	addTarget(t, f, target("v1", 1))
 	root1 := f.store.Files()["1.root.json"]
@@ -181,6 +185,7 @@ func TestRotateSnapshotAndTimestampKeysSignsThemWithTheNewKeys(t *testing.T) {
 }
 
 func TestRotateWithNoChangeResignsRootAndTargets(t *testing.T) {
+	t.Parallel()
 	f := newRepo(t)
 	if err := rotate(t, f, f.keys, tuf.Rotation{Role: "root"}); err != nil {
 		t.Fatal(err)
@@ -201,6 +206,7 @@ func TestRotateWithNoChangeResignsRootAndTargets(t *testing.T) {
 }
 
 func TestRotateADelegationKeyChangesTargetsAndResignsTheRole(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newRepo(t)
 	root1 := f.store.Files()["1.root.json"]

@@ -14,6 +14,7 @@ import (
 )
 
 func TestCAWritesThePEMOfTheStateFilesCA(t *testing.T) {
+	t.Parallel()
 	state := filepath.Join(t.TempDir(), "card.json")
 	var out, errOut bytes.Buffer
 	if code := run([]string{"ca", "--state", state, "--serial", "4242"}, &out, &errOut); code != 0 {
@@ -35,6 +36,7 @@ func TestCAWritesThePEMOfTheStateFilesCA(t *testing.T) {
 }
 
 func TestBadUsageExits2(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"--nope"}, {"ca"}, {"ctl", "--addr", "127.0.0.1:1", "counters"}, {"--ctl", "0.0.0.0:0"}} {
 		var out, errOut bytes.Buffer
 		if code := run(args, &out, &errOut); code != 2 {
@@ -44,6 +46,7 @@ func TestBadUsageExits2(t *testing.T) {
 }
 
 func TestServeDialsVPCDAndStopsWhenCancelled(t *testing.T) {
+	t.Parallel()
 	ln1, _ := net.Listen("tcp", "127.0.0.1:0")
 	ln2, _ := net.Listen("tcp", "127.0.0.1:0")
 	defer ln1.Close()

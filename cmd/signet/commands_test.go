@@ -12,6 +12,7 @@ import (
 // its options, through runF, without running anything.
 
 func TestKeyGenerateParsesNameTypeAndOut(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	var got *keyGenerateOptions
 	cmd := newKeyGenerateCmd(f, func(o *keyGenerateOptions) error { got = o; return nil })
@@ -24,6 +25,7 @@ func TestKeyGenerateParsesNameTypeAndOut(t *testing.T) {
 }
 
 func TestKeyGenerateDefaultsToECDSAAndNamePub(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	var got *keyGenerateOptions
 	cmd := newKeyGenerateCmd(f, func(o *keyGenerateOptions) error { got = o; return nil })
@@ -36,6 +38,7 @@ func TestKeyGenerateDefaultsToECDSAAndNamePub(t *testing.T) {
 }
 
 func TestKeyImportParsesNameAndFile(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	var got *keyImportOptions
 	cmd := newKeyImportCmd(f, func(o *keyImportOptions) error { got = o; return nil })
@@ -48,6 +51,7 @@ func TestKeyImportParsesNameAndFile(t *testing.T) {
 }
 
 func TestKeyExportParsesNamesPrivateAndOnline(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	var got *keyExportOptions
 	cmd := newKeyExportCmd(f, func(o *keyExportOptions) error { got = o; return nil })
@@ -60,6 +64,7 @@ func TestKeyExportParsesNamesPrivateAndOnline(t *testing.T) {
 }
 
 func TestKeyExportOnlineAloneNeedsNoNamesButNeedsPrivate(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	ran := false
 	cmd := newKeyExportCmd(f, func(o *keyExportOptions) error { ran = true; return nil })
@@ -77,6 +82,7 @@ func TestKeyExportOnlineAloneNeedsNoNamesButNeedsPrivate(t *testing.T) {
 }
 
 func TestKeyPasswdTakesAnOptionalName(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	var got *keyPasswdOptions
 	cmd := newKeyPasswdCmd(f, func(o *keyPasswdOptions) error { got = o; return nil })
@@ -94,6 +100,7 @@ func TestKeyPasswdTakesAnOptionalName(t *testing.T) {
 }
 
 func TestKeyListTakesNoArguments(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	ran := false
 	cmd := newKeyListCmd(f, func(o *keyListOptions) error { ran = true; return nil })
@@ -107,6 +114,7 @@ func TestKeyListTakesNoArguments(t *testing.T) {
 }
 
 func TestTrustPinParsesRepositoryAndRoot(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	var got *trustPinOptions
 	cmd := newTrustPinCmd(f, func(o *trustPinOptions) error { got = o; return nil })
@@ -123,6 +131,7 @@ func TestTrustPinParsesRepositoryAndRoot(t *testing.T) {
 }
 
 func TestTrustShowAndForgetParseRepository(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	var show *trustShowOptions
 	if err := execCmd(newTrustShowCmd(f, func(o *trustShowOptions) error { show = o; return nil }), "r.example/a"); err != nil || show.Repository != "r.example/a" {
@@ -135,6 +144,7 @@ func TestTrustShowAndForgetParseRepository(t *testing.T) {
 }
 
 func TestRegistryServeParsesAddrAndDir(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	var got *registryServeOptions
 	cmd := newRegistryServeCmd(f, func(o *registryServeOptions) error { got = o; return nil })
@@ -148,6 +158,7 @@ func TestRegistryServeParsesAddrAndDir(t *testing.T) {
 }
 
 func TestGlobalFlagsAreParsedIntoTheFactory(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	root := newRootCmd(f)
 	var ran bool
@@ -172,6 +183,7 @@ func TestGlobalFlagsAreParsedIntoTheFactory(t *testing.T) {
 }
 
 func TestHomeComesFromFlagThenEnvironmentThenHomeDirectory(t *testing.T) {
+	t.Parallel()
 	env := mapEnv(map[string]string{"SIGNET_HOME": "/env-home", "HOME": "/home/u"})
 	if h, _ := resolveHome("/flag", env); h != "/flag" {
 		t.Errorf("flag: %q", h)
@@ -185,6 +197,7 @@ func TestHomeComesFromFlagThenEnvironmentThenHomeDirectory(t *testing.T) {
 }
 
 func TestEveryConfirmingCommandTakesDashY(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	var reset *yubikeyResetOptions
 	if err := execCmd(newYubikeyResetCmd(f, func(o *yubikeyResetOptions) error { reset = o; return nil }), "-y"); err != nil || !reset.Yes {

@@ -102,6 +102,7 @@ func consumer(t *testing.T, home string) *app.Deps {
 // 50 seeded trials: every tag signed before still verifies and the same
 // command run again signs the trial's tag.
 func TestKilledAtAnyPointOfAPushTheRepositoryVerifiesAndARerunCompletes(t *testing.T) {
+	t.Parallel()
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY")
 	ctx := context.Background()
 	k := &killer{}

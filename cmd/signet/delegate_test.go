@@ -12,6 +12,7 @@ import (
 )
 
 func TestDelegateAddParsesRepeatedKeysPathsThresholdAndTerminating(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	var got *delegateAddOptions
 	cmd := newDelegateAddCmd(f, func(o *delegateAddOptions) error { got = o; return nil })
@@ -28,6 +29,7 @@ func TestDelegateAddParsesRepeatedKeysPathsThresholdAndTerminating(t *testing.T)
 }
 
 func TestDelegateAddDefaultsToThresholdOneAndNoPaths(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	var got *delegateAddOptions
 	cmd := newDelegateAddCmd(f, func(o *delegateAddOptions) error { got = o; return nil })
@@ -40,6 +42,7 @@ func TestDelegateAddDefaultsToThresholdOneAndNoPaths(t *testing.T) {
 }
 
 func TestDelegateAddWithoutKeysOrWithAZeroThresholdIsAUsageError(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"r.example/app", "ci"},
 		{"r.example/app", "ci", "--key", "ci", "--threshold", "0"},
@@ -55,6 +58,7 @@ func TestDelegateAddWithoutKeysOrWithAZeroThresholdIsAUsageError(t *testing.T) {
 }
 
 func TestDelegateRemoveAndListParseTheirArguments(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	var rm *delegateRemoveOptions
 	if err := execCmd(newDelegateRemoveCmd(f, func(o *delegateRemoveOptions) error { rm = o; return nil }), "r.example/app", "ci"); err != nil {
@@ -84,6 +88,7 @@ func TestDelegateRemoveAndListParseTheirArguments(t *testing.T) {
 }
 
 func TestDelegationTableNamesKeysPathsAndSaysWhenThereAreNone(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	if err := writeDelegations(&buf, &app.DelegateListResult{Repository: "r.example/app"}); err != nil {
 		t.Fatal(err)

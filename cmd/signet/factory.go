@@ -52,6 +52,9 @@ type factory struct {
 	// docker plugin with (docker.go); the docker it runs gets them too.
 	DockerArgs []string
 
+	// seams are the test binary's lower costs; zero in a signet binary.
+	seams testSeams
+
 	// store is the keystore Keystore opened, for close.
 	store *keystore.Store
 	// closeHardware releases the YubiKeys the command opened.
@@ -63,6 +66,21 @@ type factory struct {
 	// cause once it expired (timeout.go).
 	cancelTimeout func()
 	timedOut      func() error
+}
+
+// testSeams lower costs that only tests may lower (docs/security.md,
+// "Test seams"). Only main_test.go sets them, for the signet command that
+// the test binary runs for scripts and process tests; a signet binary has
+// no way to set them (no flag, no environment variable), so it always
+// writes key files at the full scrypt cost and waits the default settle.
+type testSeams struct {
+	// keystore is added to the keystore's options: a cheaper scrypt
+	// (keystore.WithKDFStrength) for the files the command writes. The
+	// cost is recorded in each file, so any signet reads them.
+	keystore []keystore.Option
+	// registry is added to the registry client's options: no settle
+	// floor (registry.WithSettleDelay) for scripts with one publisher.
+	registry []registry.Option
 }
 
 func newFactory(ios *iostreams, env func(string) string) *factory {
@@ -84,7 +102,7 @@ func newFactory(ios *iostreams, env func(string) string) *factory {
 			return nil, err
 		}
 		f.Logger().Debug("opening keystore", "home", home)
-		st, err := keystore.Open(home, keystore.WithPassphrase(passphrase()))
+		st, err := keystore.Open(home, append([]keystore.Option{keystore.WithPassphrase(passphrase())}, f.seams.keystore...)...)
 		f.store = st
 		return st, err
 	})
@@ -112,7 +130,7 @@ func newFactory(ios *iostreams, env func(string) string) *factory {
 			// Trust manifests by digest: an unchanged one is not sent again.
 			opts = append(opts, registry.WithManifestCache(signethome.ManifestCache(home)))
 		}
-		return registry.New(opts...)
+		return registry.New(append(opts, f.seams.registry...)...)
 	})
 	f.Hardware, f.closeHardware = newHardware(f)
 	return f

@@ -7,6 +7,7 @@ import (
 )
 
 func TestTuneGCCollectsLessOftenUnlessTheEnvironmentSaysOtherwise(t *testing.T) {
+	t.Parallel()
 	oldPercent := debug.SetGCPercent(100)
 	oldLimit := debug.SetMemoryLimit(math.MaxInt64)
 	t.Cleanup(func() {

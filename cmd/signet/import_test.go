@@ -18,6 +18,7 @@ import (
 )
 
 func TestImportNotaryParsesGUNServerToAndFlags(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	var got *importNotaryOptions
 	cmd := newImportNotaryCmd(f, func(o *importNotaryOptions) error { got = o; return nil })
@@ -34,6 +35,7 @@ func TestImportNotaryParsesGUNServerToAndFlags(t *testing.T) {
 }
 
 func TestImportNotaryWithoutServerOrToIsAUsageError(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"docker.io/team/app", "--to", "r.example.com/team/app"},
 		{"docker.io/team/app", "--server", "https://notary.example.com"},
@@ -57,6 +59,7 @@ func TestImportNotaryWithoutServerOrToIsAUsageError(t *testing.T) {
 //	                                     -tamper alters a hash in targets.json
 //	digest REF                           print the digest REF points at
 func TestImportScripts(t *testing.T) {
+	t.Parallel()
 	p := scriptParams("testdata/import")
 	for k, v := range map[string]func(*testscript.TestScript, bool, []string){
 		"notarygen":   cmdNotarygen,

@@ -20,6 +20,7 @@ import (
 // on a registry that sends a byte every two seconds (so no timeout fires
 // soon) ends it with exit 130 and "signet: interrupted".
 func TestInterruptDuringASlowDripRegistryExits130(t *testing.T) {
+	t.Parallel()
 	waiting := make(chan struct{})
 	var once sync.Once
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -90,6 +91,7 @@ func runWithSilentStdin(t *testing.T, ctx context.Context, args ...string) (int,
 // TestInterruptWhileReadingStdinExits130: `trust pin --root -` waiting on
 // a standard input nobody writes to ends when the command is interrupted.
 func TestInterruptWhileReadingStdinExits130(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	go cancel()
 	code, errOut := runWithSilentStdin(t, ctx, "trust", "pin", "127.0.0.1:5000/team/app", "--root", "-")
@@ -101,6 +103,7 @@ func TestInterruptWhileReadingStdinExits130(t *testing.T) {
 // TestTimeoutEndsACommandWithExit4SayingSo: a command that outlives
 // --timeout exits 4, saying it gave up, not 130.
 func TestTimeoutEndsACommandWithExit4SayingSo(t *testing.T) {
+	t.Parallel()
 	code, errOut := runWithSilentStdin(t, context.Background(), "--timeout", "10ms", "trust", "pin", "127.0.0.1:5000/team/app", "--root", "-")
 	if code != 4 || !strings.HasPrefix(errOut, "signet: gave up after 10ms (--timeout)") {
 		t.Fatalf("exit %d, stderr %q; want 4 and 'gave up after 10ms (--timeout)'", code, errOut)

@@ -44,12 +44,17 @@ func tuneGC(env func(string) string) {
 }
 
 // run runs signet in the real process environment and returns its exit code.
-func run() int {
+func run() int { return runProcess(testSeams{}) }
+
+// runProcess is run with the test seams of the signet command that the
+// test binary runs as a process of its own (main_test.go); a signet
+// binary has none.
+func runProcess(seams testSeams) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// Started as the docker CLI plugin docker-signet: signet is `docker signet`.
 	args, plugin := dockercli.PluginArgs(os.Args[0], os.Args[1:], os.Getenv)
-	return runAs(ctx, args, plugin, os.Getenv, systemIOStreams(ctx.Done()))
+	return runAs(ctx, args, plugin, os.Getenv, systemIOStreams(ctx.Done()), seams)
 }
 
 // runWith runs signet with args, reading the environment through env and
@@ -57,12 +62,14 @@ func run() int {
 // no process globals, so tests call it directly. Every error is printed here,
 // once, as one line on stderr.
 func runWith(ctx context.Context, args []string, env func(string) string, ios *iostreams) int {
-	return runAs(ctx, args, nil, env, ios)
+	return runAs(ctx, args, nil, env, ios, testSeams{})
 }
 
-// runAs is runWith, as the docker CLI plugin when plugin is not nil.
-func runAs(ctx context.Context, args []string, plugin *dockercli.Invocation, env func(string) string, ios *iostreams) int {
+// runAs is runWith, as the docker CLI plugin when plugin is not nil, with
+// test seams (factory.go).
+func runAs(ctx context.Context, args []string, plugin *dockercli.Invocation, env func(string) string, ios *iostreams, seams testSeams) int {
 	f := newFactory(ios, env)
+	f.seams = seams
 	root := newRootCmd(f)
 	if plugin != nil {
 		asDockerPlugin(root, f, plugin)

@@ -17,9 +17,12 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/registry/serve"
 )
 
@@ -28,13 +31,26 @@ import (
 const testPassphrase = "Corr3ct-Horse-Battery-Staple"
 
 // TestMain lets scripts run signet as a command: the test binary re-executed
-// as "signet" runs main's code in a process of its own.
+// as "signet" runs main's code in a process of its own, with the test
+// seams of scriptSeams.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"signet": func() { os.Exit(run()) },
+		"signet": func() { os.Exit(runProcess(scriptSeams())) },
 		// signet docker install links docker-signet to the running signet.
-		"docker-signet": func() { os.Exit(run()) },
+		"docker-signet": func() { os.Exit(runProcess(scriptSeams())) },
 	})
+}
+
+// scriptSeams are the lower costs of the signet command in tests
+// (docs/security.md, "Test seams"): key files at scrypt N=2^15 (the least
+// the key file format accepts) instead of 2^16, and no settle floor after
+// a publish, since no script or process test races two publishers (the
+// races are internal/app's, at the product's settle).
+func scriptSeams() testSeams {
+	return testSeams{
+		keystore: []keystore.Option{keystore.WithKDFStrength(encrypted.Legacy)},
+		registry: []registry.Option{registry.WithSettleDelay(0)},
+	}
 }
 
 var updateScripts = flag.Bool("update-scripts", false, "rewrite the cmp files of testdata/*.txtar with the actual output")
@@ -42,6 +58,7 @@ var updateScripts = flag.Bool("update-scripts", false, "rewrite the cmp files of
 // TestScripts runs the end-to-end scripts of testdata/*.txtar against the
 // signet binary, each with its own signet home and in-process registry.
 func TestScripts(t *testing.T) {
+	t.Parallel()
 	testscript.Run(t, scriptParams("testdata"))
 }
 

@@ -17,6 +17,7 @@ func newTestPrompter(env map[string]string, term terminal, noInput bool) (*promp
 }
 
 func TestPassphraseComesFromEnvironmentBeforeTerminal(t *testing.T) {
+	t.Parallel()
 	term := &fakeTerminal{answers: []string{"typed"}}
 	p, errOut := newTestPrompter(map[string]string{envPassphrase: "from-env"}, term, false)
 	got, err := p.Passphrase()
@@ -29,6 +30,7 @@ func TestPassphraseComesFromEnvironmentBeforeTerminal(t *testing.T) {
 }
 
 func TestPassphraseIsPromptedOnTerminalWithoutEcho(t *testing.T) {
+	t.Parallel()
 	term := &fakeTerminal{answers: []string{"typed secret"}}
 	p, errOut := newTestPrompter(nil, term, false)
 	got, err := p.Passphrase()
@@ -44,6 +46,7 @@ func TestPassphraseIsPromptedOnTerminalWithoutEcho(t *testing.T) {
 }
 
 func TestPassphraseWithoutTerminalOrEnvironmentIsKeyErrorWithHint(t *testing.T) {
+	t.Parallel()
 	p, _ := newTestPrompter(nil, nil, false)
 	_, err := p.Passphrase()
 	if errkind.Of(err) != errkind.Key {
@@ -56,6 +59,7 @@ func TestPassphraseWithoutTerminalOrEnvironmentIsKeyErrorWithHint(t *testing.T) 
 }
 
 func TestNoInputNeverPromptsEvenOnTerminal(t *testing.T) {
+	t.Parallel()
 	term := &fakeTerminal{answers: []string{"typed"}}
 	p, _ := newTestPrompter(nil, term, true)
 	if _, err := p.PIN(""); errkind.Of(err) != errkind.Key || !strings.Contains(err.Error(), "SIGNET_PIN") {
@@ -70,6 +74,7 @@ func TestNoInputNeverPromptsEvenOnTerminal(t *testing.T) {
 }
 
 func TestNewPassphraseMustBeTypedTwiceTheSame(t *testing.T) {
+	t.Parallel()
 	p, _ := newTestPrompter(nil, &fakeTerminal{answers: []string{"one", "two", "one", "two", "one", "two"}}, false)
 	if _, err := p.NewPassphrase(false); err == nil || !strings.Contains(err.Error(), "differ") || errkind.Of(err) != errkind.Key {
 		t.Fatalf("NewPassphrase() with different answers: err = %v, want 'differ' (exit 3)", err)
@@ -81,6 +86,7 @@ func TestNewPassphraseMustBeTypedTwiceTheSame(t *testing.T) {
 }
 
 func TestEmptyPromptedSecretIsRejected(t *testing.T) {
+	t.Parallel()
 	p, _ := newTestPrompter(nil, &fakeTerminal{answers: []string{""}}, false)
 	if _, err := p.Passphrase(); err == nil || errkind.Of(err) != errkind.Key {
 		t.Fatalf("empty passphrase accepted: %v", err)
@@ -88,6 +94,7 @@ func TestEmptyPromptedSecretIsRejected(t *testing.T) {
 }
 
 func TestConfirmNeedsTheExactTypedWord(t *testing.T) {
+	t.Parallel()
 	p, _ := newTestPrompter(nil, &fakeTerminal{answers: []string{"ap"}}, false)
 	if ok, err := p.Confirm("forget app? ", "app"); ok || err != nil {
 		t.Fatalf("Confirm() with a wrong word = %v, %v; want false, nil", ok, err)
@@ -99,6 +106,7 @@ func TestConfirmNeedsTheExactTypedWord(t *testing.T) {
 }
 
 func TestKeyPasswdNeverReusesOldPassphraseAsNew(t *testing.T) {
+	t.Parallel()
 	p, _ := newTestPrompter(map[string]string{envPassphrase: "old"}, nil, false)
 	ask := newPassphraseFunc(p)
 	ctx := context.Background()
@@ -113,6 +121,7 @@ func TestKeyPasswdNeverReusesOldPassphraseAsNew(t *testing.T) {
 }
 
 func TestNewKeystoreTakesPassphraseFromEnvironment(t *testing.T) {
+	t.Parallel()
 	p, _ := newTestPrompter(map[string]string{envPassphrase: "first"}, nil, false)
 	got, err := newPassphraseFunc(p)(context.Background(), keystore.PassphraseRequest{Reason: "new keystore passphrase", Confirm: true})
 	if err != nil || string(got) != "first" {
@@ -121,6 +130,7 @@ func TestNewKeystoreTakesPassphraseFromEnvironment(t *testing.T) {
 }
 
 func TestImportAndExportPassphrasesHaveTheirOwnVariables(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{envPassphrase: "ks", envImportPassphrase: "pem", envExportPassphrase: "bundle"}
 	p, _ := newTestPrompter(env, nil, false)
 	ask := newPassphraseFunc(p)
@@ -138,6 +148,7 @@ func TestImportAndExportPassphrasesHaveTheirOwnVariables(t *testing.T) {
 }
 
 func TestBackgroundUnlockTakesPassphraseFromEnvironmentOnly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	req := keystore.PassphraseRequest{Reason: "unlock keystore", NoPrompt: true}
 
@@ -163,6 +174,7 @@ func TestBackgroundUnlockTakesPassphraseFromEnvironmentOnly(t *testing.T) {
 }
 
 func TestTwoDifferentNewPassphrasesAreAskedForAgainUpToThreeTimes(t *testing.T) {
+	t.Parallel()
 	term := &fakeTerminal{answers: []string{"one", "two", "three", "four", "same", "same"}}
 	p, errOut := newTestPrompter(nil, term, false)
 	got, err := p.NewPassphrase(false)
@@ -183,6 +195,7 @@ func TestTwoDifferentNewPassphrasesAreAskedForAgainUpToThreeTimes(t *testing.T) 
 }
 
 func TestAnswerThatCannotBeAPINIsAskedForAgainNeverReturned(t *testing.T) {
+	t.Parallel()
 	term := &fakeTerminal{answers: []string{"my long keystore passphrase", "12345", "246810"}}
 	p, errOut := newTestPrompter(nil, term, false)
 	got, err := p.PIN("PIN for YubiKey 1")
@@ -202,6 +215,7 @@ func TestAnswerThatCannotBeAPINIsAskedForAgainNeverReturned(t *testing.T) {
 }
 
 func TestYesNoConfirmationTakesYAsWellAsYes(t *testing.T) {
+	t.Parallel()
 	for answer, want := range map[string]bool{"y": true, "Y": true, "yes": true, "YES": true, "n": false, "": false, "yep": false} {
 		p, _ := newTestPrompter(nil, &fakeTerminal{answers: []string{answer}}, false)
 		got, err := p.Confirm("Revoke? [y/N] ", "yes")

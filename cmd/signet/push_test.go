@@ -15,6 +15,7 @@ import (
 // data, refused before the upload starts) must not leave the progress
 // display waiting on a terminal for updates that never come.
 func TestPushThatFailsBeforeUploadingReturnsOnATerminal(t *testing.T) {
+	t.Parallel()
 	ios, _, _ := testIO(nil)
 	ios.ErrTTY = true
 	f := newFactory(ios, mapEnv(map[string]string{
@@ -39,6 +40,7 @@ func TestPushThatFailsBeforeUploadingReturnsOnATerminal(t *testing.T) {
 }
 
 func TestProgressClearsItsLineAndSaysWhatItWaitsOnOnceSent(t *testing.T) {
+	t.Parallel()
 	ios, _, errOut := testIO(nil)
 	ch := make(chan v1.Update, 3)
 	ch <- v1.Update{Complete: 1 << 20, Total: 4 << 20}

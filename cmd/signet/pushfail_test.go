@@ -22,6 +22,7 @@ import (
 //	tags REPO    print every tag of REPO with the digest it points at, one
 //	             per line, sorted (the trust data's _tuf included)
 func TestFailedPushScripts(t *testing.T) {
+	t.Parallel()
 	for _, reg := range []string{"in-process", "distribution"} {
 		t.Run(reg, func(t *testing.T) {
 			host := ""

@@ -64,6 +64,7 @@ func baseEnv(dir, home string) []string {
 }
 
 func TestRegistryNeedingAuthSaysToLogInAndUsesTheDockerConfig(t *testing.T) {
+	t.Parallel()
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY_AUTH")
 	user := testenv.Need(t, "SIGNET_TEST_REGISTRY_USER")
 	password := testenv.Need(t, "SIGNET_TEST_REGISTRY_PASSWORD")
@@ -106,6 +107,7 @@ func TestRegistryNeedingAuthSaysToLogInAndUsesTheDockerConfig(t *testing.T) {
 // bytes of every private key in the keystore, in every encoding a leak
 // would likely take.
 func TestNoSecretInAnyOutputOfAFullRun(t *testing.T) {
+	t.Parallel()
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY")
 	const pin = "pin-7Q3xW9-never-print"
 	dir := t.TempDir()

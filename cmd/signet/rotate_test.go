@@ -8,6 +8,7 @@ import (
 )
 
 func TestRotateParsesRoleKeysThresholdAndStage(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	var got *rotateOptions
 	cmd := newRotateCmd(f, func(o *rotateOptions) error { got = o; return nil })
@@ -24,6 +25,7 @@ func TestRotateParsesRoleKeysThresholdAndStage(t *testing.T) {
 }
 
 func TestRotateRefusesAZeroOrNegativeThresholdAndMissingRole(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"r.example/app", "root", "--threshold", "0"},
 		{"r.example/app", "root", "--threshold", "-1"},
@@ -38,6 +40,7 @@ func TestRotateRefusesAZeroOrNegativeThresholdAndMissingRole(t *testing.T) {
 }
 
 func TestCeremonyCommandsParseFileAndKey(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	var sign *ceremonySignOptions
 	if err := execCmd(newCeremonySignCmd(f, func(o *ceremonySignOptions) error { sign = o; return nil }), "c.json", "--key", "alice"); err != nil {

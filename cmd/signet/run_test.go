@@ -18,6 +18,7 @@ import (
 )
 
 func TestExitCodeFollowsErrorKindAndPrintsOneLine(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		err  error
@@ -39,6 +40,7 @@ func TestExitCodeFollowsErrorKindAndPrintsOneLine(t *testing.T) {
 }
 
 func TestInterruptedCommandExitsWith130(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	code, line := exitCode(ctx, fmt.Errorf("pushing: %w", context.Canceled))
@@ -48,6 +50,7 @@ func TestInterruptedCommandExitsWith130(t *testing.T) {
 }
 
 func TestTableAlignsColumnsAndPrintsNothingWhenEmpty(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	tb := newTable("NAME", "TYPE")
 	if err := tb.Write(&buf); err != nil || buf.Len() != 0 {
@@ -65,6 +68,7 @@ func TestTableAlignsColumnsAndPrintsNothingWhenEmpty(t *testing.T) {
 }
 
 func TestColourOnlyOnTerminalWithoutNoColor(t *testing.T) {
+	t.Parallel()
 	ios, _, _ := testIO(nil)
 	if c := newColors(ios, mapEnv(nil)); c.Red("x") != "x" {
 		t.Error("colour on a pipe")
@@ -79,6 +83,7 @@ func TestColourOnlyOnTerminalWithoutNoColor(t *testing.T) {
 }
 
 func TestOutputFormatIsValidated(t *testing.T) {
+	t.Parallel()
 	for _, ok := range []string{"text", "json"} {
 		if _, err := parseOutput(ok); err != nil {
 			t.Errorf("parseOutput(%q) = %v", ok, err)
@@ -90,6 +95,7 @@ func TestOutputFormatIsValidated(t *testing.T) {
 }
 
 func TestVersionPrefersLinkTimeVersionOverBuildInfo(t *testing.T) {
+	t.Parallel()
 	build := func() (*debug.BuildInfo, bool) {
 		return &debug.BuildInfo{
 			GoVersion: "go1.26.0",
@@ -117,6 +123,7 @@ func TestVersionPrefersLinkTimeVersionOverBuildInfo(t *testing.T) {
 }
 
 func TestPrivateBundleIsNotPrintedOntoATerminal(t *testing.T) {
+	t.Parallel()
 	ios, out, _ := testIO(nil)
 	ios.OutTTY = true
 	opened := false
@@ -132,6 +139,7 @@ func TestPrivateBundleIsNotPrintedOntoATerminal(t *testing.T) {
 }
 
 func TestInProcessRunKeepsSecretsOutOfOutput(t *testing.T) {
+	t.Parallel()
 	home := filepath.Join(t.TempDir(), "home")
 	out := filepath.Join(t.TempDir(), "alice.pub")
 	env := map[string]string{"SIGNET_HOME": home, envPassphrase: "In-Process-Secret-3"}
@@ -156,6 +164,7 @@ func TestInProcessRunKeepsSecretsOutOfOutput(t *testing.T) {
 }
 
 func TestRegistryServeServesUntilCancelled(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pr, pw := io.Pipe()

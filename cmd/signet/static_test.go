@@ -21,6 +21,7 @@ import (
 // of the test binary: the software-key job must work without PC/SC, and
 // every YubiKey path must say that this build has no YubiKey support.
 func TestStaticBuildScripts(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds signet")
 	}

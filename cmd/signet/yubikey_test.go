@@ -15,6 +15,7 @@ import (
 )
 
 func TestYubikeySetupFlagsDefaultToTouchAlwaysPINOnceAndRequiredAttestation(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	var got *yubikeySetupOptions
 	cmd := newYubikeySetupCmd(f, func(o *yubikeySetupOptions) error { got = o; return nil })
@@ -33,6 +34,7 @@ func TestYubikeySetupFlagsDefaultToTouchAlwaysPINOnceAndRequiredAttestation(t *t
 }
 
 func TestYubikeySetupRefusesBadFlagCombinationsBeforeTouchingACard(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"--force"}, {"--yes"}, {"--slot", "f9"}, {"--touch", "maybe"}, {"--pin-policy", "never"}, {"--name", "bad name!"},
 	} {
@@ -52,6 +54,7 @@ func TestYubikeySetupRefusesBadFlagCombinationsBeforeTouchingACard(t *testing.T)
 }
 
 func TestYubikeySerialFlagRefusesNonNumbers(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	cmd := newYubikeyInfoCmd(f, func(*yubikeyInfoOptions) error { return nil })
 	if err := execCmd(cmd, "--serial", "abc"); errkind.Of(err) != errkind.Input {
@@ -60,6 +63,7 @@ func TestYubikeySerialFlagRefusesNonNumbers(t *testing.T) {
 }
 
 func TestYubikeyAttestNeedsSlot(t *testing.T) {
+	t.Parallel()
 	f, _, _ := newTestFactory(nil)
 	cmd := newYubikeyAttestCmd(f, func(*yubikeyAttestOptions) error { return nil })
 	if err := execCmd(cmd); errkind.Of(err) != errkind.Input || !strings.Contains(err.Error(), "--slot") {
@@ -109,6 +113,7 @@ func cardEnv(t *testing.T) (*pivsimtest.Env, map[string]string) {
 }
 
 func TestYubikeySetupRecordsAnAttestedKeyThatSignsWithOneTouch(t *testing.T) {
+	t.Parallel()
 	card, env := cardEnv(t)
 	s := fmt.Sprint(card.Serial)
 	r := runYubikey(t, env, "yubikey", "setup", "--serial", s, "--no-input", "-o", "json")
@@ -174,6 +179,7 @@ func TestYubikeySetupRecordsAnAttestedKeyThatSignsWithOneTouch(t *testing.T) {
 }
 
 func TestYubikeySetupWithoutTheTestCARefusesTheAttestation(t *testing.T) {
+	t.Parallel()
 	card, env := cardEnv(t)
 	delete(env, "SIGNET_TEST_ATTESTATION_CA")
 	r := runYubikey(t, env, "yubikey", "setup", "--serial", fmt.Sprint(card.Serial), "--no-input")
@@ -187,6 +193,7 @@ func TestYubikeySetupWithoutTheTestCARefusesTheAttestation(t *testing.T) {
 }
 
 func TestYubikeyWrongPINBlockedPINAndUnblock(t *testing.T) {
+	t.Parallel()
 	card, env := cardEnv(t)
 	s := fmt.Sprint(card.Serial)
 	if r := runYubikey(t, env, "yubikey", "setup", "--serial", s, "--no-input"); r.code != 0 {
@@ -224,6 +231,7 @@ func TestYubikeyWrongPINBlockedPINAndUnblock(t *testing.T) {
 }
 
 func TestYubikeyCommandsNeedASerialWithTwoCardsAndResetNeedsYes(t *testing.T) {
+	t.Parallel()
 	card, env := cardEnv(t)
 	r := runYubikey(t, env, "yubikey", "info")
 	if r.code != 2 || !strings.Contains(r.errOut, fmt.Sprint(card.Serial)) || !strings.Contains(r.errOut, fmt.Sprint(card.Serial2)) {

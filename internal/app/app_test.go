@@ -37,7 +37,10 @@ type person struct {
 func newPerson(t *testing.T) *person {
 	t.Helper()
 	p := &person{t: t, home: filepath.Join(t.TempDir(), "home")}
-	client, err := registry.New(registry.WithKeychain(registrytest.Anonymous{}))
+	// One publisher per repository: no settle floor, only the wait sized
+	// from the registry's latency (registry.WithSettleDelay). The races
+	// (concurrency_test.go, robust_test.go) use the product's default.
+	client, err := registry.New(registry.WithKeychain(registrytest.Anonymous{}), registry.WithSettleDelay(0))
 	if err != nil {
 		t.Fatal(err)
 	}

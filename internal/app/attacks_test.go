@@ -18,6 +18,7 @@ import (
 )
 
 func TestInitPushVerifyInspectRevokePull(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -76,6 +77,7 @@ func TestInitPushVerifyInspectRevokePull(t *testing.T) {
 }
 
 func TestPushFromADockerSaveTarball(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -93,6 +95,7 @@ func TestPushFromADockerSaveTarball(t *testing.T) {
 }
 
 func TestFirstContactIsTrustOnFirstUseAndSaysSo(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -113,6 +116,7 @@ func TestFirstContactIsTrustOnFirstUseAndSaysSo(t *testing.T) {
 }
 
 func TestVerifyRefusesAMovedTag(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -125,6 +129,7 @@ func TestVerifyRefusesAMovedTag(t *testing.T) {
 }
 
 func TestVerifyRefusesATamperedTargetsFile(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -148,6 +153,7 @@ func TestVerifyRefusesATamperedTargetsFile(t *testing.T) {
 }
 
 func TestVerifyRefusesTargetsSignedByAnUntrustedKey(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -181,6 +187,7 @@ func TestVerifyRefusesTargetsSignedByAnUntrustedKey(t *testing.T) {
 }
 
 func TestVerifyRefusesARollbackOfTheTrustData(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -200,6 +207,7 @@ func TestVerifyRefusesARollbackOfTheTrustData(t *testing.T) {
 }
 
 func TestVerifyRefusesAnExpiredTimestamp(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -212,6 +220,7 @@ func TestVerifyRefusesAnExpiredTimestamp(t *testing.T) {
 }
 
 func TestVerifyRefusesMixAndMatchOfTwoPublishes(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -232,6 +241,7 @@ func TestVerifyRefusesMixAndMatchOfTwoPublishes(t *testing.T) {
 }
 
 func TestTufJSAcceptsWhatSignetPublishesAndRejectsTampering(t *testing.T) {
+	t.Parallel()
 	script := testenv.Need(t, tufjs.EnvVar)
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()

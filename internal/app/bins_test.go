@@ -50,6 +50,7 @@ func tagMany(t *testing.T, from string, repo string, prefix string, lo, hi int) 
 }
 
 func TestARepositoryCrossingTheBinThresholdKeepsEveryTagVerifyingForSignetAndTufJS(t *testing.T) {
+	t.Parallel()
 	script := testenv.Need(t, tufjs.EnvVar)
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
@@ -96,6 +97,7 @@ func TestARepositoryCrossingTheBinThresholdKeepsEveryTagVerifyingForSignetAndTuf
 }
 
 func TestACICrossingTheBinThresholdSignsIntoItsOwnBinsForSignetAndTufJS(t *testing.T) {
+	t.Parallel()
 	script := testenv.Need(t, tufjs.EnvVar)
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()

@@ -9,6 +9,7 @@ import (
 )
 
 func TestTheCacheKeepsTheNewestHalfWhenFull(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for i := range 10 {
 		p := filepath.Join(dir, fmt.Sprintf("f%02d", i))

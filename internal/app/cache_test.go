@@ -38,6 +38,7 @@ func (c *countingTransport) take() (blobs, all int) {
 }
 
 func TestWarmVerifyDownloadsNoMetadataFileTwice(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -83,6 +84,7 @@ func TestWarmVerifyDownloadsNoMetadataFileTwice(t *testing.T) {
 }
 
 func TestAPublisherReadsNoMetadataItWroteItself(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)

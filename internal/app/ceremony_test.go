@@ -28,6 +28,7 @@ func copyFile(t *testing.T, from string) string {
 }
 
 func TestAStagedRootCeremonyIsSignedFromThreeHomesAndPublishedAtThreshold(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -116,6 +117,7 @@ func TestAStagedRootCeremonyIsSignedFromThreeHomesAndPublishedAtThreshold(t *tes
 }
 
 func TestStagingRefusesToOverwriteAFile(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -129,6 +131,7 @@ func TestStagingRefusesToOverwriteAFile(t *testing.T) {
 }
 
 func TestCeremonyFilesThatAreNotCeremoniesAreInputErrors(t *testing.T) {
+	t.Parallel()
 	p := newPerson(t)
 	dir := t.TempDir()
 	for name, content := range map[string]string{"junk.json": "{not json", "other.json": `{"type":"x"}`} {

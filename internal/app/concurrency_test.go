@@ -16,6 +16,7 @@ import (
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/testenv"
 	"github.com/signet-dev/signet/registry"
+	"github.com/signet-dev/signet/registry/registrytest"
 	"github.com/signet-dev/signet/registry/registrytest/faultproxy"
 )
 
@@ -59,12 +60,27 @@ func (p *person) noticesWith(word string) int {
 	return n
 }
 
+// newRacer is a person whose registry client has the product's default
+// settle delay, as every publisher in a race must: newPerson's has none.
+func newRacer(t *testing.T) *person {
+	t.Helper()
+	p := newPerson(t)
+	client, err := registry.New(registry.WithKeychain(registrytest.Anonymous{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.deps.Registry = client
+	return p
+}
+
 // TestEightConcurrentSignersLoseNoTag runs 8 CI-style signers, each with
 // its own copy of the publisher's keys and its own registry client, that
 // sign 5 tags each, one after the other, into one repository of the
 // distribution registry at the same time; all 40 tags must verify. Ten
 // repositories, one after the other.
 func TestEightConcurrentSignersLoseNoTag(t *testing.T) {
+	// Not parallel: the race runs alone, as on a CI machine that only
+	// publishes, so that its retries are not starved by other tests.
 	raceSigners(t, testenv.Need(t, "SIGNET_TEST_REGISTRY"), 10)
 }
 
@@ -74,6 +90,8 @@ func TestEightConcurrentSignersLoseNoTag(t *testing.T) {
 // settle after each move is sized from those slower requests, and the
 // jitter reorders the publishers' checks and puts. Three repositories.
 func TestEightConcurrentSignersLoseNoTagWhenEveryRequestIsDelayed(t *testing.T) {
+	// Not parallel: the race runs alone, as on a CI machine that only
+	// publishes, so that its retries are not starved by other tests.
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY")
 	p, err := faultproxy.Start(host, faultproxy.Config{Seed: 18, Slow: 1, SlowDelay: 25 * time.Millisecond})
 	if err != nil {
@@ -98,7 +116,7 @@ func raceSigners(t *testing.T, host string, rounds int) {
 		root := rootFile(t, repo)
 		ci := make([]*person, signers)
 		for i := range ci {
-			ci[i] = newPerson(t)
+			ci[i] = newRacer(t)
 			cloneHome(t, pub.home, ci[i])
 		}
 		// Each signer's image is in the registry at its 5 tags (pushed

@@ -91,6 +91,7 @@ func (p *person) noticesSay(word string) bool {
 }
 
 func TestCIKeyFromABundleSignsTheTagsDelegatedToItAndNothingElse(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -159,6 +160,7 @@ func TestCIKeyFromABundleSignsTheTagsDelegatedToItAndNothingElse(t *testing.T) {
 }
 
 func TestRemovingADelegationUnsignsItsTagsAndReAddingWithANewKeyRestoresThem(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -213,6 +215,7 @@ func TestRemovingADelegationUnsignsItsTagsAndReAddingWithANewKeyRestoresThem(t *
 }
 
 func TestThresholdTwoDelegationVerifiesOnlyOnceTheSecondHolderSigns(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -259,6 +262,7 @@ func TestThresholdTwoDelegationVerifiesOnlyOnceTheSecondHolderSigns(t *testing.T
 }
 
 func TestDelegateRefusesBadInputAsUsageErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	repo := uniqueRepo(t, registrytest.InProcess(t))
 	owner := initRepo(t, repo)
@@ -278,6 +282,7 @@ func TestDelegateRefusesBadInputAsUsageErrors(t *testing.T) {
 }
 
 func TestTufJSResolvesADelegatedTag(t *testing.T) {
+	t.Parallel()
 	script := testenv.Need(t, tufjs.EnvVar)
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()

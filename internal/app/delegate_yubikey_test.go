@@ -20,6 +20,7 @@ func withCard(t *testing.T, p *person, cards *pivsimtest.Env, serial uint32) {
 }
 
 func TestOwnersOnAYubiKeyDelegateWithOneTouchAndCISignsWithoutTheCard(t *testing.T) {
+	t.Parallel()
 	cards := pivsimtest.Need(t)
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()

@@ -183,6 +183,7 @@ func latestRoot(t *testing.T, files map[string][]byte) *metadata.Metadata[metada
 // on the publishing side: every publishing command of the owner exits 1
 // naming the forgery, and publishes nothing.
 func TestOwnersRefuseToSignOnTopOfAForgedRoot(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -247,6 +248,7 @@ func TestOwnersRefuseToSignOnTopOfAForgedRoot(t *testing.T) {
 // TestAPublisherWithNoTrustedRootRefusesToSign: no trust on first use
 // before a key signs.
 func TestAPublisherWithNoTrustedRootRefusesToSign(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -262,6 +264,7 @@ func TestAPublisherWithNoTrustedRootRefusesToSign(t *testing.T) {
 // TestRootFileBeatsARootTrustedOnFirstUse is issue 13's third attack: a
 // home that trusted a forged root on first use is corrected by --root.
 func TestRootFileBeatsARootTrustedOnFirstUse(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -302,6 +305,7 @@ func TestRootFileBeatsARootTrustedOnFirstUse(t *testing.T) {
 // TestTufJSRefusesTheAttackersTagFromTheRealRoot: an independent client
 // agrees that the forged chain does not verify from the real root.
 func TestTufJSRefusesTheAttackersTagFromTheRealRoot(t *testing.T) {
+	t.Parallel()
 	script := testenv.Need(t, tufjs.EnvVar)
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY")
 	ctx := context.Background()
@@ -337,6 +341,7 @@ func hasNotice(p *person, words string) bool {
 // issue 13's seventh attack: a registry lists 2,000 root versions. Every
 // command refuses by the file names, before reading a single new root.
 func TestARepositoryWithTwoThousandRootsIsRefusedQuicklyByEveryCommand(t *testing.T) {
+	t.Parallel()
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY")
 	ctx := context.Background()
 	repo := uniqueRepo(t, host)
@@ -390,6 +395,7 @@ func TestARepositoryWithTwoThousandRootsIsRefusedQuicklyByEveryCommand(t *testin
 // largest version. status flags it, refresh refuses to overflow, rotating
 // the key restarts the versions and pinned consumers verify again.
 func TestAFastForwardedTimestampIsRefusedThenRecoveredByRotatingItsKey(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -464,6 +470,7 @@ func TestAFastForwardedTimestampIsRefusedThenRecoveredByRotatingItsKey(t *testin
 // TestACeremonySignerRefusesAProposalOnARootItDoesNotTrust: a key signs
 // no proposal staged on a root other than the one its machine trusts.
 func TestACeremonySignerRefusesAProposalOnARootItDoesNotTrust(t *testing.T) {
+	t.Parallel()
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY")
 	ctx := context.Background()
 	repo := uniqueRepo(t, host)

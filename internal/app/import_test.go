@@ -48,6 +48,7 @@ func verifyTag(t *testing.T, tag, root string, want v1.Descriptor) {
 }
 
 func TestImportSignsTheReleasedTagsThatTheRegistryStillServesAndReportsTheRest(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -110,6 +111,7 @@ func TestImportSignsTheReleasedTagsThatTheRegistryStillServesAndReportsTheRest(t
 }
 
 func TestImportRefusesANotaryResponseAlteredOnTheWayAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	repo := uniqueRepo(t, registrytest.InProcess(t))
 	pub := initRepo(t, repo)
@@ -169,6 +171,7 @@ func liveRootCert(t *testing.T, live *notarytest.Live, gun string) []byte {
 }
 
 func TestImportWithoutAPinnedRootSaysItTrustsOnFirstUse(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	repo := uniqueRepo(t, registrytest.InProcess(t))
 	pub := initRepo(t, repo)
@@ -187,6 +190,7 @@ func TestImportWithoutAPinnedRootSaysItTrustsOnFirstUse(t *testing.T) {
 }
 
 func TestImportIntoADelegationOnlyWhenItExistsAndCoversTheTags(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	repo := uniqueRepo(t, registrytest.InProcess(t))
 	pub := initRepo(t, repo)
@@ -215,6 +219,7 @@ func TestImportIntoADelegationOnlyWhenItExistsAndCoversTheTags(t *testing.T) {
 }
 
 func TestImportIntoARepositoryWithoutTrustDataSaysToInitIt(t *testing.T) {
+	t.Parallel()
 	repo := uniqueRepo(t, registrytest.InProcess(t))
 	p := newPerson(t)
 	d := pushUnsigned(t, p, repo+":v1")
@@ -228,6 +233,7 @@ func TestImportIntoARepositoryWithoutTrustDataSaysToInitIt(t *testing.T) {
 // real distribution registry, imports it, and checks every imported tag
 // with signet verify and with tuf-js.
 func TestImportFromARealNotaryServer(t *testing.T) {
+	t.Parallel()
 	live := notarytest.NeedLive(t)
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY")
 	script := testenv.Need(t, tufjs.EnvVar)

@@ -35,6 +35,7 @@ func writeDockerSave(t *testing.T, path string) {
 }
 
 func TestBadInputFailsWithOneLineAndTheRightExitCode(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -101,6 +102,7 @@ func TestBadInputFailsWithOneLineAndTheRightExitCode(t *testing.T) {
 }
 
 func TestCorruptTrustDataIsBadInput(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -118,6 +120,7 @@ func TestCorruptTrustDataIsBadInput(t *testing.T) {
 }
 
 func TestUnreachableRegistryIsARegistryProblem(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +133,7 @@ func TestUnreachableRegistryIsARegistryProblem(t *testing.T) {
 }
 
 func TestRootFileThatIsMissingIsBadInput(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)

@@ -21,6 +21,8 @@ import (
 // succeeds or fails as one line of registry error, and after each one
 // every tag signed so far verifies.
 func TestPushesThroughAFaultyNetworkSucceedOrFailCleanlyAndLoseNothing(t *testing.T) {
+	// Not parallel: its retry budget is sized for a registry and a
+	// machine that other tests do not load at the same time.
 	host := testenv.Need(t, "SIGNET_TEST_REGISTRY")
 	ctx := context.Background()
 	for _, seed := range []uint64{1, 2, 3} {

@@ -151,6 +151,7 @@ func rotate(t *testing.T, p *person, req app.RotateRequest) *app.RotateResult {
 }
 
 func TestALeakedTargetsKeyIsRotatedOutAndCannotSignAnyMore(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -205,6 +206,7 @@ func TestALeakedTargetsKeyIsRotatedOutAndCannotSignAnyMore(t *testing.T) {
 }
 
 func TestRootRotatesFromOneOfOneToTwoOfThreeAndBack(t *testing.T) {
+	t.Parallel()
 	script := testenv.Need(t, tufjs.EnvVar)
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
@@ -229,6 +231,7 @@ func TestRootRotatesFromOneOfOneToTwoOfThreeAndBack(t *testing.T) {
 }
 
 func TestALostRootKeyIsReplacedWithTheBackupRootKey(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()
 		repo := uniqueRepo(t, host)
@@ -261,6 +264,7 @@ func TestALostRootKeyIsReplacedWithTheBackupRootKey(t *testing.T) {
 }
 
 func TestALostOnlyRootKeyCannotBeRecoveredAndSignetSaysWhatToDo(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)
@@ -282,6 +286,7 @@ func TestALostOnlyRootKeyCannotBeRecoveredAndSignetSaysWhatToDo(t *testing.T) {
 }
 
 func TestRotateRefusesBadRequestsAsInput(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo)

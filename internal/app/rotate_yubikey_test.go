@@ -14,6 +14,7 @@ import (
 )
 
 func TestRootOnYubiKeysRotatesFromOneOfOneToTwoOfThreeAndBack(t *testing.T) {
+	t.Parallel()
 	script := testenv.Need(t, tufjs.EnvVar)
 	cards := pivsimtest.Need(t)
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
@@ -68,6 +69,7 @@ func TestRootOnYubiKeysRotatesFromOneOfOneToTwoOfThreeAndBack(t *testing.T) {
 }
 
 func TestALeakedTargetsKeyIsRotatedWithTheRootOnAYubiKey(t *testing.T) {
+	t.Parallel()
 	cards := pivsimtest.Need(t)
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		ctx := context.Background()

@@ -77,6 +77,7 @@ func metadataDigest(t *testing.T, p *person, repo string) string {
 }
 
 func TestSignAndPushWithSoftwareKeysDeriveOnceWithTheUnlockInBackground(t *testing.T) {
+	t.Parallel()
 	registrytest.EachRegistry(t, func(t *testing.T, host string) {
 		repo := uniqueRepo(t, host)
 		pub := initRepo(t, repo) // root, targets, snapshot and timestamp: software keys
@@ -117,6 +118,7 @@ func TestSignAndPushWithSoftwareKeysDeriveOnceWithTheUnlockInBackground(t *testi
 }
 
 func TestSignWithAWrongPassphraseFailsAsWithoutTheBackgroundUnlock(t *testing.T) {
+	t.Parallel()
 	repo := uniqueRepo(t, registrytest.InProcess(t))
 	pub := initRepo(t, repo)
 	pushUnsigned(t, pub, repo+":new")
@@ -142,6 +144,7 @@ func TestSignWithAWrongPassphraseFailsAsWithoutTheBackgroundUnlock(t *testing.T)
 }
 
 func TestSignWithoutSoftwareKeysInTheKeystoreDerivesNoMasterKey(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"hardware", "public"} {
 		t.Run(kind, func(t *testing.T) {
 			repo := uniqueRepo(t, registrytest.InProcess(t))

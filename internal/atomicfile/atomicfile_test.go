@@ -7,6 +7,7 @@ import (
 )
 
 func TestWriteReplacesTheFileWithItsModeAndLeavesNoTemporaryFile(t *testing.T) {
+	t.Parallel()
 	for _, durable := range []bool{true, false} {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "f.json")
@@ -30,6 +31,7 @@ func TestWriteReplacesTheFileWithItsModeAndLeavesNoTemporaryFile(t *testing.T) {
 }
 
 func TestWriteIntoAMissingDirectoryFailsAndIsTempNamesItsFiles(t *testing.T) {
+	t.Parallel()
 	if err := Write(filepath.Join(t.TempDir(), "no", "f"), []byte("x"), 0o600, false); err == nil {
 		t.Fatal("writing into a missing directory succeeded")
 	}

@@ -8,6 +8,7 @@ import (
 )
 
 func TestSleepReturnsTheContextErrorOnceItEnds(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {

@@ -7,6 +7,7 @@ import (
 )
 
 func TestInnermostMarkWinsThroughWrapping(t *testing.T) {
+	t.Parallel()
 	base := Mark(Registry, errors.New("connection refused"))
 	wrapped := Mark(Verification, fmt.Errorf("verifying: %w", base))
 	if got := Of(wrapped); got != Registry {
@@ -15,6 +16,7 @@ func TestInnermostMarkWinsThroughWrapping(t *testing.T) {
 }
 
 func TestUnmarkedIsInputAndNilIsOK(t *testing.T) {
+	t.Parallel()
 	if got := Of(errors.New("x")); got != Input {
 		t.Fatalf("unmarked: %d", got)
 	}
@@ -27,6 +29,7 @@ func TestUnmarkedIsInputAndNilIsOK(t *testing.T) {
 }
 
 func TestJoinedErrorsKeepTheirKind(t *testing.T) {
+	t.Parallel()
 	err := errors.Join(errors.New("plain"), Mark(Key, errors.New("pin")))
 	if got := Of(err); got != Key {
 		t.Fatalf("joined: %d", got)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestReadRefusesAFIFOWithoutWaitingForAWriter(t *testing.T) {
+	t.Parallel()
 	fifo := filepath.Join(t.TempDir(), "key.pem")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skip("no FIFOs here:", err)

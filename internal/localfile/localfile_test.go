@@ -11,6 +11,7 @@ import (
 )
 
 func TestReadIsBoundedAndCheckPrivateWantsMode600(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "f")
 	if err := os.WriteFile(p, []byte("0123456789"), 0o644); err != nil {

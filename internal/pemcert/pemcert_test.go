@@ -24,6 +24,7 @@ func certPEM(t *testing.T, cn string) []byte {
 }
 
 func TestParseKeepsCertificatesInOrderAndSkipsOtherBlocks(t *testing.T) {
+	t.Parallel()
 	data := append(certPEM(t, "leaf"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: []byte{1}})...)
 	data = append(data, certPEM(t, "ca")...)
 	certs, err := Parse(data)
@@ -33,6 +34,7 @@ func TestParseKeepsCertificatesInOrderAndSkipsOtherBlocks(t *testing.T) {
 }
 
 func TestParseRefusesABrokenCertificateAndFindsNoneInGarbage(t *testing.T) {
+	t.Parallel()
 	bad := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("nope")})
 	if _, err := Parse(bad); err == nil {
 		t.Fatal("a broken certificate parsed")

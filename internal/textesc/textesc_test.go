@@ -13,6 +13,7 @@ import (
 var terminalBytes = []byte{0x1b, 0x07, 0x0d, 0x08, 0x7f, 0x9b}
 
 func TestStringEscapesControlsVisiblyAndKeepsTheRest(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"plain v1.2 ünïcödé 日本":           "plain v1.2 ünïcödé 日本",
 		"\x1b[2K\x1b[1Gsignet: OK\x1b[8m": `\x1b[2K\x1b[1Gsignet: OK\x1b[8m`,
@@ -30,6 +31,7 @@ func TestStringEscapesControlsVisiblyAndKeepsTheRest(t *testing.T) {
 }
 
 func TestJSONEscapesWhatEncodingJSONLeavesRaw(t *testing.T) {
+	t.Parallel()
 	v := map[string]string{"name": "a\x1b\a\r\x7f\u009b\u0085b"}
 	raw, err := json.Marshal(v)
 	if err != nil {

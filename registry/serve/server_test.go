@@ -19,6 +19,7 @@ import (
 )
 
 func TestPersistentServerKeepsManifestsAndBlobsAcrossRestarts(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	start := func() string {
@@ -71,6 +72,7 @@ func TestPersistentServerKeepsManifestsAndBlobsAcrossRestarts(t *testing.T) {
 }
 
 func TestPersistentServerIgnoresATornLastJournalLine(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	h, err := serve.New(serve.WithDir(dir))
 	if err != nil {
@@ -122,6 +124,7 @@ func uniqueRepoAt(t *testing.T, host string, repo interface{ RepositoryStr() str
 }
 
 func TestServeStopsWhenTheContextIsCancelled(t *testing.T) {
+	t.Parallel()
 	h, err := serve.New()
 	if err != nil {
 		t.Fatal(err)
@@ -152,6 +155,7 @@ func TestServeStopsWhenTheContextIsCancelled(t *testing.T) {
 }
 
 func TestListenAndServeReportsABadAddress(t *testing.T) {
+	t.Parallel()
 	h, err := serve.New()
 	if err != nil {
 		t.Fatal(err)
@@ -164,6 +168,7 @@ func TestListenAndServeReportsABadAddress(t *testing.T) {
 }
 
 func TestServerLogGetsALinePerRequest(t *testing.T) {
+	t.Parallel()
 	var buf syncBuffer
 	h, err := serve.New(serve.WithLog(&buf))
 	if err != nil {

@@ -21,6 +21,7 @@ func tamper(t *testing.T, data []byte, old, new string) []byte {
 }
 
 func TestVerifyRejectsTargetsChangedAfterSigning(t *testing.T) {
+	t.Parallel()
 	for _, hashes := range []bool{true, false} {
 		fx := newFixture(t)
 		fx.hashes = hashes
@@ -39,6 +40,7 @@ func TestVerifyRejectsTargetsChangedAfterSigning(t *testing.T) {
 }
 
 func TestVerifyRejectsTargetsSignedByAnUntrustedKey(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.keys[metadata.TARGETS] = newFixKey(t, false) // not in root
@@ -47,6 +49,7 @@ func TestVerifyRejectsTargetsSignedByAnUntrustedKey(t *testing.T) {
 }
 
 func TestVerifyRejectsADelegatedRoleSignedByAnUntrustedKey(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.delegate("ci", []string{"*"}, false)
 	fx.addTarget("ci", "v1", testManifest())
@@ -56,6 +59,7 @@ func TestVerifyRejectsADelegatedRoleSignedByAnUntrustedKey(t *testing.T) {
 }
 
 func TestVerifyRejectsAnOlderPublishAsRollback(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	older := fx.publish()
@@ -68,6 +72,7 @@ func TestVerifyRejectsAnOlderPublishAsRollback(t *testing.T) {
 }
 
 func TestVerifyRejectsAnExpiredTimestampAsFreeze(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	expired := fx.now.Add(-time.Hour)
@@ -80,6 +85,7 @@ func TestVerifyRejectsAnExpiredTimestampAsFreeze(t *testing.T) {
 }
 
 func TestVerifyRejectsAFrozenRepositoryOnceItsTimestampExpires(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
@@ -93,6 +99,7 @@ func TestVerifyRejectsAFrozenRepositoryOnceItsTimestampExpires(t *testing.T) {
 }
 
 func TestVerifyRejectsAnExpiredDelegationAsFreeze(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.delegate("ci", []string{"*"}, false)
 	fx.addTarget("ci", "v1", testManifest())
@@ -102,6 +109,7 @@ func TestVerifyRejectsAnExpiredDelegationAsFreeze(t *testing.T) {
 }
 
 func TestVerifyRejectsTargetsFromAnotherPublishAsMixAndMatch(t *testing.T) {
+	t.Parallel()
 	for _, hashes := range []bool{true, false} {
 		fx := newFixture(t)
 		fx.hashes = hashes
@@ -115,6 +123,7 @@ func TestVerifyRejectsTargetsFromAnotherPublishAsMixAndMatch(t *testing.T) {
 }
 
 func TestVerifyRejectsASnapshotFromAnotherPublishAsMixAndMatch(t *testing.T) {
+	t.Parallel()
 	for _, hashes := range []bool{true, false} {
 		fx := newFixture(t)
 		fx.hashes = hashes
@@ -128,6 +137,7 @@ func TestVerifyRejectsASnapshotFromAnotherPublishAsMixAndMatch(t *testing.T) {
 }
 
 func TestVerifyRejectsARootSignedOnlyByItsNewKeyAsKeyRemoval(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
@@ -139,6 +149,7 @@ func TestVerifyRejectsARootSignedOnlyByItsNewKeyAsKeyRemoval(t *testing.T) {
 }
 
 func TestVerifyRejectsARootNotSignedByItsOwnNewKey(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
@@ -150,6 +161,7 @@ func TestVerifyRejectsARootNotSignedByItsOwnNewKey(t *testing.T) {
 }
 
 func TestVerifyRejectsAReplayedRootUnderTheNextVersionAsRollback(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
@@ -158,6 +170,7 @@ func TestVerifyRejectsAReplayedRootUnderTheNextVersionAsRollback(t *testing.T) {
 }
 
 func TestVerifyRejectsAMissingTimestamp(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish().with("timestamp.json", nil)
@@ -165,6 +178,7 @@ func TestVerifyRejectsAMissingTimestamp(t *testing.T) {
 }
 
 func TestVerifyBoundsTheSizeOfTheTimestamp(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
@@ -187,6 +201,7 @@ func TestVerifyBoundsTheSizeOfTheTimestamp(t *testing.T) {
 }
 
 func TestVerifyRejectsTargetsLongerThanSnapshotLists(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
@@ -196,6 +211,7 @@ func TestVerifyRejectsTargetsLongerThanSnapshotLists(t *testing.T) {
 }
 
 func TestVerifyRejectsAnExpiredRootAsFreeze(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
@@ -205,6 +221,7 @@ func TestVerifyRejectsAnExpiredRootAsFreeze(t *testing.T) {
 }
 
 func TestVerifyRejectsASnapshotListingOlderTargetsAsRollback(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
@@ -219,6 +236,7 @@ func TestVerifyRejectsASnapshotListingOlderTargetsAsRollback(t *testing.T) {
 }
 
 func TestVerifyRejectsATimestampListingAnOlderSnapshotAsRollback(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
@@ -231,6 +249,7 @@ func TestVerifyRejectsATimestampListingAnOlderSnapshotAsRollback(t *testing.T) {
 }
 
 func TestVerifyRejectsASignedTimestampWithoutSnapshotMetaWithoutPanicking(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()

@@ -7,6 +7,7 @@ import (
 )
 
 func TestSyncTrustDirRemovesTemporaryFilesACrashLeft(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for name, content := range map[string]string{"root.json": "{}", "timestamp.json": "{}", "tuf_tmp123": "half"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {

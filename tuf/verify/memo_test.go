@@ -65,6 +65,7 @@ func verifiedOnce(t *testing.T) (*fixture, *idView, string) {
 }
 
 func TestVerifyAnswersARepeatedLookupInAnUnchangedViewWithoutReadingIt(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := identified(fx.publish())
@@ -87,11 +88,13 @@ func TestVerifyAnswersARepeatedLookupInAnUnchangedViewWithoutReadingIt(t *testin
 }
 
 func TestVerifyRunsTheFullUpdateForATagNotLookedUpYet(t *testing.T) {
+	t.Parallel()
 	_, view, dir := verifiedOnce(t)
 	wantVerificationError(t, view, "v2", "tag v2 is not signed", WithTrustDir(dir))
 }
 
 func TestVerifyDoesNotAnswerFromMemoryOnceMetadataExpires(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := identified(fx.publish())
@@ -106,6 +109,7 @@ func TestVerifyDoesNotAnswerFromMemoryOnceMetadataExpires(t *testing.T) {
 }
 
 func TestVerifyDoesNotAnswerFromMemoryForAnOlderViewAfterANewerOne(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	older := identified(fx.publish())
@@ -119,6 +123,7 @@ func TestVerifyDoesNotAnswerFromMemoryForAnOlderViewAfterANewerOne(t *testing.T)
 }
 
 func TestVerifyDoesNotAnswerFromMemoryAfterAFailedUpdateMovedTrustOn(t *testing.T) {
+	t.Parallel()
 	fx, good, dir := verifiedOnce(t)
 
 	// A newer publish whose snapshot is tampered with: the update trusts
@@ -139,6 +144,7 @@ func TestVerifyDoesNotAnswerFromMemoryAfterAFailedUpdateMovedTrustOn(t *testing.
 }
 
 func TestVerifyIgnoresAMemoWhenTheTrustedFilesChanged(t *testing.T) {
+	t.Parallel()
 	_, view, dir := verifiedOnce(t)
 
 	// Another verify with the same home moved the trusted timestamp on.
@@ -158,6 +164,7 @@ func TestVerifyIgnoresAMemoWhenTheTrustedFilesChanged(t *testing.T) {
 }
 
 func TestVerifyIgnoresACorruptMemo(t *testing.T) {
+	t.Parallel()
 	_, view, dir := verifiedOnce(t)
 	if err := os.WriteFile(filepath.Join(dir, memoFile), []byte(`{"view":`), 0o600); err != nil {
 		t.Fatal(err)
@@ -170,6 +177,7 @@ func TestVerifyIgnoresACorruptMemo(t *testing.T) {
 }
 
 func TestVerifyStartsFromANewerPinnedRootRatherThanTheMemo(t *testing.T) {
+	t.Parallel()
 	fx, view, dir := verifiedOnce(t)
 
 	// Root version 2 is pinned but the view never published it: only the
@@ -184,6 +192,7 @@ func TestVerifyStartsFromANewerPinnedRootRatherThanTheMemo(t *testing.T) {
 }
 
 func TestVerifyKeepsNoMemoForAViewWithoutIdentity(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
@@ -195,6 +204,7 @@ func TestVerifyKeepsNoMemoForAViewWithoutIdentity(t *testing.T) {
 }
 
 func TestVerifyKeepsNoMemoOfAnUpdateThatAnotherVerifyOvertook(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	older := identified(fx.publish())

@@ -55,6 +55,7 @@ func wantVerificationError(t *testing.T, view tufmeta.View, tag, want string, op
 }
 
 func TestVerifyReturnsSignedDigestLengthMediaTypeAndRole(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
@@ -75,6 +76,7 @@ func TestVerifyReturnsSignedDigestLengthMediaTypeAndRole(t *testing.T) {
 }
 
 func TestVerifyTrustsOnFirstUseOnlyTheFirstTime(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
@@ -92,6 +94,7 @@ func TestVerifyTrustsOnFirstUseOnlyTheFirstTime(t *testing.T) {
 }
 
 func TestVerifyFirstUseRecordsNoTrustWhenVerificationFails(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	view := fx.publish()
 	dir := t.TempDir()
@@ -103,6 +106,7 @@ func TestVerifyFirstUseRecordsNoTrustWhenVerificationFails(t *testing.T) {
 }
 
 func TestVerifyPinnedRootWalksForwardThroughTwoRotations(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
@@ -122,6 +126,7 @@ func TestVerifyPinnedRootWalksForwardThroughTwoRotations(t *testing.T) {
 }
 
 func TestVerifyKeepsTheTrustDirRootWhenNewerThanThePin(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	fx.publish()
@@ -150,6 +155,7 @@ func TestVerifyKeepsTheTrustDirRootWhenNewerThanThePin(t *testing.T) {
 }
 
 func TestVerifyResolvesADelegatedTargetToItsRole(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.delegate("ci", []string{"ci-*"}, false)
 	fx.addTarget("ci", "ci-42", testManifest())
@@ -166,6 +172,7 @@ func TestVerifyResolvesADelegatedTargetToItsRole(t *testing.T) {
 }
 
 func TestVerifyHonoursTerminatingDelegations(t *testing.T) {
+	t.Parallel()
 	for _, terminating := range []bool{false, true} {
 		fx := newFixture(t)
 		fx.delegate("first", []string{"*"}, terminating)
@@ -183,6 +190,7 @@ func TestVerifyHonoursTerminatingDelegations(t *testing.T) {
 }
 
 func TestVerifyReportsAnAbsentTagAsNotSigned(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
@@ -193,6 +201,7 @@ func TestVerifyReportsAnAbsentTagAsNotSigned(t *testing.T) {
 }
 
 func TestVerifyKeepsTheKindOfViewReadErrors(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	for _, name := range []string{"1.root.json", "timestamp.json", "1.targets.json"} {
@@ -207,6 +216,7 @@ func TestVerifyKeepsTheKindOfViewReadErrors(t *testing.T) {
 }
 
 func TestVerifyStopsWhenTheContextIsCancelled(t *testing.T) {
+	t.Parallel()
 	fx := newFixture(t)
 	fx.addTarget(metadata.TARGETS, "v1", testManifest())
 	view := fx.publish()
@@ -218,6 +228,7 @@ func TestVerifyStopsWhenTheContextIsCancelled(t *testing.T) {
 }
 
 func TestVerifyRejectsMissingOrBadOptions(t *testing.T) {
+	t.Parallel()
 	view := newFixture(t).publish()
 	cases := map[string][]Option{
 		"no trust dir": nil,
@@ -233,6 +244,7 @@ func TestVerifyRejectsMissingOrBadOptions(t *testing.T) {
 }
 
 func TestFetcherReportsMissingFilesAsHTTPNotFound(t *testing.T) {
+	t.Parallel()
 	f := newFetchView(context.Background(), newMemView(map[string][]byte{"2.ci/x.json": []byte("{}"), "1.ci.json": []byte("{}")}))
 	_, err := f.DownloadFile(fetchBaseURL+"2.root.json", 100, 0)
 	var httpErr *metadata.ErrDownloadHTTP

@@ -45,6 +45,7 @@ func get(p *Proxy) (int, string, http.Header, error) {
 }
 
 func TestWithoutFaultsRequestsPassAndKeepTheirHost(t *testing.T) {
+	t.Parallel()
 	target, hits := backend(t)
 	p := start(t, target, Config{})
 	code, body, _, err := get(p)
@@ -57,6 +58,7 @@ func TestWithoutFaultsRequestsPassAndKeepTheirHost(t *testing.T) {
 }
 
 func TestErrorsAndTooManyAreAnsweredWithoutReachingTheRegistry(t *testing.T) {
+	t.Parallel()
 	target, hits := backend(t)
 	code, _, _, err := get(start(t, target, Config{Error: 1}))
 	if err != nil || code < 500 {
@@ -72,6 +74,7 @@ func TestErrorsAndTooManyAreAnsweredWithoutReachingTheRegistry(t *testing.T) {
 }
 
 func TestDroppedConnectionsFailTheClientSomeAfterTheRegistryActed(t *testing.T) {
+	t.Parallel()
 	target, hits := backend(t)
 	p := start(t, target, Config{Seed: 7, Drop: 1})
 	for range 30 {
@@ -86,6 +89,7 @@ func TestDroppedConnectionsFailTheClientSomeAfterTheRegistryActed(t *testing.T) 
 }
 
 func TestSlowRequestsAreHeldAndStillAnswered(t *testing.T) {
+	t.Parallel()
 	target, _ := backend(t)
 	p := start(t, target, Config{Slow: 1, SlowDelay: 20 * time.Millisecond})
 	if code, _, _, err := get(p); err != nil || code != 200 || p.Stats().Slowed != 1 {
@@ -94,6 +98,7 @@ func TestSlowRequestsAreHeldAndStillAnswered(t *testing.T) {
 }
 
 func TestTheSameSeedInjectsTheSameFaults(t *testing.T) {
+	t.Parallel()
 	target, _ := backend(t)
 	run := func(seed uint64) string {
 		p := start(t, target, Config{Seed: seed, Error: 0.3, TooMany: 0.3})
@@ -111,6 +116,7 @@ func TestTheSameSeedInjectsTheSameFaults(t *testing.T) {
 }
 
 func TestHooksSeeEveryRequestNumberAndCanDropIt(t *testing.T) {
+	t.Parallel()
 	target, hits := backend(t)
 	var before, after []int
 	p := start(t, target, Config{

@@ -42,6 +42,7 @@ func needScript(t *testing.T) {
 }
 
 func TestTufJSAcceptsValidRepositoryAndReportsTheTarget(t *testing.T) {
+	t.Parallel()
 	needScript(t)
 	content := []byte("the manifest bytes of team/app:v1")
 	r := newTestRepo(t)
@@ -73,6 +74,7 @@ func TestTufJSAcceptsValidRepositoryAndReportsTheTarget(t *testing.T) {
 }
 
 func TestTufJSRejectsTargetsFileChangedAfterSigning(t *testing.T) {
+	t.Parallel()
 	needScript(t)
 	r := newTestRepo(t)
 	r.issueTargets(map[string][]byte{"v1": []byte("good")})
@@ -99,6 +101,7 @@ func TestTufJSRejectsTargetsFileChangedAfterSigning(t *testing.T) {
 }
 
 func TestTufJSReportsTargetNotInTheRepository(t *testing.T) {
+	t.Parallel()
 	needScript(t)
 	r := newTestRepo(t)
 	r.issueTargets(map[string][]byte{"v1": []byte("v1 bytes")})
@@ -116,6 +119,7 @@ func TestTufJSReportsTargetNotInTheRepository(t *testing.T) {
 }
 
 func TestTufJSWalksRootChainToRotatedTargetsKey(t *testing.T) {
+	t.Parallel()
 	needScript(t)
 	content := []byte("v1 after rotation")
 	r := newTestRepo(t)
@@ -152,6 +156,7 @@ func TestTufJSWalksRootChainToRotatedTargetsKey(t *testing.T) {
 }
 
 func TestTufJSRejectsManifestThatIsNotTheTUFArtifact(t *testing.T) {
+	t.Parallel()
 	needScript(t)
 	r := newTestRepo(t)
 	r.issueTargets(map[string][]byte{"v1": []byte("v1 bytes")})
@@ -165,6 +170,7 @@ func TestTufJSRejectsManifestThatIsNotTheTUFArtifact(t *testing.T) {
 }
 
 func TestVerifyReturnsErrorWhenScriptCrashes(t *testing.T) {
+	t.Parallel()
 	needScript(t)
 	script := filepath.Join(t.TempDir(), "crash.mjs")
 	if err := os.WriteFile(script, []byte("process.stderr.write('boom\\n'); process.exit(3);\n"), 0o600); err != nil {
@@ -180,6 +186,7 @@ func TestVerifyReturnsErrorWhenScriptCrashes(t *testing.T) {
 }
 
 func TestTufJSFailsWhenMetadataTagIsMissing(t *testing.T) {
+	t.Parallel()
 	needScript(t)
 	addr := registrytest.InProcess(t)
 	res := verify(t, addr, "team/none", "_tuf", []byte("{}"), "v1")
