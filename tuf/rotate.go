@@ -12,6 +12,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 )
 
 // Rotation changes the keys of one role. Role is root, targets, snapshot,
@@ -81,7 +82,7 @@ func (e *MissingKeysError) Error() string {
 		if e.Staged {
 			how = "signed"
 		}
-		parts = append(parts, fmt.Sprintf("%s version %d: %d of %d keys of %s %s (missing %s)", t.Metadata, t.Version, len(t.Signed), t.Threshold, t.Label, how, shortIDs(t.Missing())))
+		parts = append(parts, fmt.Sprintf("%s version %d: %d of %d keys of %s %s (missing %s)", t.Metadata, t.Version, len(t.Signed), t.Threshold, t.Label, how, strings.Join(keyid.Shorts(t.Missing()), ", ")))
 	}
 	if e.Staged {
 		return "ceremony incomplete: " + strings.Join(parts, "; ")
@@ -143,7 +144,7 @@ func keyChange(rot Rotation, ids []string, threshold int) ([]string, int, []stri
 			return nil, 0, nil, fmt.Errorf("key to add: %w", err)
 		}
 		if slices.Contains(next, id) {
-			return nil, 0, nil, fmt.Errorf("key %s is already a %s key", shortID(id), rot.Role)
+			return nil, 0, nil, fmt.Errorf("key %s is already a %s key", keyid.Short(id), rot.Role)
 		}
 		next = append(next, id)
 		added = append(added, id)
@@ -151,7 +152,7 @@ func keyChange(rot Rotation, ids []string, threshold int) ([]string, int, []stri
 	for _, id := range rot.Remove {
 		i := slices.Index(next, id)
 		if i < 0 || slices.Contains(added, id) {
-			return nil, 0, nil, fmt.Errorf("key %s is not a %s key", shortID(id), rot.Role)
+			return nil, 0, nil, fmt.Errorf("key %s is not a %s key", keyid.Short(id), rot.Role)
 		}
 		next = slices.Delete(next, i, i+1)
 	}
@@ -314,7 +315,7 @@ func signPlanned[T metadata.Roles](m *metadata.Metadata[T], role string, plan ma
 	sort.Strings(ids)
 	for _, id := range ids {
 		if err := signMetadata(m, plan[id]); err != nil {
-			return errkind.Mark(errkind.Key, fmt.Errorf("signing %s with key %s: %w", role, shortID(id), err))
+			return errkind.Mark(errkind.Key, fmt.Errorf("signing %s with key %s: %w", role, keyid.Short(id), err))
 		}
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/app"
+	"github.com/signet-dev/signet/internal/keyid"
 )
 
 func newDelegateCmd(f *factory) *cobra.Command {
@@ -218,7 +219,7 @@ func writeDelegations(w io.Writer, res *app.DelegateListResult) error {
 func delegationKeys(dl app.DelegationInfo) string {
 	keys := make([]string, 0, len(dl.Keys))
 	for _, k := range dl.Keys {
-		s := shortKeyID(k.KeyID)
+		s := keyid.Short(k.KeyID)
 		if k.Name != "" {
 			s += " (" + k.Name + ")"
 		}

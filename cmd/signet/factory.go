@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"sync"
 
 	"github.com/signet-dev/signet/internal/errkind"
@@ -144,21 +143,22 @@ func resolveHome(flag string, env func(string) string) (string, error) {
 	return filepath.Join(dir, ".signet"), nil
 }
 
-// newPassphraseFunc answers the keystore's passphrase requests through p:
+// newPassphraseFunc answers the keystore's passphrase requests through p,
+// choosing by the request's Purpose (never by its wording):
 //
-//	unlock keystore           SIGNET_PASSPHRASE, or a prompt
-//	new keystore passphrase   SIGNET_NEW_PASSPHRASE; SIGNET_PASSPHRASE too when
-//	                          the keystore was not unlocked with it first
-//	                          (a new keystore); or a prompt asked twice
-//	encrypt key bundle        SIGNET_EXPORT_PASSPHRASE, or a prompt asked twice
-//	decrypt key file F        SIGNET_IMPORT_PASSPHRASE, or a prompt (key import)
-//	anything else             SIGNET_PASSPHRASE, or a prompt: "unlock key
-//	                          bundle" (SIGNET_KEY, env:VAR or file:PATH
-//	                          holding a bundle), "decrypt file:PATH"
-//	                          (an encrypted PEM named by a key reference)
+//	PurposeUnlockKeystore   SIGNET_PASSPHRASE, or a prompt
+//	PurposeNewKeystore      SIGNET_NEW_PASSPHRASE; SIGNET_PASSPHRASE too when
+//	                        the keystore was not unlocked with it first
+//	                        (a new keystore); or a prompt asked twice
+//	PurposeExportBundle     SIGNET_EXPORT_PASSPHRASE, or a prompt asked twice
+//	anything else           SIGNET_PASSPHRASE, or a prompt: "unlock key
+//	                        bundle" (SIGNET_KEY, env:VAR or file:PATH
+//	                        holding a bundle), "decrypt file:PATH"
+//	                        (an encrypted PEM named by a key reference)
 //
-// so `key passwd` never takes the old passphrase for the new one. A
-// request with NoPrompt (keystore.Store.Prewarm, from a background
+// so `key passwd` never takes the old passphrase for the new one. `key
+// import` asks for the passphrase of its file itself (SIGNET_IMPORT_PASSPHRASE).
+// A request with NoPrompt (keystore.Store.Prewarm, from a background
 // goroutine) is answered from the environment only, else with
 // keystore.ErrPromptNeeded.
 func newPassphraseFunc(p Prompter) keystore.PassphraseFunc {
@@ -174,19 +174,17 @@ func newPassphraseFunc(p Prompter) keystore.PassphraseFunc {
 		switch {
 		case req.NoPrompt && req.Confirm:
 			return nil, errkind.Mark(errkind.Key, fmt.Errorf("a new passphrase is always asked for: %w", keystore.ErrPromptNeeded))
-		case req.Reason == "new keystore passphrase":
+		case req.Purpose == keystore.PurposeNewKeystore:
 			if !unlocked {
 				return p.NewPassphrase(false)
 			}
 			return p.NewPassphrase(true)
-		case req.Reason == "encrypt key bundle":
+		case req.Purpose == keystore.PurposeExportBundle:
 			return p.Secret(secretSpec{Env: envExportPassphrase, What: "export passphrase", Prompt: prompt, Confirm: true})
-		case strings.HasPrefix(req.Reason, "decrypt key file"):
-			return p.Secret(secretSpec{Env: envImportPassphrase, What: "passphrase of the key file", Prompt: prompt, NoPrompt: req.NoPrompt})
 		case req.Confirm:
 			return p.Secret(secretSpec{Env: envPassphrase, What: "passphrase", Prompt: prompt, Confirm: true})
 		}
-		if req.Reason == "unlock keystore" {
+		if req.Purpose == keystore.PurposeUnlockKeystore {
 			unlocked = true
 		}
 		return p.Secret(secretSpec{Env: envPassphrase, What: "passphrase", Prompt: prompt, NoPrompt: req.NoPrompt})

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/app"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/tuf"
 )
 
@@ -100,15 +101,7 @@ func runInit(ctx context.Context, opts *initOptions) error {
 		if k.Generated {
 			desc += " (new)"
 		}
-		t.Row(k.Role, shortKeyID(k.KeyID), desc)
+		t.Row(k.Role, keyid.Short(k.KeyID), desc)
 	}
 	return t.Write(f.IOStreams.Out)
-}
-
-// shortKeyID is the key-ID prefix shown in tables; commands accept it back.
-func shortKeyID(id string) string {
-	if len(id) > 16 {
-		return id[:16]
-	}
-	return id
 }

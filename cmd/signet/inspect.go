@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/app"
+	"github.com/signet-dev/signet/internal/keyid"
 )
 
 type inspectOptions struct {
@@ -68,7 +69,7 @@ func runInspect(ctx context.Context, opts *inspectOptions) error {
 	for _, r := range res.Roles {
 		keys := make([]string, 0, len(r.Keys))
 		for _, k := range r.Keys {
-			s := shortKeyID(k.KeyID)
+			s := keyid.Short(k.KeyID)
 			if k.Name != "" {
 				s += " (" + k.Name + ")"
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/keystore"
 )
 
@@ -73,6 +74,6 @@ func runKeyDelete(_ context.Context, opts *keyDeleteOptions) error {
 	if err := store.Delete(opts.Name); err != nil {
 		return err
 	}
-	notice(opts.IO, "deleted key %s (key ID %s)", opts.Name, shortID(info.KeyID))
+	notice(opts.IO, "deleted key %s (key ID %s)", opts.Name, keyid.Short(info.KeyID))
 	return nil
 }

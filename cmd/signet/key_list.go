@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/app"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/keystore"
 )
 
@@ -91,17 +92,9 @@ func runKeyList(_ context.Context, opts *keyListOptions) error {
 		if repo := uses.RotatedOutOf(k.Name, k.KeyID); repo != "" {
 			w += ", rotated out of " + repo
 		}
-		t.Row(k.Name, string(k.Type), shortID(k.KeyID), w)
+		t.Row(k.Name, string(k.Type), keyid.Short(k.KeyID), w)
 	}
 	return t.Write(opts.IO.Out)
-}
-
-// shortID is the start of a key ID, enough to name it.
-func shortID(id string) string {
-	if len(id) > 16 {
-		return id[:16]
-	}
-	return id
 }
 
 // where says where a key's private half is.

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/app"
+	"github.com/signet-dev/signet/internal/keyid"
 )
 
 type rotateOptions struct {
@@ -87,7 +88,7 @@ func runRotate(ctx context.Context, opts *rotateOptions) error {
 	out := f.IOStreams.Out
 	keys := make([]string, 0, len(res.Keys))
 	for _, k := range res.Keys {
-		s := shortKeyID(k.KeyID)
+		s := keyid.Short(k.KeyID)
 		if k.Name != "" {
 			s += " (" + k.Name + ")"
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/keystore"
 )
 
@@ -85,7 +86,7 @@ func runTrustShow(_ context.Context, opts *trustShowOptions) error {
 		}
 		ids := make([]string, len(rs.Keys))
 		for i, k := range rs.Keys {
-			ids[i] = shortID(k.KeyID) + " (" + k.Type + ")"
+			ids[i] = keyid.Short(k.KeyID) + " (" + k.Type + ")"
 		}
 		t.Row(role, strconv.Itoa(rs.Threshold)+" of "+strconv.Itoa(len(rs.Keys)), strings.Join(ids, ", "))
 	}

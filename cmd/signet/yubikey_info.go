@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/piv"
 )
@@ -145,7 +146,7 @@ func runYubikeyInfo(ctx context.Context, opts *yubikeyInfoOptions) error {
 	fmt.Fprintln(opts.IO.Out)
 	t := newTable("SLOT", "ALGORITHM", "PIN", "TOUCH", "ORIGIN", "KEY ID", "NAME")
 	for _, s := range res.Slots {
-		t.Row(s.Slot, dash(s.Algorithm), dash(s.PINPolicy), dash(s.TouchPolicy), dash(s.Origin), dash(shortID(s.KeyID)), dash(s.Name))
+		t.Row(s.Slot, dash(s.Algorithm), dash(s.PINPolicy), dash(s.TouchPolicy), dash(s.Origin), dash(keyid.Short(s.KeyID)), dash(s.Name))
 	}
 	return t.Write(opts.IO.Out)
 }
@@ -247,7 +248,7 @@ func runYubikeyAttest(ctx context.Context, opts *yubikeyAttestOptions) error {
 		})
 	}
 	notice(opts.IO, "YubiKey %d slot %s: key %s generated on the device (firmware %s, PIN %s, touch %s); attestation verified",
-		a.Serial, a.Slot, shortID(id), a.Firmware, a.PINPolicy, a.TouchPolicy)
+		a.Serial, a.Slot, keyid.Short(id), a.Firmware, a.PINPolicy, a.TouchPolicy)
 	_, err = opts.IO.Out.Write(a.PEM)
 	return err
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/internal/localfile"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
@@ -256,7 +257,7 @@ func ceremonyChanges(c *tuf.Ceremony, known map[string]keystore.KeyInfo) []strin
 		return out
 	}
 	name := func(id string) string {
-		s := id[:min(12, len(id))]
+		s := keyid.Short(id)
 		if ki, ok := known[id]; ok {
 			s += " (" + ki.Name + ")"
 		}

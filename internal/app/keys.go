@@ -10,6 +10,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/keystore"
 )
 
@@ -45,7 +46,7 @@ func OnlineKeyNames(ctx context.Context, d *Deps, repository string) ([]string, 
 		}
 		if !found {
 			return nil, errkind.Mark(errkind.Key, fmt.Errorf("no software key of %s's %s role (key IDs %s) is in this keystore: export it on the machine that holds it",
-				repo.Name(), role, strings.Join(shortKeyIDs(ids), ", ")))
+				repo.Name(), role, strings.Join(keyid.Shorts(ids), ", ")))
 		}
 	}
 	return names, nil
