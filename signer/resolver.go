@@ -163,7 +163,7 @@ func readKeyFile(path string, private bool) ([]byte, error) {
 		return nil, inputErr(fmt.Errorf("key file %s does not exist", path))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading key file: %w", err)
+		return nil, inputErr(fmt.Errorf("reading key file: %w", err))
 	}
 	if private && holdsSecret(data) {
 		if err := localfile.CheckPrivate(path); err != nil {

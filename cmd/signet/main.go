@@ -59,7 +59,12 @@ func runWith(ctx context.Context, args []string, env func(string) string, ios *i
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
-	err := timeoutError(f, root.ExecuteContext(ctx))
+	ran := trackRun(root)
+	err := root.ExecuteContext(ctx)
+	if !*ran {
+		err = parseError(err)
+	}
+	err = timeoutError(f, err)
 	f.close()
 	code, line := exitCode(ctx, err)
 	if line != "" {

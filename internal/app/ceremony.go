@@ -188,7 +188,7 @@ func CeremonyPublish(ctx context.Context, d *Deps, file string) (*CeremonyPublis
 func readCeremony(file string) (*tuf.Ceremony, error) {
 	data, err := localfile.Read(file, tuf.MaxCeremonySize)
 	if err != nil {
-		return nil, fmt.Errorf("reading the ceremony: %w", err)
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading the ceremony: %w", err))
 	}
 	c, err := tuf.ParseCeremony(data)
 	if err != nil {

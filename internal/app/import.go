@@ -270,7 +270,7 @@ func publishImport(ctx context.Context, d *Deps, repo name.Repository, store tuf
 func readCerts(path string) ([]*x509.Certificate, error) {
 	b, err := localfile.Read(path, maxPEMFile)
 	if err != nil {
-		return nil, err
+		return nil, errkind.Mark(errkind.Input, err)
 	}
 	certs, err := pemcert.Parse(b)
 	if err != nil {
