@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/piv"
@@ -116,7 +117,7 @@ func runYubikeyInfo(ctx context.Context, opts *yubikeyInfoOptions) error {
 	if err != nil {
 		return err
 	}
-	names := recordNames(opts.Keystore, info.Serial)
+	names := app.HardwareRecords(opts.Keystore, info.Serial)
 	res := yubikeyInfoResult{Serial: info.Serial, Firmware: info.Version.String(), Reader: info.Reader, PINRetries: info.PINRetries, Slots: []yubikeySlotJSON{}}
 	for _, s := range info.Slots {
 		e := yubikeySlotJSON{Slot: s.Slot.String(), Algorithm: s.Algorithm, PINPolicy: string(s.PINPolicy), TouchPolicy: string(s.TouchPolicy), Origin: s.Origin}
@@ -156,26 +157,6 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// recordNames returns the keystore's hardware records of a card by slot;
-// empty when the keystore cannot be read (info needs no keystore).
-func recordNames(open func() (*keystore.Store, error), serial uint32) map[string]keystore.KeyInfo {
-	out := map[string]keystore.KeyInfo{}
-	ks, err := open()
-	if err != nil {
-		return out
-	}
-	all, err := ks.List()
-	if err != nil {
-		return out
-	}
-	for _, k := range all {
-		if k.Kind == keystore.Hardware && k.Serial == serial {
-			out[k.Slot] = k
-		}
-	}
-	return out
 }
 
 type yubikeyAttestOptions struct {
@@ -302,7 +283,7 @@ func runYubikeyReset(ctx context.Context, opts *yubikeyResetOptions) error {
 		return err
 	}
 	notice(opts.IO, "YubiKey %d reset: PIN 123456, PUK 12345678, no PIV keys; set it up again with 'signet yubikey setup'", yk.Serial())
-	if names := recordNames(opts.Keystore, yk.Serial()); len(names) > 0 {
+	if names := app.HardwareRecords(opts.Keystore, yk.Serial()); len(names) > 0 {
 		for _, k := range names {
 			notice(opts.IO, "the keystore still records key %s on this card, which is gone: remove it from the repositories that trust it", k.Name)
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/piv/pivsim/pivsimtest"
 )
@@ -115,7 +116,7 @@ func TestYubikeySetupRecordsAnAttestedKeyThatSignsWithOneTouch(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("setup: %d %s", r.code, r.errOut)
 	}
-	var res yubikeySetupResult
+	var res app.YubikeySetupResult
 	if err := json.Unmarshal([]byte(r.out), &res); err != nil {
 		t.Fatal(err)
 	}

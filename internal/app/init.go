@@ -164,7 +164,7 @@ func roleKey(ctx context.Context, ks *keystore.Store, res *signer.Resolver, repo
 		}
 		return k, false, nil
 	}
-	keyName := repo + "/" + role
+	keyName := RoleKeyName(repo, role)
 	generated := false
 	if _, err := ks.Get(keyName); err != nil {
 		if _, err := ks.Generate(ctx, keyName, keystore.ECDSAP256); err != nil {

@@ -14,6 +14,12 @@ import (
 	"github.com/signet-dev/signet/keystore"
 )
 
+// RoleKeyName is the keystore name init gives the key it makes for a role
+// of repository: "R/snapshot", "R/timestamp", "R/targets".
+func RoleKeyName(repository, role string) string {
+	return repository + "/" + role
+}
+
 // OnlineKeyNames returns the keystore names of the snapshot and timestamp
 // keys that R's current root lists, found by key ID: after `rotate R
 // snapshot` the new key, whatever its name, and never the rotated-out
@@ -104,7 +110,7 @@ func (u *KeyUses) RotatedOutOf(keyName, keyID string) string {
 		return ""
 	}
 	for _, repo := range u.Repositories {
-		if strings.HasPrefix(keyName, repo+"/") {
+		if strings.HasPrefix(keyName, RoleKeyName(repo, "")) {
 			return repo
 		}
 	}
