@@ -51,8 +51,12 @@ type factory struct {
 	store *keystore.Store
 	// closeHardware releases the YubiKeys the command opened.
 	closeHardware func()
-	// attestationNotice announces SIGNET_TEST_ATTESTATION_CA once per
-	// command, however often the roots are read.
+	// testAttestationCA names a PEM file of extra YubiKey attestation
+	// roots. Only the tests set it (withTestAttestationCA); the release
+	// binary never does, so it trusts Yubico's roots alone.
+	testAttestationCA string
+	// attestationNotice announces the test roots once per command,
+	// however often the roots are read.
 	attestationNotice sync.Once
 	// cancelTimeout releases the --timeout context; timedOut returns its
 	// cause once it expired (timeout.go).
@@ -60,8 +64,22 @@ type factory struct {
 	timedOut      func() error
 }
 
-func newFactory(ios *iostreams, env func(string) string) *factory {
+// factoryOption sets what only tests change in a factory.
+type factoryOption func(*factory)
+
+// withTestAttestationCA makes the YubiKey commands also trust the
+// attestation roots in the PEM file (the virtual YubiKey's CA); "" adds
+// none. The test binary passes it (main_test.go, the test seam described
+// in docs/security.md); the release binary never does.
+func withTestAttestationCA(file string) factoryOption {
+	return func(f *factory) { f.testAttestationCA = file }
+}
+
+func newFactory(ios *iostreams, env func(string) string, opts ...factoryOption) *factory {
 	f := &factory{IOStreams: ios, Env: env}
+	for _, o := range opts {
+		o(f)
+	}
 	f.Logger = sync.OnceValue(func() *slog.Logger {
 		if !f.Global.Verbose {
 			return slog.New(slog.DiscardHandler)

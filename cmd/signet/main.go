@@ -41,19 +41,21 @@ func tuneGC(env func(string) string) {
 	}
 }
 
-// run runs signet in the real process environment and returns its exit code.
-func run() int {
+// run runs signet in the real process environment and returns its exit
+// code. main passes no options; the test binary run as signet passes the
+// test seams (main_test.go).
+func run(opts ...factoryOption) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runWith(ctx, os.Args[1:], os.Getenv, systemIOStreams(ctx.Done()))
+	return runWith(ctx, os.Args[1:], os.Getenv, systemIOStreams(ctx.Done()), opts...)
 }
 
 // runWith runs signet with args, reading the environment through env and
 // talking through ios, and returns the exit code of docs/design.md §5. It touches
 // no process globals, so tests call it directly. Every error is printed here,
 // once, as one line on stderr.
-func runWith(ctx context.Context, args []string, env func(string) string, ios *iostreams) int {
-	f := newFactory(ios, env)
+func runWith(ctx context.Context, args []string, env func(string) string, ios *iostreams, opts ...factoryOption) int {
+	f := newFactory(ios, env, opts...)
 	root := newRootCmd(f)
 	root.SetArgs(args)
 	root.SetIn(ios.In)

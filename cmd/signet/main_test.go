@@ -28,10 +28,12 @@ import (
 const testPassphrase = "Corr3ct-Horse-Battery-Staple"
 
 // TestMain lets scripts run signet as a command: the test binary re-executed
-// as "signet" runs main's code in a process of its own.
+// as "signet" runs main's code in a process of its own, with the test seam
+// of docs/security.md: SIGNET_TEST_ATTESTATION_CA, read here and never by
+// the release binary, adds the virtual YubiKey's attestation CA.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"signet": func() { os.Exit(run()) },
+		"signet": func() { os.Exit(run(withTestAttestationCA(os.Getenv(envTestAttestationCA)))) },
 	})
 }
 
