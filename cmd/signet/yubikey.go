@@ -149,7 +149,7 @@ func (s *serialFlag) String() string {
 func (s *serialFlag) Set(v string) error {
 	n, err := strconv.ParseUint(v, 10, 32)
 	if err != nil || n == 0 {
-		return fmt.Errorf("invalid serial %q: want the YubiKey's decimal serial number", v)
+		return errkind.Mark(errkind.Input, fmt.Errorf("invalid serial %q: want the YubiKey's decimal serial number", v))
 	}
 	*s = serialFlag(n)
 	return nil

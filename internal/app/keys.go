@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/registry"
 )
 
 // RoleKeyName is the keystore name init gives the key it makes for a role
@@ -115,4 +117,25 @@ func (u *KeyUses) RotatedOutOf(keyName, keyID string) string {
 		}
 	}
 	return ""
+}
+
+// TrustedRootsToExport returns the trusted root of repository r, for a
+// key bundle to carry: a CI job with an empty home then starts from the
+// root the owners trust, never from the registry's. nil when r is "".
+func TrustedRootsToExport(ks *keystore.Store, r string) (map[string][]byte, error) {
+	if r == "" {
+		return nil, nil
+	}
+	repo, err := registry.ParseRepository(r)
+	if err != nil {
+		return nil, err
+	}
+	root, err := ks.PinnedRoot(repo.RegistryStr(), repo.RepositoryStr())
+	if errors.Is(err, keystore.ErrNoPinnedRoot) {
+		return nil, errkind.Mark(errkind.Verification, fmt.Errorf("no root of %s is trusted in this signet home: export the bundle from the home that ran signet init, or pin the root first (signet trust pin)", repo.Name()))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{repo.Name(): root}, nil
 }

@@ -93,3 +93,77 @@ func RecordYubikeyKey(ks *keystore.Store, name string, res *piv.SetupResult, not
 		TouchPolicy: string(res.TouchPolicy), Firmware: res.Firmware.String(), Attested: attested, Initialized: res.Initialized,
 	}, nil
 }
+
+// YubikeyListEntry is one card of `yubikey list -o json`.
+type YubikeyListEntry struct {
+	Serial   uint32 `json:"serial"`
+	Firmware string `json:"firmware"`
+	Reader   string `json:"reader"`
+}
+
+// YubikeyList describes the attached cards.
+func YubikeyList(cards []piv.CardInfo) []YubikeyListEntry {
+	entries := make([]YubikeyListEntry, 0, len(cards))
+	for _, c := range cards {
+		entries = append(entries, YubikeyListEntry{Serial: c.Serial, Firmware: c.Version.String(), Reader: c.Reader})
+	}
+	return entries
+}
+
+// YubikeyInfo is what `yubikey info` reports of a card (`-o json`).
+type YubikeyInfo struct {
+	Serial     uint32        `json:"serial"`
+	Firmware   string        `json:"firmware"`
+	Reader     string        `json:"reader"`
+	PINRetries int           `json:"pinRetries"`
+	Slots      []YubikeySlot `json:"slots"`
+}
+
+// YubikeySlot is one slot of a YubikeyInfo.
+type YubikeySlot struct {
+	Slot        string `json:"slot"`
+	Algorithm   string `json:"algorithm,omitempty"`
+	PINPolicy   string `json:"pinPolicy,omitempty"`
+	TouchPolicy string `json:"touchPolicy,omitempty"`
+	Origin      string `json:"origin,omitempty"`
+	KeyID       string `json:"keyid,omitempty"`
+	Name        string `json:"name,omitempty"` // keystore record of this key
+}
+
+// DescribeYubikey is `yubikey info`: the card's slots, each key named as
+// the keystore records it (HardwareRecords) when the record's key ID is
+// the one in the slot.
+func DescribeYubikey(info *piv.Info, records map[string]keystore.KeyInfo) *YubikeyInfo {
+	res := &YubikeyInfo{Serial: info.Serial, Firmware: info.Version.String(), Reader: info.Reader, PINRetries: info.PINRetries, Slots: []YubikeySlot{}}
+	for _, s := range info.Slots {
+		e := YubikeySlot{Slot: s.Slot.String(), Algorithm: s.Algorithm, PINPolicy: string(s.PINPolicy), TouchPolicy: string(s.TouchPolicy), Origin: s.Origin}
+		if s.Public != nil {
+			e.KeyID, _ = keystore.KeyID(s.Public)
+		}
+		if n, ok := records[e.Slot]; ok && n.KeyID == e.KeyID {
+			e.Name = n.Name
+		}
+		res.Slots = append(res.Slots, e)
+	}
+	return res
+}
+
+// YubikeyAttestResult is what `yubikey attest -o json` reports.
+type YubikeyAttestResult struct {
+	Serial       uint32 `json:"serial"`
+	Slot         string `json:"slot"`
+	Firmware     string `json:"firmware"`
+	PINPolicy    string `json:"pinPolicy"`
+	TouchPolicy  string `json:"touchPolicy"`
+	KeyID        string `json:"keyid"`
+	Certificates string `json:"certificates"` // PEM: slot attestation, then the device certificate
+}
+
+// DescribeAttestation is the YubikeyAttestResult of a verified attestation.
+func DescribeAttestation(a *piv.Attestation) *YubikeyAttestResult {
+	id, _ := keystore.KeyID(a.Public)
+	return &YubikeyAttestResult{
+		Serial: a.Serial, Slot: a.Slot.String(), Firmware: a.Firmware.String(),
+		PINPolicy: string(a.PINPolicy), TouchPolicy: string(a.TouchPolicy), KeyID: id, Certificates: string(a.PEM),
+	}
+}
