@@ -12,12 +12,14 @@ import (
 )
 
 type initOptions struct {
-	f   *factory
-	req app.InitRequest
+	IO   *iostreams
+	JSON func() bool
+	Deps func() (*app.Deps, error)
+	req  app.InitRequest
 }
 
 func newInitCmd(f *factory, runF func(*initOptions) error) *cobra.Command {
-	opts := &initOptions{f: f}
+	opts := &initOptions{IO: f.IOStreams, JSON: f.Global.JSON, Deps: f.appDeps}
 	var expires []string
 	cmd := &cobra.Command{
 		Use:   "init R --root-key REF... [flags]",
@@ -79,8 +81,7 @@ them with --expires ROLE=DURATION (Go durations such as 36h, or days: 30d).`,
 }
 
 func runInit(ctx context.Context, opts *initOptions) error {
-	f := opts.f
-	d, err := f.appDeps()
+	d, err := opts.Deps()
 	if err != nil {
 		return err
 	}
@@ -88,10 +89,10 @@ func runInit(ctx context.Context, opts *initOptions) error {
 	if err != nil {
 		return err
 	}
-	if f.Global.JSON() {
-		return writeJSON(f.IOStreams.Out, res)
+	if opts.JSON() {
+		return writeJSON(opts.IO.Out, res)
 	}
-	fprintf(f.IOStreams.Out, "Initialised trust data for %s (root version %d)\n", res.Repository, res.RootVersion)
+	fprintf(opts.IO.Out, "Initialised trust data for %s (root version %d)\n", res.Repository, res.RootVersion)
 	t := newTable("ROLE", "KEY ID", "KEY")
 	for _, k := range res.Keys {
 		desc := k.Name
@@ -103,5 +104,5 @@ func runInit(ctx context.Context, opts *initOptions) error {
 		}
 		t.Row(k.Role, keyid.Short(k.KeyID), desc)
 	}
-	return t.Write(f.IOStreams.Out)
+	return t.Write(opts.IO.Out)
 }

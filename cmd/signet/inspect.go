@@ -12,12 +12,14 @@ import (
 )
 
 type inspectOptions struct {
-	f    *factory
+	IO   *iostreams
+	JSON func() bool
+	Deps func() (*app.Deps, error)
 	repo string
 }
 
 func newInspectCmd(f *factory, runF func(*inspectOptions) error) *cobra.Command {
-	opts := &inspectOptions{f: f}
+	opts := &inspectOptions{IO: f.IOStreams, JSON: f.Global.JSON, Deps: f.appDeps}
 	cmd := &cobra.Command{
 		Use:   "inspect R",
 		Short: "Show signed tags, signers, roles, keys and expiries",
@@ -40,8 +42,7 @@ each, and every role with its keys, threshold and expiry, like
 }
 
 func runInspect(ctx context.Context, opts *inspectOptions) error {
-	f := opts.f
-	d, err := f.appDeps()
+	d, err := opts.Deps()
 	if err != nil {
 		return err
 	}
@@ -49,8 +50,8 @@ func runInspect(ctx context.Context, opts *inspectOptions) error {
 	if err != nil {
 		return err
 	}
-	out := f.IOStreams.Out
-	if f.Global.JSON() {
+	out := opts.IO.Out
+	if opts.JSON() {
 		return writeJSON(out, res)
 	}
 	fprintf(out, "Signatures for %s\n\n", res.Repository)

@@ -161,7 +161,8 @@ func addSerialFlag(cmd *cobra.Command, s *serialFlag) {
 	cmd.Flags().Var(s, "serial", "the YubiKey with serial number `N` (needed when several are attached)")
 }
 
-// yubikeyDeps are what every yubikey command works with.
+// yubikeyDeps are the funcs the yubikey commands choose from; each
+// command's options take only those it uses.
 type yubikeyDeps struct {
 	IO       *iostreams
 	JSON     func() bool

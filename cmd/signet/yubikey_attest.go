@@ -12,13 +12,18 @@ import (
 )
 
 type yubikeyAttestOptions struct {
-	yubikeyDeps
+	IO    *iostreams
+	JSON  func() bool
+	Open  func(ctx context.Context, serial uint32) (*piv.YubiKey, error)
+	Roots func() (*piv.Roots, error)
+
 	Serial serialFlag
 	Slot   string
 }
 
 func newYubikeyAttestCmd(f *factory, runF func(*yubikeyAttestOptions) error) *cobra.Command {
-	opts := &yubikeyAttestOptions{yubikeyDeps: newYubikeyDeps(f)}
+	d := newYubikeyDeps(f)
+	opts := &yubikeyAttestOptions{IO: d.IO, JSON: d.JSON, Open: d.Open, Roots: d.Roots}
 	cmd := &cobra.Command{
 		Use:   "attest --slot S",
 		Short: "Verify that a slot's key was generated on the YubiKey",

@@ -8,15 +8,22 @@ import (
 
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/keyid"
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/piv"
 )
 
 type yubikeyInfoOptions struct {
-	yubikeyDeps
+	IO       *iostreams
+	JSON     func() bool
+	Keystore func() (*keystore.Store, error)
+	Open     func(ctx context.Context, serial uint32) (*piv.YubiKey, error)
+
 	Serial serialFlag
 }
 
 func newYubikeyInfoCmd(f *factory, runF func(*yubikeyInfoOptions) error) *cobra.Command {
-	opts := &yubikeyInfoOptions{yubikeyDeps: newYubikeyDeps(f)}
+	d := newYubikeyDeps(f)
+	opts := &yubikeyInfoOptions{IO: d.IO, JSON: d.JSON, Keystore: d.Keystore, Open: d.Open}
 	cmd := &cobra.Command{
 		Use:   "info",
 		Short: "Show a YubiKey's PIN tries and the keys in its slots",

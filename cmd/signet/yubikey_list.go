@@ -10,10 +10,14 @@ import (
 	"github.com/signet-dev/signet/piv"
 )
 
-type yubikeyListOptions struct{ yubikeyDeps }
+type yubikeyListOptions struct {
+	IO   *iostreams
+	JSON func() bool
+}
 
 func newYubikeyListCmd(f *factory, runF func(*yubikeyListOptions) error) *cobra.Command {
-	opts := &yubikeyListOptions{newYubikeyDeps(f)}
+	d := newYubikeyDeps(f)
+	opts := &yubikeyListOptions{IO: d.IO, JSON: d.JSON}
 	return &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},

@@ -7,16 +7,23 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/app"
+	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/piv"
 )
 
 type yubikeyResetOptions struct {
-	yubikeyDeps
+	IO       *iostreams
+	Keystore func() (*keystore.Store, error)
+	Open     func(ctx context.Context, serial uint32) (*piv.YubiKey, error)
+	Prompter func() Prompter
+
 	Serial serialFlag
 	Yes    bool
 }
 
 func newYubikeyResetCmd(f *factory, runF func(*yubikeyResetOptions) error) *cobra.Command {
-	opts := &yubikeyResetOptions{yubikeyDeps: newYubikeyDeps(f)}
+	d := newYubikeyDeps(f)
+	opts := &yubikeyResetOptions{IO: d.IO, Keystore: d.Keystore, Open: d.Open, Prompter: d.Prompter}
 	cmd := &cobra.Command{
 		Use:   "reset",
 		Short: "Erase a YubiKey's PIV keys and restore its factory PIN and PUK",

@@ -14,7 +14,13 @@ import (
 )
 
 type yubikeySetupOptions struct {
-	yubikeyDeps
+	IO       *iostreams
+	JSON     func() bool
+	Keystore func() (*keystore.Store, error)
+	Open     func(ctx context.Context, serial uint32) (*piv.YubiKey, error)
+	Prompter func() Prompter
+	Roots    func() (*piv.Roots, error)
+
 	Serial             serialFlag
 	Slot               string // --slot; "" = 9c when free, else the first free of 82-95
 	Touch              string
@@ -26,7 +32,8 @@ type yubikeySetupOptions struct {
 }
 
 func newYubikeySetupCmd(f *factory, runF func(*yubikeySetupOptions) error) *cobra.Command {
-	opts := &yubikeySetupOptions{yubikeyDeps: newYubikeyDeps(f)}
+	d := newYubikeyDeps(f)
+	opts := &yubikeySetupOptions{IO: d.IO, JSON: d.JSON, Keystore: d.Keystore, Open: d.Open, Prompter: d.Prompter, Roots: d.Roots}
 	cmd := &cobra.Command{
 		Use:   "setup",
 		Short: "Generate a signing key on a YubiKey and record it in the keystore",
