@@ -6,7 +6,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -16,19 +15,12 @@ import (
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/piv"
-	"github.com/signet-dev/signet/registry"
 )
 
 // inProcessRepo is a repository of a registry served by this test.
 func inProcessRepo(t *testing.T) string {
 	t.Helper()
-	h, err := registry.NewServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return uniqueRepo(t, strings.TrimPrefix(srv.URL, "http://"))
+	return uniqueRepo(t, ggcrHost(t))
 }
 
 func TestPinRootKeepsASelfSignedRootAndRefusesOthersUnchanged(t *testing.T) {
