@@ -139,3 +139,28 @@ func TrustedRootsToExport(ks *keystore.Store, r string) (map[string][]byte, erro
 	}
 	return map[string][]byte{repo.Name(): root}, nil
 }
+
+// DeleteKey is `key delete`: it removes the keystore key name, refusing
+// (errkind.Input) one that a root this machine trusts still lists unless
+// force is set, and returns what was deleted.
+func DeleteKey(ks *keystore.Store, name string, force bool) (keystore.KeyInfo, error) {
+	info, err := ks.Get(name)
+	if err != nil {
+		return keystore.KeyInfo{}, err
+	}
+	if !force {
+		uses, err := TrustedKeyUses(ks)
+		if err != nil {
+			return keystore.KeyInfo{}, err
+		}
+		if in := uses.ByKeyID[info.KeyID]; len(in) > 0 {
+			where := make([]string, len(in))
+			for i, u := range in {
+				where[i] = fmt.Sprintf("%s of %s (root version %d)", u.Role, u.Repository, u.RootVersion)
+			}
+			return keystore.KeyInfo{}, errkind.Mark(errkind.Input, fmt.Errorf("key %s is still trusted as %s: rotate it out first (signet rotate R ROLE --remove-key %s), or pass --force",
+				name, strings.Join(where, ", "), name))
+		}
+	}
+	return info, ks.Delete(name)
+}

@@ -85,6 +85,16 @@ func TestExportRootsAndPublicKeysComeFromTheHome(t *testing.T) {
 	if err != nil || len(entries) != 4 {
 		t.Fatalf("ListKeys = %+v, %v", entries, err)
 	}
+
+	// A key the trusted root lists is kept unless forced.
+	_, err = app.DeleteKey(ks, "root", false)
+	wantFail(t, err, errkind.Input, "still trusted as root of", "--force")
+	if info, err := app.DeleteKey(ks, "root", true); err != nil || info.Name != "root" {
+		t.Fatalf("DeleteKey --force = %+v, %v", info, err)
+	}
+	if entries, _ := app.ListKeys(ks); len(entries) != 3 {
+		t.Fatalf("after delete: %+v", entries)
+	}
 }
 
 func newPersonKeystore(t *testing.T) *keystore.Store {
