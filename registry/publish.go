@@ -24,9 +24,11 @@ import (
 // (docs/storage.md, "The window that remains").
 const (
 	// DefaultSettleDelay is the least wait (WithSettleDelay).
-	DefaultSettleDelay = 50 * time.Millisecond
-	// settleFactor times the slowest request of a publish is its wait.
-	settleFactor = 3
+	DefaultSettleDelay = 100 * time.Millisecond
+	// settleFactor times the slowest request of a publish is its wait:
+	// twice the window another publisher's check and put can take
+	// (checkBeforeMove).
+	settleFactor = 4
 	// MaxSettleDelay is the most a publish waits, however slow the
 	// registry was.
 	MaxSettleDelay = 10 * time.Second
@@ -35,7 +37,7 @@ const (
 // WithSettleDelay sets the least time Publish waits after moving the
 // metadata tag before it reads the tag back to confirm that no other
 // publisher overwrote it (default DefaultSettleDelay). The wait is
-// otherwise sized from the registry: three times the slowest request that
+// otherwise sized from the registry: four times the slowest request that
 // reading the Metadata and publishing it made, plus jitter, at most
 // MaxSettleDelay. Zero leaves only that, which suits tests with one
 // publisher; a smaller floor than the default makes a lost update likelier
@@ -94,8 +96,9 @@ func (m *Metadata) Publish(ctx context.Context, put map[string][]byte, remove []
 		// the move.
 		early = make(chan checked, 1)
 		go func() {
+			sent := time.Now()
 			now, err := m.checkCurrent(ctx, cn, "before", m.digest)
-			early <- checked{now, err, time.Now()}
+			early <- checked{now, err, sent}
 		}()
 	}
 	if err := cn.uploadAll(ctx, blobs, sessions); err != nil {
@@ -110,26 +113,49 @@ func (m *Metadata) Publish(ctx context.Context, put map[string][]byte, remove []
 
 // checked is the answer of a check of the tag made alongside the uploads.
 type checked struct {
-	now v1.Hash
-	err error
-	at  time.Time
+	now  v1.Hash
+	err  error
+	sent time.Time
 }
 
-// earlyCheck returns the check made alongside the uploads, for the first
-// attempt of the move, if there was one and it is fresh: answered no
-// longer ago than the slowest request of this publish (an upload that
-// was retried makes it stale, and the move checks again).
-func (m *Metadata) earlyCheck(early <-chan checked, attempt int) (checked, bool) {
-	if early == nil || attempt > 1 {
-		return checked{}, false
+// checkBeforeMove resolves the tag before a move and returns what it
+// points to. The time from sending the check
+// to the put landing is the window in which another publisher's move can
+// be overwritten unseen (docs/storage.md, "The window that remains"), so
+// the check must be fresh: sent no longer ago than the slowest request of
+// this publish, so that with the put itself the window stays within about
+// two requests, well inside the settle of any publisher (settleFactor).
+// On the first attempt the check made alongside the uploads (early) is
+// used when it is fresh; a stale one (the uploads were slow or retried,
+// or this process stalled) is made again, as is a new check that this
+// process took too long to act on, up to freshTries times.
+func (m *Metadata) checkBeforeMove(ctx context.Context, cn *conn, early <-chan checked, attempt int, ok []v1.Hash) (v1.Hash, error) {
+	if early != nil && attempt == 1 {
+		c := <-early
+		if c.err != nil || time.Since(c.sent) <= m.lat.max() {
+			return c.now, c.err
+		}
 	}
-	c := <-early
-	return c, time.Since(c.at) <= m.lat.max()
+	var now v1.Hash
+	var err error
+	for range freshTries {
+		sent := time.Now()
+		now, err = m.checkCurrent(ctx, cn, "before", ok...)
+		if err != nil || time.Since(sent) <= m.lat.max() {
+			break
+		}
+	}
+	return now, err
 }
+
+// freshTries bounds the checks before one move: a process so loaded that
+// it cannot act on any of them within a request's time goes ahead, and
+// its settle, sized from those slow requests, is long.
+const freshTries = 3
 
 // moveTag puts manifest (of digest) on the tag if the tag still points to
-// this Metadata's manifest (checked alongside the uploads, from early, or
-// now), waits, and reads the tag back once.
+// this Metadata's manifest (checkBeforeMove), waits, and reads the tag
+// back once.
 // Registries have no compare-and-swap: another publisher that checked the
 // tag before our put may put its manifest after it. The wait before the
 // read-back (settleDelay) lets such a put land first, so that the
@@ -143,13 +169,7 @@ func (m *Metadata) moveTag(ctx context.Context, cn *conn, manifest []byte, diges
 		if attempt > 1 {
 			ok = append(ok, digest)
 		}
-		var now v1.Hash
-		var err error
-		if c, fresh := m.earlyCheck(early, attempt); fresh {
-			now, err = c.now, c.err
-		} else {
-			now, err = m.checkCurrent(ctx, cn, "before", ok...)
-		}
+		now, err := m.checkBeforeMove(ctx, cn, early, attempt, ok)
 		if err != nil || now == digest {
 			return false, err
 		}
@@ -172,7 +192,7 @@ func (m *Metadata) moveTag(ctx context.Context, cn *conn, manifest []byte, diges
 }
 
 // settleDelay is how long to wait after the move before reading the tag
-// back, when the slowest request of this publish took slowest: three
+// back, when the slowest request of this publish took slowest: four
 // times that, at least the client's settle delay, plus jitter up to
 // slowest (so that publishers that collided read back apart), at most
 // MaxSettleDelay.

@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(gcc libc6-dev pkg-config libpcsclite-dev)
 pkgs=("${build_pkgs[@]}" pcscd vsmartcard-vpcd docker-registry
-      yubico-piv-tool yubikey-manager opensc apache2-utils ca-certificates)
+      yubico-piv-tool yubikey-manager opensc apache2-utils ca-certificates
+      etcd-server openssl curl)
 [ "${1:-}" = build ] && pkgs=("${build_pkgs[@]}")
 missing=()
 for p in "${pkgs[@]}"; do
@@ -35,3 +36,8 @@ if [ -f tests/tufjs/package-lock.json ] && [ ! -d tests/tufjs/node_modules/tuf-j
 fi
 
 go mod download
+(cd tests/kube && go mod download)
+
+# kube-apiserver for tests/kube, built once into ~/.cache/signet-tools
+# (minutes on an empty cache; nothing when it is there).
+scripts/kube-tools.sh >/dev/null

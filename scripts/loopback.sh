@@ -29,3 +29,19 @@ loopback_http_status() {
   line=${line#HTTP/* }
   echo "${line%% *}"
 }
+
+# loopback_stop PIDFILE: stops the process PIDFILE names (TERM, then KILL
+# after 10 s) and removes PIDFILE. Nothing to do without PIDFILE.
+loopback_stop() {
+  local pid i
+  [ -f "$1" ] || return 0
+  pid=$(cat "$1")
+  if kill "$pid" 2>/dev/null; then
+    for ((i = 0; i < 100; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$1"
+}

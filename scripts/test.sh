@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of signet: starts the services the tests need (a
 # distribution registry on loopback, pcscd with the vpcd driver and the
-# virtual YubiKey), runs go test and the fuzz smoke runs, and stops what it
-# started, whatever happens.
+# virtual YubiKey, a Notary server, tuf-js, etcd and kube-apiserver), runs
+# go test (signet's module, then tests/kube) and the fuzz smoke runs, and
+# stops what it started, whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -39,6 +40,16 @@ go vet ./...
 # cgo outside Windows: its users carry the piv build tags).
 CGO_ENABLED=0 go vet ./...
 go test -count=1 -timeout 30m ./... 2>&1 | tee "$work/go-test.log"
+status=${PIPESTATUS[0]}
+[ "$status" -eq 0 ] || exit "$status"
+
+# The admission webhook against the real kube-apiserver: a module of its
+# own (tests/kube), so that signet's go.mod does not carry Kubernetes.
+(
+  cd tests/kube
+  go vet ./...
+  go test -count=1 -timeout 15m ./...
+) 2>&1 | tee "$work/go-test-kube.log"
 status=${PIPESTATUS[0]}
 [ "$status" -eq 0 ] || exit "$status"
 

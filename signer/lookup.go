@@ -142,3 +142,36 @@ func (r *Resolver) ByKeyID(ctx context.Context, keyID string) (*Key, error) {
 	}
 	return nil, keyErr(fmt.Errorf("key %s is not in the keystore or %s: %w", keyid.Short(keyID), EnvKey, ErrKeyNotFound))
 }
+
+// Unlock opens the software key with keyID when one is at hand (in the
+// SIGNET_KEY bundle, a bundle this Resolver opened, or a software record
+// of the keystore), asking for its passphrase now; a key on a YubiKey, or
+// no key, is left alone. Commands call it for every key that may sign
+// before the first signature, so that every passphrase is asked before
+// any PIN or touch (tuf.Unlocker). Opening the SIGNET_KEY bundle asks for
+// its passphrase whatever keyID is.
+func (r *Resolver) Unlock(ctx context.Context, keyID string) error {
+	b, err := r.envBundle(ctx)
+	if err != nil || (b != nil && hasKey(b, keyID)) {
+		return err
+	}
+	if r.ks == nil {
+		return nil
+	}
+	all, err := r.ks.List()
+	if err != nil {
+		return err
+	}
+	for _, info := range all {
+		if info.KeyID == keyID && info.Kind == keystore.Software {
+			_, err := r.ks.PrivateKey(ctx, info.Name)
+			return err
+		}
+	}
+	return nil
+}
+
+func hasKey(b *keystore.Bundle, keyID string) bool {
+	_, ok := b.ByKeyID(keyID)
+	return ok
+}

@@ -340,3 +340,51 @@ func TestHardwareRecordsAndRefsGoThroughHardware(t *testing.T) {
 		t.Fatalf("card holding another key: %v", err)
 	}
 }
+
+func TestUnlockAsksThePassphraseOfSoftwareKeysOnly(t *testing.T) {
+	ctx := context.Background()
+	home := filepath.Join(t.TempDir(), "home")
+	ks, err := keystore.Open(home, keystore.WithKDFStrength(encrypted.Legacy), keystore.WithPassphrase((&counts{}).pass("pw")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	soft, _ := ks.Generate(ctx, "snapshot", "")
+	other, _ := ks.Generate(ctx, "other", "")
+	pub, _ := keystore.PublicKeyPEM(other.Public)
+	if err := ks.Delete("other"); err != nil {
+		t.Fatal(err)
+	}
+	public, _ := ks.Import(ctx, "someone", pub, nil)
+	ks.Close()
+
+	for _, c := range []struct {
+		pass      string
+		wantErr   bool
+		wantAsked int
+	}{{"pw", false, 1}, {"wrong", true, 1}} {
+		asked := &counts{}
+		ks, err := keystore.Open(home, keystore.WithKDFStrength(encrypted.Legacy), keystore.WithPassphrase(asked.pass(c.pass)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := NewResolver(ks)
+		for _, id := range []string{public.KeyID, strings.Repeat("ab", 32)} {
+			if err := r.Unlock(ctx, id); err != nil || asked.asks != 0 {
+				t.Fatalf("Unlock(%s) of a key with no private half here: %v, asked %d times", id[:8], err, asked.asks)
+			}
+		}
+		err = r.Unlock(ctx, soft.KeyID)
+		if c.wantErr != (err != nil) || (err != nil && !errors.Is(err, keystore.ErrWrongPassphrase)) {
+			t.Fatalf("Unlock(software key) with passphrase %q: %v", c.pass, err)
+		}
+		if err == nil {
+			if _, err := r.ByKeyID(ctx, soft.KeyID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if asked.asks != c.wantAsked {
+			t.Fatalf("passphrase %q asked %d times, want %d", c.pass, asked.asks, c.wantAsked)
+		}
+		ks.Close()
+	}
+}

@@ -113,6 +113,9 @@ func (r *Repo) checkCeremony(ctx context.Context, c *Ceremony) error {
 // publishStaged publishes c's files as signed, then a new snapshot and
 // timestamp.
 func (r *Repo) publishStaged(ctx context.Context, c *Ceremony, keys Keyring) error {
+	if err := unlock(ctx, keys, r.onlineKeys()); err != nil {
+		return err
+	}
 	now := r.now()
 	put := map[string][]byte{}
 	var remove []string

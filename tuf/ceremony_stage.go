@@ -106,6 +106,9 @@ func (c *Ceremony) Sign(ctx context.Context, keys Keyring) ([]string, error) {
 // thresholds list: only as many as the thresholds still need when
 // onlyNeeded is set, else every one that has not signed.
 func (c *Ceremony) sign(ctx context.Context, keys Keyring, onlyNeeded bool) error {
+	if err := unlock(ctx, keys, c.ceremonyKeys()); err != nil {
+		return err
+	}
 	all := c.Thresholds()
 	for _, name := range c.Proposed() {
 		var need []Threshold

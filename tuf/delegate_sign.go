@@ -175,17 +175,7 @@ func notAllowedToSign(role string, ids []string) error {
 // their entries to snapshot, and returns the files they replace.
 func (r *Repo) publishTargetsRoles(ctx context.Context, keys Keyring, expires time.Time, put map[string][]byte) (remove []string, err error) {
 	r.pending = nil
-	roles := make([]string, 0, len(r.changed)+len(r.cosign))
-	for role := range r.changed {
-		roles = append(roles, role)
-	}
-	for role := range r.cosign {
-		if !r.changed[role] {
-			roles = append(roles, role)
-		}
-	}
-	sort.Strings(roles)
-	for _, role := range roles {
+	for _, role := range r.rolesToSign() {
 		m := r.targetsRole(role)
 		if m == nil {
 			return nil, fmt.Errorf("internal error: changed role %s is not loaded", role)
@@ -222,4 +212,20 @@ func (r *Repo) publishTargetsRoles(ctx context.Context, keys Keyring, expires ti
 		r.snapshot.Signed.Meta[role+".json"] = snapshotMeta(role, m.Signed.Version, data)
 	}
 	return remove, nil
+}
+
+// rolesToSign lists, sorted, the targets roles a publish signs: those that
+// changed and those that only gain a signature.
+func (r *Repo) rolesToSign() []string {
+	roles := make([]string, 0, len(r.changed)+len(r.cosign))
+	for role := range r.changed {
+		roles = append(roles, role)
+	}
+	for role := range r.cosign {
+		if !r.changed[role] {
+			roles = append(roles, role)
+		}
+	}
+	sort.Strings(roles)
+	return roles
 }

@@ -19,8 +19,12 @@ import (
 // publishes them in one step. Old versions of re-signed roles are dropped
 // from the store (every root version stays, for clients that walk the root
 // chain). It returns an error wrapping ErrConflict when another publisher
-// moved the store on since the repository was opened.
+// moved the store on since the repository was opened. Every key that may
+// sign is unlocked first (Unlocker), before the first signature.
 func (r *Repo) Publish(ctx context.Context, keys Keyring) error {
+	if err := unlock(ctx, keys, r.publishKeys(ctx)); err != nil {
+		return err
+	}
 	now := r.now()
 	exp := r.Expiries()
 	put := map[string][]byte{}

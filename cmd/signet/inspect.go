@@ -25,7 +25,8 @@ func newInspectCmd(f *factory, runF func(*inspectOptions) error) *cobra.Command 
 		Short: "Show signed tags, signers, roles, keys and expiries",
 		Long: `Show the signed tags of repository R with the role (signer) that signed
 each, and every role with its keys, threshold and expiry, like
-'docker trust inspect --pretty'. Keys this machine knows are shown by name.`,
+'docker trust inspect --pretty'. Keys this machine knows are shown by name.
+The columns are named as the fields of -o json (docs/usage.md).`,
 		Example: `  signet inspect registry.example.com/team/app
   signet inspect registry.example.com/team/app -o json`,
 		Args: exactArgs(1, "the repository R"),
@@ -58,7 +59,7 @@ func runInspect(ctx context.Context, opts *inspectOptions) error {
 	if len(res.Targets) == 0 {
 		fmt.Fprintln(out, "No signed tags.")
 	}
-	t := newTable("SIGNED TAG", "DIGEST", "SIGNERS")
+	t := newTable("NAME", "SHA256", "ROLE")
 	for _, tg := range res.Targets {
 		t.Row(tg.Name, tg.SHA256, tg.Role)
 	}

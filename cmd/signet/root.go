@@ -54,6 +54,9 @@ Secrets come from the environment or a no-echo prompt, never from flags:
   SIGNET_PIN, SIGNET_PUK    YubiKey PIN and PUK
   SIGNET_NEW_PIN, SIGNET_NEW_PUK  new PIN and PUK (yubikey set-pin, set-puk, unblock)
   SIGNET_KEY                CI: an encrypted bundle from 'key export --private'
+A command that signs asks in one order: every passphrase, then each
+YubiKey's PIN, then its touch; a wrong passphrase stops it before any PIN
+try, and an answer that cannot be a PIN (6 to 8 characters) is asked again.
 
 Every command gives up after --timeout (default 5m; SIGNET_TIMEOUT), and
 each registry request fails when it gets no answer for 60s, or when its
@@ -134,6 +137,7 @@ disk), 130 interrupted.`,
 	)
 	addGroup(cmd, groupOther,
 		newRegistryCmd(f),
+		newAdmissionCmd(f),
 		newVersionCmd(f, nil),
 	)
 	return cmd

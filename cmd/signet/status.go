@@ -26,7 +26,8 @@ func newStatusCmd(f *factory, runF func(*statusOptions) error) *cobra.Command {
 		Short: "Show expiries and warn before they arrive",
 		Long: `Show when each role's metadata of R expires. Warns 30 days ahead for
 root, targets and delegations, 7 days for snapshot and 2 days for
-timestamp, and says what to run. Exits 1 when anything has expired.`,
+timestamp, and says what to run (ADVICE). Exits 1 when anything has
+expired. The columns are named as the fields of -o json (docs/usage.md).`,
 		Example: `  signet status registry.example.com/team/app`,
 		Args:    exactArgs(1, "the repository R"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -66,7 +67,7 @@ func renderStatus(ios *iostreams, asJSON bool, env func(string) string, res *app
 		}
 		header := []string{"ROLE", "VERSION", "EXPIRES", "STATE"}
 		if advice {
-			header = append(header, "TO DO")
+			header = append(header, "ADVICE")
 		}
 		t := newTable(header...)
 		for _, r := range res.Roles {

@@ -31,7 +31,8 @@ func newTrustShowCmd(f *factory, runF func(*trustShowOptions) error) *cobra.Comm
 		Long: `Show the root signet trusts for repository R: its version, expiry, and the
 keys and threshold of each top-level role. Exit status 1 when no root is
 trusted for R. With --raw, print the root.json itself: the file to hand to
-CI and to the people who pull, for --root or 'signet trust pin'.`,
+CI and to the people who pull, for --root or 'signet trust pin'. The
+columns are named as the fields of -o json (docs/usage.md).`,
 		Example: `  signet trust show registry.example.com/team/app
   signet trust show registry.example.com/team/app -o json
   signet trust show registry.example.com/team/app --raw > root.json`,

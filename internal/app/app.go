@@ -235,10 +235,40 @@ func (d *Deps) keyring(repo name.Repository, r *signer.Resolver, explicit ...*si
 	return k
 }
 
+var _ tuf.Unlocker = (*keyring)(nil)
+
+// Unlock implements tuf.Unlocker: before the first signature, every
+// software key that may sign is opened, so its passphrase is asked before
+// any YubiKey's PIN and touch. Keys named explicitly were opened already.
+func (k *keyring) Unlock(ctx context.Context, need []tuf.RoleKeys) error {
+	if k.resolver == nil {
+		return nil
+	}
+	for _, rk := range need {
+		if !k.mayUse(rk.Role) {
+			continue
+		}
+		for _, id := range rk.KeyIDs {
+			if _, ok := k.explicit[id]; ok {
+				continue
+			}
+			if err := k.resolver.Unlock(ctx, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// mayUse tells whether keys other than the explicit ones may sign role.
+func (k *keyring) mayUse(role string) bool {
+	return !k.onlyExplicit || role == metadata.SNAPSHOT || role == metadata.TIMESTAMP
+}
+
 func (k *keyring) Signer(ctx context.Context, keyID, role string) (signature.Signer, error) {
 	key, ok := k.explicit[keyID]
 	if !ok {
-		if k.onlyExplicit && role != metadata.SNAPSHOT && role != metadata.TIMESTAMP {
+		if !k.mayUse(role) {
 			return nil, tuf.ErrKeyNotFound
 		}
 		if k.resolver == nil {

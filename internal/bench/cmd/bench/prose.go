@@ -89,9 +89,9 @@ re-reading the cached targets file.
   the new files go up in one round trip, with the check of the ` + "`_tuf`" + ` tag
   alongside, then the move of the tag, a wait, and one read-back. The wait
   catches another publisher that overwrote the move (registries have no
-  compare-and-swap on tags; docs/storage.md): 3 times the slowest request
-  of this publish, at least 50ms and at most 10s, so about 50ms on
-  loopback and about 100ms in the WAN profile. Its requests: the tag, the
+  compare-and-swap on tags; docs/storage.md): 4 times the slowest request
+  of this publish, at least 100ms and at most 10s, so about 100ms on
+  loopback and about 130ms in the WAN profile. Its requests: the tag, the
   ` + "`_tuf`" + ` manifest (If-None-Match), two per new blob (bin, snapshot,
   timestamp: distribution has no single-request upload; the sessions are
   opened early), the check, the move and the read-back; in a row: the tag,

@@ -1,0 +1,135 @@
+package admission
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path"
+	"path/filepath"
+
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+	"sigs.k8s.io/yaml"
+
+	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/localfile"
+)
+
+// Bounds of the files a policy is made of.
+const (
+	maxPolicyFile = 1 << 20
+	maxRootFile   = 1 << 20
+)
+
+// Unmatched says what happens to an image that no rule covers.
+type Unmatched string
+
+const (
+	// Deny refuses images no rule covers (the default).
+	Deny Unmatched = "deny"
+	// Allow admits images no rule covers, unchecked.
+	Allow Unmatched = "allow"
+)
+
+// Policy says which root each repository's images must verify against.
+// Its file format, in YAML:
+//
+//	rules:
+//	  - repositories: ["registry.example.com/team/*"]
+//	    root: roots/team.json
+//	unmatched: deny
+//
+// Unknown fields are errors. The first rule with a glob that matches an
+// image's repository (REGISTRY/PATH, path.Match) covers it; unmatched is
+// "deny" (the default) or "allow".
+type Policy struct {
+	Rules     []Rule    `json:"rules"`
+	Unmatched Unmatched `json:"unmatched,omitempty"`
+}
+
+// Rule pins Root for the repositories matching one of its globs.
+type Rule struct {
+	Repositories []string `json:"repositories"`
+	// Root is the root.json file; a relative path is relative to the
+	// policy file. LoadPolicy makes it absolute and checks it.
+	Root string `json:"root"`
+}
+
+// LoadPolicy reads and checks the policy file: strict YAML, at least one
+// rule, valid globs, and every root a readable TUF root.json. Errors are
+// marked errkind.Input.
+func LoadPolicy(file string) (*Policy, error) {
+	data, err := localfile.Read(file, maxPolicyFile)
+	if err != nil {
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("policy: %w", err))
+	}
+	p, err := ParsePolicy(data, filepath.Dir(file))
+	if err != nil {
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("policy %s: %w", file, err))
+	}
+	return p, nil
+}
+
+// ParsePolicy parses a policy whose relative root paths are relative to
+// dir, and checks it as LoadPolicy does.
+func ParsePolicy(data []byte, dir string) (*Policy, error) {
+	var p Policy
+	if err := yaml.UnmarshalStrict(data, &p); err != nil {
+		return nil, err
+	}
+	switch p.Unmatched {
+	case "":
+		p.Unmatched = Deny
+	case Allow, Deny:
+	default:
+		return nil, fmt.Errorf("unmatched: %q, want allow or deny", p.Unmatched)
+	}
+	if len(p.Rules) == 0 {
+		return nil, errors.New("no rules: a policy pins at least one root")
+	}
+	for i := range p.Rules {
+		r := &p.Rules[i]
+		if len(r.Repositories) == 0 {
+			return nil, fmt.Errorf("rule %d: no repositories", i+1)
+		}
+		for _, g := range r.Repositories {
+			if _, err := path.Match(g, ""); err != nil || g == "" {
+				return nil, fmt.Errorf("rule %d: repository glob %q: bad pattern", i+1, g)
+			}
+		}
+		if r.Root == "" {
+			return nil, fmt.Errorf("rule %d: no root", i+1)
+		}
+		if !filepath.IsAbs(r.Root) {
+			r.Root = filepath.Join(dir, r.Root)
+		}
+		if _, err := readRoot(r.Root); err != nil {
+			return nil, fmt.Errorf("rule %d: %w", i+1, err)
+		}
+	}
+	return &p, nil
+}
+
+// readRoot reads a rule's root.json and checks that it is root metadata.
+func readRoot(file string) ([]byte, error) {
+	data, err := localfile.Read(file, maxRootFile)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := metadata.Root().FromBytes(bytes.Clone(data)); err != nil {
+		return nil, fmt.Errorf("root %s is not a TUF root.json", file)
+	}
+	return data, nil
+}
+
+// Match returns the first rule covering repository (REGISTRY/PATH), or
+// nil when none does.
+func (p *Policy) Match(repository string) *Rule {
+	for i := range p.Rules {
+		for _, g := range p.Rules[i].Repositories {
+			if ok, _ := path.Match(g, repository); ok {
+				return &p.Rules[i]
+			}
+		}
+	}
+	return nil
+}

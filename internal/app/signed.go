@@ -1,0 +1,61 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/signet-dev/signet/internal/errkind"
+)
+
+// VerifySigned is Verify without asking the registry what the tag points
+// to now: it returns what was signed for the tag. It is for a reference
+// that already names its digest (R:T@sha256:…, as the admission webhook
+// pins them), where only the signed digest matters. One request when the
+// warm-verify memo applies: the trust data's manifest.
+func VerifySigned(ctx context.Context, d *Deps, req VerifyRequest) (*VerifyResult, error) {
+	tag, err := parseTagRef(req.Tag)
+	if err != nil {
+		return nil, err
+	}
+	vt, err := verifyTarget(ctx, d, tag, req.RootFile)
+	if err != nil {
+		return nil, err
+	}
+	return &VerifyResult{Tag: tag.String(), Digest: vt.Digest(), Size: vt.Length, MediaType: vt.MediaType,
+		Role: vt.Role, RootVersion: vt.RootVersion, TOFU: vt.TOFU}, nil
+}
+
+// SignedTags returns the tags of repository whose signed digest is digest
+// (sha256:HEX), each confirmed by VerifySigned from rootFile: a target a
+// delegation lists outside its paths does not count. None is not an error.
+func SignedTags(ctx context.Context, d *Deps, repository, digest, rootFile string) ([]string, error) {
+	hex, ok := strings.CutPrefix(digest, "sha256:")
+	if !ok {
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%q is not a sha256 digest", digest))
+	}
+	od := *d
+	od.RootFile = rootFile
+	repo, r, _, err := openRepo(ctx, &od, repository, mustTrust)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := r.ListTargets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var tags []string
+	for _, t := range targets {
+		if t.SHA256 != hex {
+			continue
+		}
+		res, err := VerifySigned(ctx, d, VerifyRequest{Tag: repo.Tag(t.Name).String(), RootFile: rootFile})
+		if err != nil {
+			return nil, err
+		}
+		if res.Digest == digest {
+			tags = append(tags, t.Name)
+		}
+	}
+	return tags, nil
+}
