@@ -121,7 +121,7 @@ func (s *Store) ExportBundleWithRoots(ctx context.Context, names []string, roots
 		return nil, fmt.Errorf("encoding bundle: %w", err)
 	}
 	defer clear(plain)
-	enc, err := s.opts.sealWithPassphrase(ctx, PassphraseRequest{Reason: "encrypt key bundle", Confirm: true}, plain)
+	enc, err := s.opts.sealWithPassphrase(ctx, PassphraseRequest{Purpose: PurposeExportBundle, Reason: "encrypt key bundle", Confirm: true}, plain)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +173,7 @@ func OpenBundle(ctx context.Context, data []byte, passphrase PassphraseFunc, opt
 	if err := checkEnvelope(block.Bytes); err != nil {
 		return nil, inputErr(fmt.Errorf("key bundle is corrupt: %w", err))
 	}
-	plain, err := o.openWithPassphrase(ctx, PassphraseRequest{Reason: "unlock key bundle"}, "key bundle", block.Bytes)
+	plain, err := o.openWithPassphrase(ctx, PassphraseRequest{Purpose: PurposeUnlockBundle, Reason: "unlock key bundle"}, "key bundle", block.Bytes)
 	if err != nil {
 		return nil, err
 	}

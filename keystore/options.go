@@ -8,12 +8,35 @@ import (
 	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 )
 
+// PassphrasePurpose says which passphrase a request is for, so that a
+// PassphraseFunc can choose where to take it from (cmd/signet picks an
+// environment variable by it) without reading the prompt's wording.
+type PassphrasePurpose int
+
+// The purposes of a passphrase request.
+const (
+	// PurposeOther is any passphrase not listed below.
+	PurposeOther PassphrasePurpose = iota
+	// PurposeUnlockKeystore opens the keystore's master key.
+	PurposeUnlockKeystore
+	// PurposeNewKeystore chooses the keystore passphrase: a new keystore,
+	// or `key passwd`.
+	PurposeNewKeystore
+	// PurposeExportBundle chooses the passphrase of an exported key bundle.
+	PurposeExportBundle
+	// PurposeUnlockBundle opens a key bundle (SIGNET_KEY, env:VAR, file:PATH).
+	PurposeUnlockBundle
+	// PurposeDecryptFile opens an encrypted PEM named by a key reference.
+	PurposeDecryptFile
+)
+
 // PassphraseRequest tells a PassphraseFunc why a passphrase is wanted, so
 // that a prompt can say so.
 type PassphraseRequest struct {
+	// Purpose is what the passphrase is for; choose by it, never by Reason.
+	Purpose PassphrasePurpose
 	// Reason is a short lower-case phrase for the prompt, such as
-	// "unlock keystore", "new keystore passphrase", "encrypt key bundle" or
-	// "decrypt key file ci.pem".
+	// "unlock keystore", "new keystore passphrase" or "encrypt key bundle".
 	Reason string
 	// Confirm is true when the passphrase is being chosen (a new keystore,
 	// a new passphrase, an export): an interactive prompt should ask twice.

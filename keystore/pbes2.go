@@ -17,14 +17,14 @@ import (
 
 // PKCS#5 v2.1 (RFC 8018) and RFC 7914 object identifiers.
 var (
-	oidPBES2         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}
-	oidPBKDF2        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}
-	oidScrypt        = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 11591, 4, 11}
-	oidHMACWithSHA1  = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 7}
-	oidHMACWithSHA56 = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 9}
-	oidAES128CBC     = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 2}
-	oidAES192CBC     = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 22}
-	oidAES256CBC     = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 42}
+	oidPBES2          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}
+	oidPBKDF2         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}
+	oidScrypt         = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 11591, 4, 11}
+	oidHMACWithSHA1   = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 7}
+	oidHMACWithSHA256 = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 9}
+	oidAES128CBC      = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 2}
+	oidAES192CBC      = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 22}
+	oidAES256CBC      = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 42}
 )
 
 // Limits that keep a hostile file from costing minutes of CPU or gigabytes
@@ -148,7 +148,7 @@ func deriveKey(kdf pkixAlgorithm, pass []byte, keyLen int) ([]byte, error) {
 		switch {
 		case len(p.PRF.Algorithm) == 0 || p.PRF.Algorithm.Equal(oidHMACWithSHA1):
 			h = sha1.New
-		case p.PRF.Algorithm.Equal(oidHMACWithSHA56):
+		case p.PRF.Algorithm.Equal(oidHMACWithSHA256):
 			h = sha256.New
 		default:
 			return nil, inputErr(fmt.Errorf("unsupported PBKDF2 PRF %s (only HMAC-SHA1 and HMAC-SHA256)", p.PRF.Algorithm))

@@ -138,7 +138,7 @@ func (s *Store) masterKey(ctx context.Context, create bool) ([]byte, error) {
 // passphrase request (with NoPrompt as given), one scrypt derivation. It
 // touches no state of s.
 func (s *Store) decryptMaster(ctx context.Context, path string, data []byte, noPrompt bool) ([]byte, error) {
-	m, err := s.opts.openWithPassphrase(ctx, PassphraseRequest{Reason: "unlock keystore", NoPrompt: noPrompt}, "keystore master key "+path, data)
+	m, err := s.opts.openWithPassphrase(ctx, PassphraseRequest{Purpose: PurposeUnlockKeystore, Reason: "unlock keystore", NoPrompt: noPrompt}, "keystore master key "+path, data)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +154,7 @@ func (s *Store) createMaster(ctx context.Context, path string) ([]byte, error) {
 	if _, err := rand.Read(m); err != nil {
 		return nil, fmt.Errorf("generating keystore master key: %w", err)
 	}
-	enc, err := s.opts.sealWithPassphrase(ctx, PassphraseRequest{Reason: "new keystore passphrase", Confirm: true}, m)
+	enc, err := s.opts.sealWithPassphrase(ctx, PassphraseRequest{Purpose: PurposeNewKeystore, Reason: "new keystore passphrase", Confirm: true}, m)
 	if err != nil {
 		clear(m)
 		return nil, err
@@ -183,7 +183,7 @@ func (s *Store) ChangePassphrase(ctx context.Context) error {
 	if err != nil || !has {
 		return err
 	}
-	enc, err := s.opts.sealWithPassphrase(ctx, PassphraseRequest{Reason: "new keystore passphrase", Confirm: true}, m)
+	enc, err := s.opts.sealWithPassphrase(ctx, PassphraseRequest{Purpose: PurposeNewKeystore, Reason: "new keystore passphrase", Confirm: true}, m)
 	if err != nil {
 		return err
 	}

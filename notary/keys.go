@@ -16,6 +16,7 @@ import (
 
 	"github.com/secure-systems-lab/go-securesystemslib/cjson"
 
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/internal/pemcert"
 )
 
@@ -63,48 +64,48 @@ func keyID(typ string, public []byte) (string, error) {
 func parseKey(id string, k keyJSON) (*publicKey, error) {
 	got, err := keyID(k.Type, k.Value.Public)
 	if err != nil {
-		return nil, fmt.Errorf("key %s: %w", short(id), err)
+		return nil, fmt.Errorf("key %s: %w", keyid.Short(id), err)
 	}
 	if got != id {
-		return nil, fmt.Errorf("key listed as %s has key ID %s", short(id), short(got))
+		return nil, fmt.Errorf("key listed as %s has key ID %s", keyid.Short(id), keyid.Short(got))
 	}
 	pk := &publicKey{id: id, typ: k.Type}
 	switch k.Type {
 	case keyECDSA, keyRSA:
 		pub, err := x509.ParsePKIXPublicKey(k.Value.Public)
 		if err != nil {
-			return nil, fmt.Errorf("key %s: %w", short(id), err)
+			return nil, fmt.Errorf("key %s: %w", keyid.Short(id), err)
 		}
 		pk.pub = pub
 	case keyED25519:
 		if len(k.Value.Public) != ed25519.PublicKeySize {
-			return nil, fmt.Errorf("key %s: ed25519 key of %d bytes", short(id), len(k.Value.Public))
+			return nil, fmt.Errorf("key %s: ed25519 key of %d bytes", keyid.Short(id), len(k.Value.Public))
 		}
 		pk.pub = ed25519.PublicKey(k.Value.Public)
 	case keyECDSAx509, keyRSAx509:
 		certs, err := parseCerts(k.Value.Public)
 		if err != nil {
-			return nil, fmt.Errorf("key %s: %w", short(id), err)
+			return nil, fmt.Errorf("key %s: %w", keyid.Short(id), err)
 		}
 		pk.cert, pk.chain, pk.pub = certs[0], certs[1:], certs[0].PublicKey
 	default:
-		return nil, fmt.Errorf("key %s: unsupported key type %q", short(id), k.Type)
+		return nil, fmt.Errorf("key %s: unsupported key type %q", keyid.Short(id), k.Type)
 	}
 	switch pub := pk.pub.(type) {
 	case *ecdsa.PublicKey:
 		if k.Type != keyECDSA && k.Type != keyECDSAx509 {
-			return nil, fmt.Errorf("key %s: an ECDSA key of type %s", short(id), k.Type)
+			return nil, fmt.Errorf("key %s: an ECDSA key of type %s", keyid.Short(id), k.Type)
 		}
 	case *rsa.PublicKey:
 		if k.Type != keyRSA && k.Type != keyRSAx509 {
-			return nil, fmt.Errorf("key %s: an RSA key of type %s", short(id), k.Type)
+			return nil, fmt.Errorf("key %s: an RSA key of type %s", keyid.Short(id), k.Type)
 		}
 		if pub.N.BitLen() < minRSABits {
-			return nil, fmt.Errorf("key %s: RSA key of %d bits", short(id), pub.N.BitLen())
+			return nil, fmt.Errorf("key %s: RSA key of %d bits", keyid.Short(id), pub.N.BitLen())
 		}
 	case ed25519.PublicKey:
 	default:
-		return nil, fmt.Errorf("key %s: unsupported public key %T", short(id), pub)
+		return nil, fmt.Errorf("key %s: unsupported public key %T", keyid.Short(id), pub)
 	}
 	return pk, nil
 }
@@ -165,13 +166,5 @@ func canonical(signed []byte) ([]byte, error) {
 type jsonRaw []byte
 
 func (r jsonRaw) MarshalJSON() ([]byte, error) { return r, nil }
-
-// short abbreviates a key ID for messages.
-func short(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
-}
 
 func lower(s string) string { return strings.ToLower(s) }

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/signet-dev/signet/internal/keyid"
 )
 
 // maxRoles bounds how many delegations one repository may have.
@@ -168,14 +170,14 @@ func (v *verifier) verifyRoot(b []byte) (*rootJSON, *roleDef, error) {
 	for _, id := range rk.KeyIDs {
 		kj, ok := root.Keys[id]
 		if !ok {
-			return nil, nil, failf(ErrInvalid, "root: root key %s is not listed", short(id))
+			return nil, nil, failf(ErrInvalid, "root: root key %s is not listed", keyid.Short(id))
 		}
 		k, err := parseKey(id, kj)
 		if err != nil {
 			return nil, nil, failf(ErrInvalid, "root: %v", err)
 		}
 		if k.cert == nil {
-			return nil, nil, failf(ErrInvalid, "root: root key %s is a %s key, not a certificate", short(id), k.typ)
+			return nil, nil, failf(ErrInvalid, "root: root key %s is a %s key, not a certificate", keyid.Short(id), k.typ)
 		}
 		if problem := v.checkRootCert(k.cert); problem != "" {
 			certProblem = problem // Notary ignores certificates it cannot use
@@ -256,7 +258,7 @@ func baseRole(name string, root *rootJSON) (*roleDef, error) {
 	for _, id := range rk.KeyIDs {
 		kj, ok := root.Keys[id]
 		if !ok {
-			return nil, failf(ErrInvalid, "root: %s key %s is not listed", name, short(id))
+			return nil, failf(ErrInvalid, "root: %s key %s is not listed", name, keyid.Short(id))
 		}
 		k, err := parseKey(id, kj)
 		if err != nil {
@@ -283,7 +285,7 @@ func delegations(parent *roleDef, t *targetsJSON) ([]*roleDef, error) {
 		for _, id := range d.KeyIDs {
 			kj, ok := t.Delegations.Keys[id]
 			if !ok {
-				return nil, failf(ErrInvalid, "%s: key %s of %s is not listed", parent.name, short(id), d.Name)
+				return nil, failf(ErrInvalid, "%s: key %s of %s is not listed", parent.name, keyid.Short(id), d.Name)
 			}
 			k, err := parseKey(id, kj)
 			if err != nil {

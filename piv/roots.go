@@ -69,7 +69,7 @@ func embedded(name string) ([]*x509.Certificate, error) {
 }
 
 // AddPEM adds every certificate of a PEM file as a trusted root. It is for
-// tests with the virtual YubiKey (SIGNET_TEST_ATTESTATION_CA): the caller
+// tests with the virtual YubiKey (the test seam of docs/security.md): the caller
 // reads the file and must tell the user that extra roots are in effect.
 func (r *Roots) AddPEM(data []byte) error {
 	certs, err := pemcert.Parse(data)

@@ -18,6 +18,9 @@ type Key struct {
 	Description string        // for messages: "software key ci", "YubiKey 12345678 slot 9c"
 	Public      *metadata.Key // as it goes into root or targets metadata
 	Signer      signature.Signer
+	// Hardware is true for a key on a YubiKey (its private half never
+	// leaves the card), whether or not the card is at hand.
+	Hardware bool
 }
 
 // ErrKeyNotFound is returned (marked errkind.Key) by ByKeyID when no signing

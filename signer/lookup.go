@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/keystore"
 )
 
@@ -53,14 +54,18 @@ func (r *Resolver) fromInfo(ctx context.Context, info keystore.KeyInfo, private 
 	case keystore.Hardware:
 		desc := fmt.Sprintf("YubiKey %d slot %s", info.Serial, info.Slot)
 		if !private {
-			return FromPublic(info.Name, desc, info.Public)
+			k, err := FromPublic(info.Name, desc, info.Public)
+			if k != nil {
+				k.Hardware = true
+			}
+			return k, err
 		}
 		k, err := r.hardwareKey(ctx, Ref{Kind: RefYubiKey, Serial: info.Serial, Slot: info.Slot}, fmt.Sprintf("key %q", info.Name))
 		if err != nil {
 			return nil, err
 		}
 		if k.ID != info.KeyID {
-			return nil, keyErr(fmt.Errorf("%s does not hold key %s (key ID %s): was it reset?", desc, info.Name, short(info.KeyID)))
+			return nil, keyErr(fmt.Errorf("%s does not hold key %s (key ID %s): was it reset?", desc, info.Name, keyid.Short(info.KeyID)))
 		}
 		if k.Name == "" {
 			k.Name = info.Name
@@ -130,19 +135,12 @@ func (r *Resolver) ByKeyID(ctx context.Context, keyID string) (*Key, error) {
 				continue
 			}
 			if info.Kind == keystore.PublicOnly {
-				return nil, keyErr(fmt.Errorf("key %s: only its public key (%s) is in the keystore: %w", short(keyID), info.Name, ErrKeyNotFound))
+				return nil, keyErr(fmt.Errorf("key %s: only its public key (%s) is in the keystore: %w", keyid.Short(keyID), info.Name, ErrKeyNotFound))
 			}
 			return r.fromInfo(ctx, info, true)
 		}
 	}
-	return nil, keyErr(fmt.Errorf("key %s is not in the keystore or %s: %w", short(keyID), EnvKey, ErrKeyNotFound))
-}
-
-func short(id string) string {
-	if len(id) > 16 {
-		return id[:16]
-	}
-	return id
+	return nil, keyErr(fmt.Errorf("key %s is not in the keystore or %s: %w", keyid.Short(keyID), EnvKey, ErrKeyNotFound))
 }
 
 // Unlock opens the software key with keyID when one is at hand (in the

@@ -163,7 +163,7 @@ func readKeyFile(path string, private bool) ([]byte, error) {
 		return nil, inputErr(fmt.Errorf("key file %s does not exist", path))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading key file: %w", err)
+		return nil, inputErr(fmt.Errorf("reading key file: %w", err))
 	}
 	if private && holdsSecret(data) {
 		if err := localfile.CheckPrivate(path); err != nil {
@@ -201,7 +201,7 @@ func (r *Resolver) fromData(ctx context.Context, src string, data []byte, privat
 		return bundleKey(bk, src, private)
 	}
 	parsed, err := keystore.ParsePEM(data, func() ([]byte, error) {
-		return r.askPassphrase(ctx, "decrypt "+src)
+		return r.askPassphrase(ctx, keystore.PassphraseRequest{Purpose: keystore.PurposeDecryptFile, Reason: "decrypt " + src})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading key %s: %w", src, err)
@@ -221,11 +221,11 @@ func bundleKey(bk keystore.BundleKey, src string, private bool) (*Key, error) {
 	return softwareKey(bk.Name, desc, bk.Signer)
 }
 
-func (r *Resolver) askPassphrase(ctx context.Context, reason string) ([]byte, error) {
+func (r *Resolver) askPassphrase(ctx context.Context, req keystore.PassphraseRequest) ([]byte, error) {
 	if r.opts.passphrase == nil {
 		return nil, errors.New("no passphrase available")
 	}
-	return r.opts.passphrase(ctx, keystore.PassphraseRequest{Reason: reason})
+	return r.opts.passphrase(ctx, req)
 }
 
 // bundle opens (once) the bundle from src.

@@ -316,8 +316,14 @@ func TestHardwareRecordsAndRefsGoThroughHardware(t *testing.T) {
 			t.Fatalf("Resolve(%s) without hardware: %v", ref, err)
 		}
 	}
-	if k, err := without.ResolvePublic(ctx, "yk"); err != nil || k.Description != "YubiKey 42 slot 9c" {
-		t.Fatalf("ResolvePublic of a hardware record needs no card: %+v %v", k, err)
+	if k, err := without.ResolvePublic(ctx, "yk"); err != nil || k.Description != "YubiKey 42 slot 9c" || !k.Hardware {
+		t.Fatalf("ResolvePublic of a hardware record needs no card and is a hardware key: %+v %v", k, err)
+	}
+	if _, err := ks.Generate(ctx, "soft", keystore.ECDSAP256); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := without.ResolvePublic(ctx, "soft"); err != nil || k.Hardware {
+		t.Fatalf("a software key is not a hardware key: %+v %v", k, err)
 	}
 
 	cardKey, err := softwareKey("", "YubiKey 42 slot 9c", priv)

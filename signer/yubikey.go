@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/piv"
 )
@@ -88,7 +89,7 @@ func (h *YubiKeys) Signer(ctx context.Context, ref Ref, purpose string) (*Key, e
 	}
 	s, err := yk.Signer(ctx, slot, want, purpose)
 	if errors.Is(err, piv.ErrKeyMismatch) && rec != nil {
-		return nil, errkind.Mark(errkind.Key, fmt.Errorf("YubiKey %d slot %s does not hold key %s (key ID %s) any more: was it set up again or reset?", serial, slot, rec.Name, short(rec.KeyID)))
+		return nil, errkind.Mark(errkind.Key, fmt.Errorf("YubiKey %d slot %s does not hold key %s (key ID %s) any more: was it set up again or reset?", serial, slot, rec.Name, keyid.Short(rec.KeyID)))
 	}
 	if err != nil {
 		return nil, err
@@ -97,6 +98,7 @@ func (h *YubiKeys) Signer(ctx context.Context, ref Ref, purpose string) (*Key, e
 	if err != nil {
 		return nil, err
 	}
+	k.Hardware = true
 	h.signers[id] = k
 	return k, nil
 }

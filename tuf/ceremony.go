@@ -15,6 +15,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
@@ -256,7 +257,7 @@ func checkRole(what string, ids []string, threshold int, keys map[string]*metada
 	}
 	for _, id := range ids {
 		if keys[id] == nil {
-			return badCeremony("%s lists key %s, which it does not define", what, shortID(id))
+			return badCeremony("%s lists key %s, which it does not define", what, keyid.Short(id))
 		}
 	}
 	return nil
@@ -371,7 +372,7 @@ func (c *Ceremony) checkSignatures() error {
 		seen := map[string]bool{}
 		for _, sig := range c.signaturesOf(name) {
 			if seen[sig.KeyID] {
-				return badCeremony("proposed %s has two signatures by key %s", name, shortID(sig.KeyID))
+				return badCeremony("proposed %s has two signatures by key %s", name, keyid.Short(sig.KeyID))
 			}
 			seen[sig.KeyID] = true
 			var key *metadata.Key
@@ -381,10 +382,10 @@ func (c *Ceremony) checkSignatures() error {
 				}
 			}
 			if key == nil {
-				return badCeremony("proposed %s has a signature by key %s, which is not a key it needs", name, shortID(sig.KeyID))
+				return badCeremony("proposed %s has a signature by key %s, which is not a key it needs", name, keyid.Short(sig.KeyID))
 			}
 			if !verifiesOne(sig.KeyID, key, c.signedPart(name)) {
-				return errkind.Mark(errkind.Verification, fmt.Errorf("%w: the signature of key %s on the proposed %s no longer verifies", ErrChangedAfterSigning, shortID(sig.KeyID), name))
+				return errkind.Mark(errkind.Verification, fmt.Errorf("%w: the signature of key %s on the proposed %s no longer verifies", ErrChangedAfterSigning, keyid.Short(sig.KeyID), name))
 			}
 		}
 	}

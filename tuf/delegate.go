@@ -13,6 +13,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
@@ -90,7 +91,7 @@ func (r *Repo) AddDelegation(name string, keys []*metadata.Key, paths []string, 
 			return errkind.Mark(errkind.Input, fmt.Errorf("delegation %s: %w", name, err))
 		}
 		if _, dup := byID[id]; dup {
-			return errkind.Mark(errkind.Input, fmt.Errorf("delegation %s: key %s is given twice", name, shortID(id)))
+			return errkind.Mark(errkind.Input, fmt.Errorf("delegation %s: key %s is given twice", name, keyid.Short(id)))
 		}
 		byID[id] = k
 		ids = append(ids, id)

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
@@ -165,7 +167,7 @@ func (r *Repo) signDelegated(ctx context.Context, role string, m *metadata.Metad
 // notAllowedToSign is the error when none of a delegated role's keys is at
 // hand for content that needs at least one.
 func notAllowedToSign(role string, ids []string) error {
-	return errkind.Mark(errkind.Key, fmt.Errorf("signing %s: none of its keys is at hand (key IDs %s)", role, shortIDs(ids)))
+	return errkind.Mark(errkind.Key, fmt.Errorf("signing %s: none of its keys is at hand (key IDs %s)", role, strings.Join(keyid.Shorts(ids), ", ")))
 }
 
 // publishTargetsRoles signs every targets role that changed (a new version

@@ -12,6 +12,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
@@ -246,7 +247,7 @@ func signWith[T metadata.Roles](ctx context.Context, m *metadata.Metadata[T], ro
 			return fmt.Errorf("signing %s: %w", role, err)
 		}
 		if err := signMetadata(ctx, m, s); err != nil {
-			return errkind.Mark(errkind.Key, fmt.Errorf("signing %s with key %s: %w", role, shortID(id), err))
+			return errkind.Mark(errkind.Key, fmt.Errorf("signing %s with key %s: %w", role, keyid.Short(id), err))
 		}
 		have[id] = true
 		signed++
@@ -255,25 +256,7 @@ func signWith[T metadata.Roles](ctx context.Context, m *metadata.Metadata[T], ro
 		if p.partial {
 			return notAllowedToSign(role, ids)
 		}
-		return errkind.Mark(errkind.Key, fmt.Errorf("signing %s: %d of %d required keys at hand (key IDs %s)", role, signed, threshold, shortIDs(ids)))
+		return errkind.Mark(errkind.Key, fmt.Errorf("signing %s: %d of %d required keys at hand (key IDs %s)", role, signed, threshold, strings.Join(keyid.Shorts(ids), ", ")))
 	}
 	return nil
-}
-
-func shortID(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
-}
-
-func shortIDs(ids []string) string {
-	out := ""
-	for i, id := range ids {
-		if i > 0 {
-			out += ", "
-		}
-		out += shortID(id)
-	}
-	return out
 }

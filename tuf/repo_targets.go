@@ -11,6 +11,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
@@ -120,9 +121,9 @@ func (r *Repo) RoleFor(ctx context.Context, keyID string, names []string) (strin
 		}
 	}
 	if listed {
-		return "", errkind.Mark(errkind.Verification, fmt.Errorf("%w: key %s may not sign %v (outside its delegated paths)", ErrNotAllowed, shortID(keyID), names))
+		return "", errkind.Mark(errkind.Verification, fmt.Errorf("%w: key %s may not sign %v (outside its delegated paths)", ErrNotAllowed, keyid.Short(keyID), names))
 	}
-	return "", errkind.Mark(errkind.Verification, fmt.Errorf("%w: key %s is not a targets key or a delegated key of this repository", ErrNotAllowed, shortID(keyID)))
+	return "", errkind.Mark(errkind.Verification, fmt.Errorf("%w: key %s is not a targets key or a delegated key of this repository", ErrNotAllowed, keyid.Short(keyID)))
 }
 
 // RoleKeys is a role that may sign some tags, with its key IDs.

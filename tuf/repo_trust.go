@@ -72,6 +72,42 @@ func TrustStoredRoot() RepoOption {
 	}
 }
 
+// RootError is ParseRoot's refusal of a root.json.
+type RootError struct {
+	// Unsigned is set for root metadata that is not signed by a threshold
+	// of its own root keys; unset, the bytes are not root metadata at all.
+	Unsigned bool
+	Version  int64 // the root's version, when it parsed
+	Err      error // go-tuf's reason
+}
+
+func (e *RootError) Error() string {
+	if e.Unsigned {
+		return "root is not signed by a threshold of its own root keys: " + e.Err.Error()
+	}
+	return "not root metadata: " + e.Err.Error()
+}
+
+func (e *RootError) Unwrap() error { return e.Err }
+
+// ParseRoot parses a root.json and checks what every root signet trusts
+// must pass on its own: it is root metadata with a root role, signed by a
+// threshold of its own root keys. A refusal is a *RootError, marked
+// errkind.Input (not root metadata) or errkind.Verification (not signed).
+func ParseRoot(data []byte) (*metadata.Metadata[metadata.RootType], error) {
+	root, err := metadata.Root().FromBytes(data)
+	if err != nil {
+		return nil, errkind.Mark(errkind.Input, &RootError{Err: err})
+	}
+	if root.Signed.Roles[metadata.ROOT] == nil {
+		return nil, errkind.Mark(errkind.Input, &RootError{Err: errors.New("it has no root role")})
+	}
+	if err := root.VerifyDelegate(metadata.ROOT, root); err != nil {
+		return nil, errkind.Mark(errkind.Verification, &RootError{Unsigned: true, Version: root.Signed.Version, Err: err})
+	}
+	return root, nil
+}
+
 // TrustedRootVersionOf returns the version of root metadata, checking that
 // it parses as root metadata.
 func TrustedRootVersionOf(rootJSON []byte) (int64, error) {
@@ -101,15 +137,15 @@ func (r *Repo) startRoot(ctx context.Context, o repoOptions) (*metadata.Metadata
 		}
 		return root, nil
 	}
-	root, err := metadata.Root().FromBytes(o.trustedRoot)
-	if err != nil {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("trusted root is not root metadata: %w", err))
+	root, err := ParseRoot(o.trustedRoot)
+	if re := (*RootError)(nil); errors.As(err, &re) {
+		if re.Unsigned {
+			return nil, errkind.Mark(errkind.Verification, fmt.Errorf("the trusted root (version %d) is not signed by its own keys", re.Version))
+		}
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("trusted root is not root metadata: %w", re.Err))
 	}
 	if root.Signed.Version < 1 {
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("trusted root has version %d", root.Signed.Version))
-	}
-	if err := root.VerifyDelegate(metadata.ROOT, root); err != nil {
-		return nil, errkind.Mark(errkind.Verification, fmt.Errorf("the trusted root (version %d) is not signed by its own keys", root.Signed.Version))
 	}
 	stored, err := tufmeta.ReadRole(ctx, r.view, tufmeta.RootFile(root.Signed.Version), tufmeta.MaxRootSize, metadata.Root())
 	if err != nil {

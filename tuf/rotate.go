@@ -12,6 +12,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
@@ -82,7 +83,7 @@ func (e *MissingKeysError) Error() string {
 		if e.Staged {
 			how = "signed"
 		}
-		parts = append(parts, fmt.Sprintf("%s version %d: %d of %d keys of %s %s (missing %s)", t.Metadata, t.Version, len(t.Signed), t.Threshold, t.Label, how, shortIDs(t.Missing())))
+		parts = append(parts, fmt.Sprintf("%s version %d: %d of %d keys of %s %s (missing %s)", t.Metadata, t.Version, len(t.Signed), t.Threshold, t.Label, how, strings.Join(keyid.Shorts(t.Missing()), ", ")))
 	}
 	if e.Staged {
 		return "ceremony incomplete: " + strings.Join(parts, "; ")
@@ -144,7 +145,7 @@ func keyChange(rot Rotation, ids []string, threshold int) ([]string, int, []stri
 			return nil, 0, nil, fmt.Errorf("key to add: %w", err)
 		}
 		if slices.Contains(next, id) {
-			return nil, 0, nil, fmt.Errorf("key %s is already a %s key", shortID(id), rot.Role)
+			return nil, 0, nil, fmt.Errorf("key %s is already a %s key", keyid.Short(id), rot.Role)
 		}
 		next = append(next, id)
 		added = append(added, id)
@@ -152,7 +153,7 @@ func keyChange(rot Rotation, ids []string, threshold int) ([]string, int, []stri
 	for _, id := range rot.Remove {
 		i := slices.Index(next, id)
 		if i < 0 || slices.Contains(added, id) {
-			return nil, 0, nil, fmt.Errorf("key %s is not a %s key", shortID(id), rot.Role)
+			return nil, 0, nil, fmt.Errorf("key %s is not a %s key", keyid.Short(id), rot.Role)
 		}
 		next = slices.Delete(next, i, i+1)
 	}
@@ -315,7 +316,7 @@ func signPlanned[T metadata.Roles](ctx context.Context, m *metadata.Metadata[T],
 	sort.Strings(ids)
 	for _, id := range ids {
 		if err := signMetadata(ctx, m, plan[id]); err != nil {
-			return errkind.Mark(errkind.Key, fmt.Errorf("signing %s with key %s: %w", role, shortID(id), err))
+			return errkind.Mark(errkind.Key, fmt.Errorf("signing %s with key %s: %w", role, keyid.Short(id), err))
 		}
 	}
 	return nil

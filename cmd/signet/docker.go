@@ -124,7 +124,9 @@ type dockerPushOptions struct {
 
 func newDockerPushCmd(f *factory, runF func(*dockerPushOptions) error) *cobra.Command {
 	opts := &dockerPushOptions{Deps: f.appDeps, Docker: f.dockerCLI,
-		Render: func(res *app.SignResult) error { return renderSigned(f, "Pushed and signed", res) }}
+		Render: func(res *app.SignResult) error {
+			return renderSigned(f.IOStreams, f.Global.JSON(), "Pushed and signed", res)
+		}}
 	cmd := &cobra.Command{
 		Use:   "push IMAGE[:TAG] [--key REF]",
 		Short: "docker push an image, then sign the digest docker pushed",

@@ -75,7 +75,7 @@ func TestDockerInstallSaysWhatItDidOnStderr(t *testing.T) {
 func runPlugin(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
 	ios, out, errOut := testIO(nil)
-	code := runAs(context.Background(), args, &dockercli.Invocation{}, mapEnv(env), ios, testSeams{})
+	code := runAs(context.Background(), args, &dockercli.Invocation{}, mapEnv(env), ios)
 	return result{code: code, out: out.String(), errOut: errOut.String()}
 }
 

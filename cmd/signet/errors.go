@@ -45,6 +45,37 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// trackRun makes every command of the tree record that its RunE started,
+// and returns where it is recorded: an error before that came from cobra
+// parsing the command line (parseError).
+func trackRun(root *cobra.Command) *bool {
+	ran := new(bool)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if run := c.RunE; run != nil {
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				*ran = true
+				return run(cmd, args)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	return ran
+}
+
+// parseError classifies an error cobra returned before any command ran
+// (an unknown command, a required flag missing, flags that exclude each
+// other) as bad usage: unmarked it would be an internal error (exit 5).
+func parseError(err error) error {
+	if err != nil && errkind.Is(err, errkind.Internal) {
+		return errkind.Mark(errkind.Input, err)
+	}
+	return err
+}
+
 // usageError marks a command-line mistake (exit 2) and points at the help.
 func usageError(cmd *cobra.Command, err error) error {
 	return errkind.Mark(errkind.Input, fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath()))

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"sync"
 
 	"github.com/signet-dev/signet/internal/errkind"
@@ -59,8 +58,12 @@ type factory struct {
 	store *keystore.Store
 	// closeHardware releases the YubiKeys the command opened.
 	closeHardware func()
-	// attestationNotice announces SIGNET_TEST_ATTESTATION_CA once per
-	// command, however often the roots are read.
+	// testAttestationCA names a PEM file of extra YubiKey attestation
+	// roots. Only the tests set it (withTestAttestationCA); the release
+	// binary never does, so it trusts Yubico's roots alone.
+	testAttestationCA string
+	// attestationNotice announces the test roots once per command,
+	// however often the roots are read.
 	attestationNotice sync.Once
 	// cancelTimeout releases the --timeout context; timedOut returns its
 	// cause once it expired (timeout.go).
@@ -83,8 +86,27 @@ type testSeams struct {
 	registry []registry.Option
 }
 
-func newFactory(ios *iostreams, env func(string) string) *factory {
+// factoryOption sets what only tests change in a factory.
+type factoryOption func(*factory)
+
+// withTestAttestationCA makes the YubiKey commands also trust the
+// attestation roots in the PEM file (the virtual YubiKey's CA); "" adds
+// none. The test binary passes it (main_test.go, the test seam described
+// in docs/security.md); the release binary never does.
+func withTestAttestationCA(file string) factoryOption {
+	return func(f *factory) { f.testAttestationCA = file }
+}
+
+// withTestSeams lowers the costs of testSeams (main_test.go only).
+func withTestSeams(s testSeams) factoryOption {
+	return func(f *factory) { f.seams = s }
+}
+
+func newFactory(ios *iostreams, env func(string) string, opts ...factoryOption) *factory {
 	f := &factory{IOStreams: ios, Env: env}
+	for _, o := range opts {
+		o(f)
+	}
 	f.Logger = sync.OnceValue(func() *slog.Logger {
 		if !f.Global.Verbose {
 			return slog.New(slog.DiscardHandler)
@@ -166,21 +188,22 @@ func resolveHome(flag string, env func(string) string) (string, error) {
 	return filepath.Join(dir, signethome.DefaultName), nil
 }
 
-// newPassphraseFunc answers the keystore's passphrase requests through p:
+// newPassphraseFunc answers the keystore's passphrase requests through p,
+// choosing by the request's Purpose (never by its wording):
 //
-//	unlock keystore           SIGNET_PASSPHRASE, or a prompt
-//	new keystore passphrase   SIGNET_NEW_PASSPHRASE; SIGNET_PASSPHRASE too when
-//	                          the keystore was not unlocked with it first
-//	                          (a new keystore); or a prompt asked twice
-//	encrypt key bundle        SIGNET_EXPORT_PASSPHRASE, or a prompt asked twice
-//	decrypt key file F        SIGNET_IMPORT_PASSPHRASE, or a prompt (key import)
-//	anything else             SIGNET_PASSPHRASE, or a prompt: "unlock key
-//	                          bundle" (SIGNET_KEY, env:VAR or file:PATH
-//	                          holding a bundle), "decrypt file:PATH"
-//	                          (an encrypted PEM named by a key reference)
+//	PurposeUnlockKeystore   SIGNET_PASSPHRASE, or a prompt
+//	PurposeNewKeystore      SIGNET_NEW_PASSPHRASE; SIGNET_PASSPHRASE too when
+//	                        the keystore was not unlocked with it first
+//	                        (a new keystore); or a prompt asked twice
+//	PurposeExportBundle     SIGNET_EXPORT_PASSPHRASE, or a prompt asked twice
+//	anything else           SIGNET_PASSPHRASE, or a prompt: "unlock key
+//	                        bundle" (SIGNET_KEY, env:VAR or file:PATH
+//	                        holding a bundle), "decrypt file:PATH"
+//	                        (an encrypted PEM named by a key reference)
 //
-// so `key passwd` never takes the old passphrase for the new one. A
-// request with NoPrompt (keystore.Store.Prewarm, from a background
+// so `key passwd` never takes the old passphrase for the new one. `key
+// import` asks for the passphrase of its file itself (SIGNET_IMPORT_PASSPHRASE).
+// A request with NoPrompt (keystore.Store.Prewarm, from a background
 // goroutine) is answered from the environment only, else with
 // keystore.ErrPromptNeeded.
 func newPassphraseFunc(p Prompter) keystore.PassphraseFunc {
@@ -196,19 +219,17 @@ func newPassphraseFunc(p Prompter) keystore.PassphraseFunc {
 		switch {
 		case req.NoPrompt && req.Confirm:
 			return nil, errkind.Mark(errkind.Key, fmt.Errorf("a new passphrase is always asked for: %w", keystore.ErrPromptNeeded))
-		case req.Reason == "new keystore passphrase":
+		case req.Purpose == keystore.PurposeNewKeystore:
 			if !unlocked {
 				return p.NewPassphrase(false)
 			}
 			return p.NewPassphrase(true)
-		case req.Reason == "encrypt key bundle":
+		case req.Purpose == keystore.PurposeExportBundle:
 			return p.Secret(secretSpec{Env: envExportPassphrase, What: "export passphrase", Prompt: prompt, Confirm: true})
-		case strings.HasPrefix(req.Reason, "decrypt key file"):
-			return p.Secret(secretSpec{Env: envImportPassphrase, What: "passphrase of the key file", Prompt: prompt, NoPrompt: req.NoPrompt})
 		case req.Confirm:
 			return p.Secret(secretSpec{Env: envPassphrase, What: "passphrase", Prompt: prompt, Confirm: true})
 		}
-		if req.Reason == "unlock keystore" {
+		if req.Purpose == keystore.PurposeUnlockKeystore {
 			unlocked = true
 		}
 		return p.Secret(secretSpec{Env: envPassphrase, What: "passphrase", Prompt: prompt, NoPrompt: req.NoPrompt})

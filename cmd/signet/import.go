@@ -21,12 +21,14 @@ checked by that system's own rules first.`)
 }
 
 type importNotaryOptions struct {
-	f   *factory
-	req app.ImportRequest
+	IO   *iostreams
+	JSON func() bool
+	Deps func() (*app.Deps, error)
+	req  app.ImportRequest
 }
 
 func newImportNotaryCmd(f *factory, runF func(*importNotaryOptions) error) *cobra.Command {
-	opts := &importNotaryOptions{f: f}
+	opts := &importNotaryOptions{IO: f.IOStreams, JSON: f.Global.JSON, Deps: f.appDeps}
 	cmd := &cobra.Command{
 		Use:   "notary GUN --server URL --to R [--root-cert FILE] [--role NAME] [--dry-run]",
 		Short: "Import the tags a Notary v1 (Docker Content Trust) repository signs",
@@ -78,8 +80,7 @@ would be imported and changes nothing.`,
 }
 
 func runImportNotary(ctx context.Context, opts *importNotaryOptions) error {
-	f := opts.f
-	d, err := f.appDeps()
+	d, err := opts.Deps()
 	if err != nil {
 		return err
 	}
@@ -87,8 +88,8 @@ func runImportNotary(ctx context.Context, opts *importNotaryOptions) error {
 	if err != nil {
 		return err
 	}
-	if f.Global.JSON() {
-		return writeJSON(f.IOStreams.Out, res)
+	if opts.JSON() {
+		return writeJSON(opts.IO.Out, res)
 	}
 	t := newTable("TAG", "DIGEST", "NOTARY SIGNERS", "ACTION")
 	for _, it := range res.Tags {
@@ -102,14 +103,14 @@ func runImportNotary(ctx context.Context, opts *importNotaryOptions) error {
 		}
 		t.Row(it.Tag, orDash(it.Digest), orDash(signers), action)
 	}
-	if err := t.Write(f.IOStreams.Out); err != nil {
+	if err := t.Write(opts.IO.Out); err != nil {
 		return err
 	}
 	switch {
 	case res.DryRun:
-		notice(f.IOStreams, "dry run: %d tag(s) of %s would be signed into %s (role %s), %d skipped; nothing changed", len(res.Tags)-res.Skipped, res.GUN, res.Repository, res.Role, res.Skipped)
+		notice(opts.IO, "dry run: %d tag(s) of %s would be signed into %s (role %s), %d skipped; nothing changed", len(res.Tags)-res.Skipped, res.GUN, res.Repository, res.Role, res.Skipped)
 	default:
-		notice(f.IOStreams, "imported %d tag(s) of %s into %s (role %s), %d skipped", res.Imported, res.GUN, res.Repository, res.Role, res.Skipped)
+		notice(opts.IO, "imported %d tag(s) of %s into %s (role %s), %d skipped", res.Imported, res.GUN, res.Repository, res.Role, res.Skipped)
 	}
 	return nil
 }

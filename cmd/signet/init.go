@@ -7,16 +7,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/app"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/tuf"
 )
 
 type initOptions struct {
-	f   *factory
-	req app.InitRequest
+	IO   *iostreams
+	JSON func() bool
+	Deps func() (*app.Deps, error)
+	req  app.InitRequest
 }
 
 func newInitCmd(f *factory, runF func(*initOptions) error) *cobra.Command {
-	opts := &initOptions{f: f}
+	opts := &initOptions{IO: f.IOStreams, JSON: f.Global.JSON, Deps: f.appDeps}
 	var expires []string
 	cmd := &cobra.Command{
 		Use:   "init R --root-key REF... [flags]",
@@ -78,8 +81,7 @@ them with --expires ROLE=DURATION (Go durations such as 36h, or days: 30d).`,
 }
 
 func runInit(ctx context.Context, opts *initOptions) error {
-	f := opts.f
-	d, err := f.appDeps()
+	d, err := opts.Deps()
 	if err != nil {
 		return err
 	}
@@ -87,10 +89,10 @@ func runInit(ctx context.Context, opts *initOptions) error {
 	if err != nil {
 		return err
 	}
-	if f.Global.JSON() {
-		return writeJSON(f.IOStreams.Out, res)
+	if opts.JSON() {
+		return writeJSON(opts.IO.Out, res)
 	}
-	fprintf(f.IOStreams.Out, "Initialised trust data for %s (root version %d)\n", res.Repository, res.RootVersion)
+	fprintf(opts.IO.Out, "Initialised trust data for %s (root version %d)\n", res.Repository, res.RootVersion)
 	t := newTable("ROLE", "KEY ID", "KEY")
 	for _, k := range res.Keys {
 		desc := k.Name
@@ -100,15 +102,7 @@ func runInit(ctx context.Context, opts *initOptions) error {
 		if k.Generated {
 			desc += " (new)"
 		}
-		t.Row(k.Role, shortKeyID(k.KeyID), desc)
+		t.Row(k.Role, keyid.Short(k.KeyID), desc)
 	}
-	return t.Write(f.IOStreams.Out)
-}
-
-// shortKeyID is the key-ID prefix shown in tables; commands accept it back.
-func shortKeyID(id string) string {
-	if len(id) > 16 {
-		return id[:16]
-	}
-	return id
+	return t.Write(opts.IO.Out)
 }

@@ -8,15 +8,18 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/app"
+	"github.com/signet-dev/signet/internal/keyid"
 )
 
 type inspectOptions struct {
-	f    *factory
+	IO   *iostreams
+	JSON func() bool
+	Deps func() (*app.Deps, error)
 	repo string
 }
 
 func newInspectCmd(f *factory, runF func(*inspectOptions) error) *cobra.Command {
-	opts := &inspectOptions{f: f}
+	opts := &inspectOptions{IO: f.IOStreams, JSON: f.Global.JSON, Deps: f.appDeps}
 	cmd := &cobra.Command{
 		Use:   "inspect R",
 		Short: "Show signed tags, signers, roles, keys and expiries",
@@ -40,8 +43,7 @@ The columns are named as the fields of -o json (docs/usage.md).`,
 }
 
 func runInspect(ctx context.Context, opts *inspectOptions) error {
-	f := opts.f
-	d, err := f.appDeps()
+	d, err := opts.Deps()
 	if err != nil {
 		return err
 	}
@@ -49,8 +51,8 @@ func runInspect(ctx context.Context, opts *inspectOptions) error {
 	if err != nil {
 		return err
 	}
-	out := f.IOStreams.Out
-	if f.Global.JSON() {
+	out := opts.IO.Out
+	if opts.JSON() {
 		return writeJSON(out, res)
 	}
 	fprintf(out, "Signatures for %s\n\n", res.Repository)
@@ -69,7 +71,7 @@ func runInspect(ctx context.Context, opts *inspectOptions) error {
 	for _, r := range res.Roles {
 		keys := make([]string, 0, len(r.Keys))
 		for _, k := range r.Keys {
-			s := shortKeyID(k.KeyID)
+			s := keyid.Short(k.KeyID)
 			if k.Name != "" {
 				s += " (" + k.Name + ")"
 			}

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/app"
-	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/keystore"
 )
 
@@ -52,27 +50,10 @@ func runKeyDelete(_ context.Context, opts *keyDeleteOptions) error {
 	if err != nil {
 		return err
 	}
-	info, err := store.Get(opts.Name)
+	info, err := app.DeleteKey(store, opts.Name, opts.Force)
 	if err != nil {
 		return err
 	}
-	if !opts.Force {
-		uses, err := app.TrustedKeyUses(store)
-		if err != nil {
-			return err
-		}
-		if in := uses.ByKeyID[info.KeyID]; len(in) > 0 {
-			where := make([]string, len(in))
-			for i, u := range in {
-				where[i] = fmt.Sprintf("%s of %s (root version %d)", u.Role, u.Repository, u.RootVersion)
-			}
-			return errkind.Mark(errkind.Input, fmt.Errorf("key %s is still trusted as %s: rotate it out first (signet rotate R ROLE --remove-key %s), or pass --force",
-				opts.Name, strings.Join(where, ", "), opts.Name))
-		}
-	}
-	if err := store.Delete(opts.Name); err != nil {
-		return err
-	}
-	notice(opts.IO, "deleted key %s (key ID %s)", opts.Name, shortID(info.KeyID))
+	notice(opts.IO, "deleted key %s (key ID %s)", opts.Name, keyid.Short(info.KeyID))
 	return nil
 }

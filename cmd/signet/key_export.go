@@ -10,7 +10,6 @@ import (
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/keystore"
-	"github.com/signet-dev/signet/registry"
 )
 
 type keyExportOptions struct {
@@ -25,14 +24,6 @@ type keyExportOptions struct {
 	// OnlineKeys returns the keystore names of the snapshot and timestamp
 	// keys R's current root lists (app.OnlineKeyNames).
 	OnlineKeys func(ctx context.Context, repository string) ([]string, error)
-}
-
-// exportedKey is one key of `key export -o json`.
-type exportedKey struct {
-	Name      string `json:"name"`
-	Type      string `json:"type"`
-	KeyID     string `json:"keyid"`
-	PublicKey string `json:"publicKey"`
 }
 
 func newKeyExportCmd(f *factory, runF func(*keyExportOptions) error) *cobra.Command {
@@ -108,7 +99,7 @@ func runKeyExport(ctx context.Context, opts *keyExportOptions) error {
 				return err
 			}
 		}
-		roots, err := onlineRoots(store, opts.Online)
+		roots, err := app.TrustedRootsToExport(store, opts.Online)
 		if err != nil {
 			return err
 		}
@@ -121,17 +112,9 @@ func runKeyExport(ctx context.Context, opts *keyExportOptions) error {
 		}
 		return nil
 	}
-	var keys []exportedKey
-	for _, name := range names {
-		info, err := store.Get(name)
-		if err != nil {
-			return err
-		}
-		pub, err := keystore.PublicKeyPEM(info.Public)
-		if err != nil {
-			return err
-		}
-		keys = append(keys, exportedKey{Name: info.Name, Type: string(info.Type), KeyID: info.KeyID, PublicKey: string(pub)})
+	keys, err := app.ExportPublicKeys(store, names)
+	if err != nil {
+		return err
 	}
 	if opts.JSON() {
 		return writeJSON(opts.IO.Out, keys)
@@ -142,25 +125,4 @@ func runKeyExport(ctx context.Context, opts *keyExportOptions) error {
 		}
 	}
 	return nil
-}
-
-// onlineRoots returns the trusted root of repository r, for the bundle to
-// carry: a CI job with an empty home then starts from the root the owners
-// trust, never from the registry's. nil when r is "".
-func onlineRoots(store *keystore.Store, r string) (map[string][]byte, error) {
-	if r == "" {
-		return nil, nil
-	}
-	repo, err := registry.ParseRepository(r)
-	if err != nil {
-		return nil, err
-	}
-	root, err := store.PinnedRoot(repo.RegistryStr(), repo.RepositoryStr())
-	if errors.Is(err, keystore.ErrNoPinnedRoot) {
-		return nil, errkind.Mark(errkind.Verification, fmt.Errorf("no root of %s is trusted in this signet home: export the bundle from the home that ran signet init, or pin the root first (signet trust pin)", repo.Name()))
-	}
-	if err != nil {
-		return nil, err
-	}
-	return map[string][]byte{repo.Name(): root}, nil
 }

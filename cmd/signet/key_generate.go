@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/keystore"
 )
@@ -22,17 +23,6 @@ type keyGenerateOptions struct {
 	Name string
 	Type string // --type: ecdsa-p256 (default) or ed25519
 	Out  string // --out: where the public key goes; "" means stdout
-}
-
-// keyResult is what key generate and key import print with -o json.
-type keyResult struct {
-	Name          string `json:"name"`
-	Kind          string `json:"kind"`
-	Type          string `json:"type"`
-	KeyID         string `json:"keyid"`
-	PublicKeyFile string `json:"publicKeyFile,omitempty"`
-	// PublicKey is the public key (PEM) when key generate wrote no file.
-	PublicKey string `json:"publicKey,omitempty"`
 }
 
 func newKeyGenerateCmd(f *factory, runF func(*keyGenerateOptions) error) *cobra.Command {
@@ -104,7 +94,7 @@ func runKeyGenerate(ctx context.Context, opts *keyGenerateOptions) error {
 // or a keyResult with the public key (json).
 func printGenerated(ios *iostreams, asJSON bool, info keystore.KeyInfo, pub []byte) error {
 	if asJSON {
-		return writeJSON(ios.Out, keyResult{Name: info.Name, Kind: string(info.Kind), Type: string(info.Type), KeyID: info.KeyID, PublicKey: string(pub)})
+		return writeJSON(ios.Out, app.NewKeyResult(info, "", pub))
 	}
 	notice(ios, "%s key %s stored in the keystore; public key on stdout", info.Type, info.Name)
 	_, err := fmt.Fprintf(ios.Out, "%s\n%s", info.KeyID, pub)
@@ -115,7 +105,7 @@ func printGenerated(ios *iostreams, asJSON bool, info keystore.KeyInfo, pub []by
 // and where the public key went on stderr.
 func printKeyResult(ios *iostreams, asJSON bool, info keystore.KeyInfo, pubFile string) error {
 	if asJSON {
-		return writeJSON(ios.Out, keyResult{Name: info.Name, Kind: string(info.Kind), Type: string(info.Type), KeyID: info.KeyID, PublicKeyFile: pubFile})
+		return writeJSON(ios.Out, app.NewKeyResult(info, pubFile, nil))
 	}
 	if pubFile != "" {
 		notice(ios, "%s key %s stored in the keystore; public key in %s", info.Type, info.Name, pubFile)

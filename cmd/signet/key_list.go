@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/app"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/keystore"
 )
 
@@ -15,22 +15,6 @@ type keyListOptions struct {
 	IO       *iostreams
 	Keystore func() (*keystore.Store, error)
 	JSON     func() bool
-}
-
-// keyListEntry is one key of `key list -o json`.
-type keyListEntry struct {
-	Name        string    `json:"name"`
-	Kind        string    `json:"kind"`
-	Type        string    `json:"type"`
-	KeyID       string    `json:"keyid"`
-	Created     time.Time `json:"created"`
-	Serial      uint32    `json:"serial,omitempty"`
-	Slot        string    `json:"slot,omitempty"`
-	PINPolicy   string    `json:"pinPolicy,omitempty"`
-	TouchPolicy string    `json:"touchPolicy,omitempty"`
-	// RotatedOutOf is the repository whose trusted root no longer lists
-	// this key although its name says it is that repository's.
-	RotatedOutOf string `json:"rotatedOutOf,omitempty"`
 }
 
 func newKeyListCmd(f *factory, runF func(*keyListOptions) error) *cobra.Command {
@@ -62,55 +46,35 @@ func runKeyList(_ context.Context, opts *keyListOptions) error {
 	if err != nil {
 		return err
 	}
-	keys, err := store.List()
-	if err != nil {
-		return err
-	}
-	uses, err := app.TrustedKeyUses(store)
+	entries, err := app.ListKeys(store)
 	if err != nil {
 		return err
 	}
 	if opts.JSON() {
-		entries := make([]keyListEntry, 0, len(keys))
-		for _, k := range keys {
-			entries = append(entries, keyListEntry{
-				Name: k.Name, Kind: string(k.Kind), Type: string(k.Type), KeyID: k.KeyID, Created: k.Created,
-				Serial: k.Serial, Slot: k.Slot, PINPolicy: k.PINPolicy, TouchPolicy: k.TouchPolicy,
-				RotatedOutOf: uses.RotatedOutOf(k.Name, k.KeyID),
-			})
-		}
 		return writeJSON(opts.IO.Out, entries)
 	}
-	if len(keys) == 0 {
+	if len(entries) == 0 {
 		notice(opts.IO, "no keys yet: create one with 'signet key generate NAME'")
 		return nil
 	}
 	t := newTable("NAME", "TYPE", "KEY ID", "KIND/WHERE")
-	for _, k := range keys {
+	for _, k := range entries {
 		w := where(k)
-		if repo := uses.RotatedOutOf(k.Name, k.KeyID); repo != "" {
-			w += ", rotated out of " + repo
+		if k.RotatedOutOf != "" {
+			w += ", rotated out of " + k.RotatedOutOf
 		}
-		t.Row(k.Name, string(k.Type), shortID(k.KeyID), w)
+		t.Row(k.Name, k.Type, keyid.Short(k.KeyID), w)
 	}
 	return t.Write(opts.IO.Out)
 }
 
-// shortID is the start of a key ID, enough to name it.
-func shortID(id string) string {
-	if len(id) > 16 {
-		return id[:16]
-	}
-	return id
-}
-
 // where says where a key's private half is.
-func where(k keystore.KeyInfo) string {
-	switch k.Kind {
+func where(k app.KeyListEntry) string {
+	switch keystore.Kind(k.Kind) {
 	case keystore.Hardware:
 		return fmt.Sprintf("yubikey %d/%s", k.Serial, k.Slot)
 	case keystore.PublicOnly:
 		return "public key only"
 	}
-	return string(k.Kind)
+	return k.Kind
 }

@@ -14,7 +14,8 @@ import (
 // on), or standard input for "-", given up when ctx ends (Ctrl-C).
 func readInput(ctx context.Context, ios *iostreams, file string, max int64) ([]byte, error) {
 	if file != "-" {
-		return localfile.Read(file, max)
+		data, err := localfile.Read(file, max)
+		return data, errkind.Mark(errkind.Input, err)
 	}
 	type result struct {
 		data []byte

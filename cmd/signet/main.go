@@ -43,33 +43,28 @@ func tuneGC(env func(string) string) {
 	}
 }
 
-// run runs signet in the real process environment and returns its exit code.
-func run() int { return runProcess(testSeams{}) }
-
-// runProcess is run with the test seams of the signet command that the
-// test binary runs as a process of its own (main_test.go); a signet
-// binary has none.
-func runProcess(seams testSeams) int {
+// run runs signet in the real process environment and returns its exit
+// code. main passes no options; the test binary run as signet passes the
+// test seams (main_test.go).
+func run(opts ...factoryOption) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// Started as the docker CLI plugin docker-signet: signet is `docker signet`.
 	args, plugin := dockercli.PluginArgs(os.Args[0], os.Args[1:], os.Getenv)
-	return runAs(ctx, args, plugin, os.Getenv, systemIOStreams(ctx.Done()), seams)
+	return runAs(ctx, args, plugin, os.Getenv, systemIOStreams(ctx.Done()), opts...)
 }
 
 // runWith runs signet with args, reading the environment through env and
 // talking through ios, and returns the exit code of docs/design.md §5. It touches
 // no process globals, so tests call it directly. Every error is printed here,
 // once, as one line on stderr.
-func runWith(ctx context.Context, args []string, env func(string) string, ios *iostreams) int {
-	return runAs(ctx, args, nil, env, ios, testSeams{})
+func runWith(ctx context.Context, args []string, env func(string) string, ios *iostreams, opts ...factoryOption) int {
+	return runAs(ctx, args, nil, env, ios, opts...)
 }
 
-// runAs is runWith, as the docker CLI plugin when plugin is not nil, with
-// test seams (factory.go).
-func runAs(ctx context.Context, args []string, plugin *dockercli.Invocation, env func(string) string, ios *iostreams, seams testSeams) int {
-	f := newFactory(ios, env)
-	f.seams = seams
+// runAs is runWith, as the docker CLI plugin when plugin is not nil.
+func runAs(ctx context.Context, args []string, plugin *dockercli.Invocation, env func(string) string, ios *iostreams, opts ...factoryOption) int {
+	f := newFactory(ios, env, opts...)
 	root := newRootCmd(f)
 	if plugin != nil {
 		asDockerPlugin(root, f, plugin)
@@ -78,7 +73,12 @@ func runAs(ctx context.Context, args []string, plugin *dockercli.Invocation, env
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
-	err := timeoutError(f, root.ExecuteContext(ctx))
+	ran := trackRun(root)
+	err := root.ExecuteContext(ctx)
+	if !*ran {
+		err = parseError(err)
+	}
+	err = timeoutError(f, err)
 	f.close()
 	code, line := exitCode(ctx, err)
 	if line != "" {

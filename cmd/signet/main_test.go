@@ -32,12 +32,17 @@ const testPassphrase = "Corr3ct-Horse-Battery-Staple"
 
 // TestMain lets scripts run signet as a command: the test binary re-executed
 // as "signet" runs main's code in a process of its own, with the test
-// seams of scriptSeams.
+// seams of scriptSeams and the one of docs/security.md:
+// SIGNET_TEST_ATTESTATION_CA, read here and never by the release binary,
+// adds the virtual YubiKey's attestation CA.
 func TestMain(m *testing.M) {
+	signet := func() {
+		os.Exit(run(withTestSeams(scriptSeams()), withTestAttestationCA(os.Getenv(envTestAttestationCA))))
+	}
 	testscript.Main(m, map[string]func(){
-		"signet": func() { os.Exit(runProcess(scriptSeams())) },
+		"signet": signet,
 		// signet docker install links docker-signet to the running signet.
-		"docker-signet": func() { os.Exit(runProcess(scriptSeams())) },
+		"docker-signet": signet,
 	})
 }
 

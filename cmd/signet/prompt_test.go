@@ -110,11 +110,11 @@ func TestKeyPasswdNeverReusesOldPassphraseAsNew(t *testing.T) {
 	p, _ := newTestPrompter(map[string]string{envPassphrase: "old"}, nil, false)
 	ask := newPassphraseFunc(p)
 	ctx := context.Background()
-	old, err := ask(ctx, keystore.PassphraseRequest{Reason: "unlock keystore"})
+	old, err := ask(ctx, keystore.PassphraseRequest{Purpose: keystore.PurposeUnlockKeystore, Reason: "unlock keystore"})
 	if err != nil || string(old) != "old" {
 		t.Fatalf("unlock: %q, %v", old, err)
 	}
-	_, err = ask(ctx, keystore.PassphraseRequest{Reason: "new keystore passphrase", Confirm: true})
+	_, err = ask(ctx, keystore.PassphraseRequest{Purpose: keystore.PurposeNewKeystore, Reason: "new keystore passphrase", Confirm: true})
 	if err == nil || !strings.Contains(err.Error(), envNewPassphrase) {
 		t.Fatalf("new passphrase after unlock: err = %v, want one naming %s", err, envNewPassphrase)
 	}
@@ -123,26 +123,31 @@ func TestKeyPasswdNeverReusesOldPassphraseAsNew(t *testing.T) {
 func TestNewKeystoreTakesPassphraseFromEnvironment(t *testing.T) {
 	t.Parallel()
 	p, _ := newTestPrompter(map[string]string{envPassphrase: "first"}, nil, false)
-	got, err := newPassphraseFunc(p)(context.Background(), keystore.PassphraseRequest{Reason: "new keystore passphrase", Confirm: true})
+	got, err := newPassphraseFunc(p)(context.Background(), keystore.PassphraseRequest{Purpose: keystore.PurposeNewKeystore, Reason: "new keystore passphrase", Confirm: true})
 	if err != nil || string(got) != "first" {
 		t.Fatalf("new keystore passphrase = %q, %v; want SIGNET_PASSPHRASE", got, err)
 	}
 }
 
-func TestImportAndExportPassphrasesHaveTheirOwnVariables(t *testing.T) {
+func TestPassphraseVariableIsChosenByPurposeNotWording(t *testing.T) {
 	t.Parallel()
-	env := map[string]string{envPassphrase: "ks", envImportPassphrase: "pem", envExportPassphrase: "bundle"}
+	env := map[string]string{envPassphrase: "ks", envExportPassphrase: "bundle"}
 	p, _ := newTestPrompter(env, nil, false)
 	ask := newPassphraseFunc(p)
 	ctx := context.Background()
-	for reason, want := range map[string]string{
-		"decrypt key file ci.pem": "pem",
-		"encrypt key bundle":      "bundle",
-		"unlock keystore":         "ks",
+	for _, tc := range []struct {
+		purpose keystore.PassphrasePurpose
+		want    string
+	}{
+		{keystore.PurposeExportBundle, "bundle"},
+		{keystore.PurposeUnlockKeystore, "ks"},
+		{keystore.PurposeUnlockBundle, "ks"},
+		{keystore.PurposeDecryptFile, "ks"},
 	} {
-		got, err := ask(ctx, keystore.PassphraseRequest{Reason: reason})
-		if err != nil || string(got) != want {
-			t.Errorf("%s: got %q, %v; want %q", reason, got, err, want)
+		// The wording is the same for every request: only Purpose differs.
+		got, err := ask(ctx, keystore.PassphraseRequest{Purpose: tc.purpose, Reason: "encrypt key bundle"})
+		if err != nil || string(got) != tc.want {
+			t.Errorf("purpose %d: got %q, %v; want %q", tc.purpose, got, err, tc.want)
 		}
 	}
 }
@@ -150,7 +155,7 @@ func TestImportAndExportPassphrasesHaveTheirOwnVariables(t *testing.T) {
 func TestBackgroundUnlockTakesPassphraseFromEnvironmentOnly(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	req := keystore.PassphraseRequest{Reason: "unlock keystore", NoPrompt: true}
+	req := keystore.PassphraseRequest{Purpose: keystore.PurposeUnlockKeystore, Reason: "unlock keystore", NoPrompt: true}
 
 	term := &fakeTerminal{answers: []string{"typed"}}
 	p, errOut := newTestPrompter(map[string]string{envPassphrase: "from-env"}, term, false)
@@ -167,7 +172,7 @@ func TestBackgroundUnlockTakesPassphraseFromEnvironmentOnly(t *testing.T) {
 	if term.asked != 0 || errOut.Len() != 0 {
 		t.Fatalf("prompted for a NoPrompt request: %q", errOut.String())
 	}
-	_, err = newPassphraseFunc(p)(ctx, keystore.PassphraseRequest{Reason: "new keystore passphrase", Confirm: true, NoPrompt: true})
+	_, err = newPassphraseFunc(p)(ctx, keystore.PassphraseRequest{Purpose: keystore.PurposeNewKeystore, Reason: "new keystore passphrase", Confirm: true, NoPrompt: true})
 	if !errors.Is(err, keystore.ErrPromptNeeded) || term.asked != 0 {
 		t.Fatalf("NoPrompt for a new passphrase: %v (asked %d times); want ErrPromptNeeded and no prompt", err, term.asked)
 	}

@@ -10,12 +10,14 @@ import (
 )
 
 type pullOptions struct {
-	f   *factory
-	req app.PullRequest
+	IO   *iostreams
+	JSON func() bool
+	Deps func() (*app.Deps, error)
+	req  app.PullRequest
 }
 
 func newPullCmd(f *factory, runF func(*pullOptions) error) *cobra.Command {
-	opts := &pullOptions{f: f}
+	opts := &pullOptions{IO: f.IOStreams, JSON: f.Global.JSON, Deps: f.appDeps}
 	cmd := &cobra.Command{
 		Use:   "pull R:T --to oci:DIR [--root FILE]",
 		Short: "Verify a tag, then pull the image by its verified digest",
@@ -43,8 +45,7 @@ oci:DIR:T selects it); pulling the tag again replaces it.`,
 }
 
 func runPull(ctx context.Context, opts *pullOptions) error {
-	f := opts.f
-	d, err := f.appDeps()
+	d, err := opts.Deps()
 	if err != nil {
 		return err
 	}
@@ -52,10 +53,10 @@ func runPull(ctx context.Context, opts *pullOptions) error {
 	if err != nil {
 		return err
 	}
-	if f.Global.JSON() {
-		return writeJSON(f.IOStreams.Out, res)
+	if opts.JSON() {
+		return writeJSON(opts.IO.Out, res)
 	}
-	fmt.Fprintln(f.IOStreams.Out, res.Digest)
-	notice(f.IOStreams, "pulled %s into %s", res.Tag, opts.req.To)
+	fmt.Fprintln(opts.IO.Out, res.Digest)
+	notice(opts.IO, "pulled %s into %s", res.Tag, opts.req.To)
 	return nil
 }

@@ -12,12 +12,14 @@ import (
 )
 
 type pushOptions struct {
-	f   *factory
-	req app.PushRequest
+	IO   *iostreams
+	JSON func() bool
+	Deps func() (*app.Deps, error)
+	req  app.PushRequest
 }
 
 func newPushCmd(f *factory, runF func(*pushOptions) error) *cobra.Command {
-	opts := &pushOptions{f: f}
+	opts := &pushOptions{IO: f.IOStreams, JSON: f.Global.JSON, Deps: f.appDeps}
 	cmd := &cobra.Command{
 		Use:   "push SOURCE R:T [--key REF]",
 		Short: "Push an image and sign its tag",
@@ -54,20 +56,19 @@ or SIGNET_KEY) that a delegation matching the tag lists; signet says which.`,
 }
 
 func runPush(ctx context.Context, opts *pushOptions) error {
-	f := opts.f
-	d, err := f.appDeps()
+	d, err := opts.Deps()
 	if err != nil {
 		return err
 	}
 	var wg sync.WaitGroup
 	done := make(chan struct{})
-	if f.IOStreams.ErrTTY {
+	if opts.IO.ErrTTY {
 		ch := make(chan v1.Update, 16)
 		opts.req.Progress = ch
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			showProgress(f.IOStreams, ch, done)
+			showProgress(opts.IO, ch, done)
 		}()
 	}
 	res, err := app.Push(ctx, d, opts.req)
@@ -76,7 +77,7 @@ func runPush(ctx context.Context, opts *pushOptions) error {
 	if err != nil {
 		return err
 	}
-	return renderSigned(f, "Pushed and signed", res)
+	return renderSigned(opts.IO, opts.JSON(), "Pushed and signed", res)
 }
 
 // showProgress draws upload progress on the terminal's stderr until the
@@ -127,12 +128,12 @@ func humanBytes(n int64) string {
 }
 
 // renderSigned prints the tags a sign or push signed.
-func renderSigned(f *factory, verb string, res *app.SignResult) error {
-	if f.Global.JSON() {
-		return writeJSON(f.IOStreams.Out, res)
+func renderSigned(ios *iostreams, asJSON bool, verb string, res *app.SignResult) error {
+	if asJSON {
+		return writeJSON(ios.Out, res)
 	}
 	for _, s := range res.Signed {
-		fprintf(f.IOStreams.Out, "%s %s %s (role %s)\n", verb, s.Tag, s.Digest, s.Role)
+		fprintf(ios.Out, "%s %s %s (role %s)\n", verb, s.Tag, s.Digest, s.Role)
 	}
 	return nil
 }

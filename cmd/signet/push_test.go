@@ -23,7 +23,7 @@ func TestPushThatFailsBeforeUploadingReturnsOnATerminal(t *testing.T) {
 		"SIGNET_PASSPHRASE": "pw",
 	}))
 	defer f.close()
-	opts := &pushOptions{f: f}
+	opts := &pushOptions{IO: f.IOStreams, JSON: f.Global.JSON, Deps: f.appDeps}
 	opts.req.Source = "oci:" + t.TempDir()
 	opts.req.Tag = "127.0.0.1:1/none/app:v1"
 	opts.req.Key = "nobody"

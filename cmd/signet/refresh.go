@@ -9,12 +9,15 @@ import (
 )
 
 type refreshOptions struct {
-	f    *factory
+	IO   *iostreams
+	JSON func() bool
+	Deps func() (*app.Deps, error)
+	Env  func(string) string // for NO_COLOR
 	repo string
 }
 
 func newRefreshCmd(f *factory, runF func(*refreshOptions) error) *cobra.Command {
-	opts := &refreshOptions{f: f}
+	opts := &refreshOptions{IO: f.IOStreams, JSON: f.Global.JSON, Deps: f.appDeps, Env: f.Env}
 	cmd := &cobra.Command{
 		Use:   "refresh R",
 		Short: "Re-sign snapshot and timestamp before they expire",
@@ -37,7 +40,7 @@ than the timestamp period (default 7 days); it needs only the online keys
 }
 
 func runRefresh(ctx context.Context, opts *refreshOptions) error {
-	d, err := opts.f.appDeps()
+	d, err := opts.Deps()
 	if err != nil {
 		return err
 	}
@@ -45,5 +48,5 @@ func runRefresh(ctx context.Context, opts *refreshOptions) error {
 	if err != nil {
 		return err
 	}
-	return renderStatus(opts.f, res)
+	return renderStatus(opts.IO, opts.JSON(), opts.Env, res)
 }

@@ -11,13 +11,18 @@ import (
 )
 
 type revokeOptions struct {
-	f   *factory
-	req app.RevokeRequest
-	yes bool
+	IO   *iostreams
+	JSON func() bool
+	Deps func() (*app.Deps, error)
+	// Prompter confirms the revocation; NoInput is --no-input.
+	Prompter func() Prompter
+	NoInput  func() bool
+	req      app.RevokeRequest
+	yes      bool
 }
 
 func newRevokeCmd(f *factory, runF func(*revokeOptions) error) *cobra.Command {
-	opts := &revokeOptions{f: f}
+	opts := &revokeOptions{IO: f.IOStreams, JSON: f.Global.JSON, Deps: f.appDeps, Prompter: f.Prompter, NoInput: func() bool { return f.Global.NoInput }}
 	cmd := &cobra.Command{
 		Use:   "revoke R:T [--yes]",
 		Short: "Remove a tag's signature",
@@ -41,9 +46,8 @@ on a terminal; --yes (or --no-input) skips it.`,
 }
 
 func runRevoke(ctx context.Context, opts *revokeOptions) error {
-	f := opts.f
-	if !opts.yes && !f.Global.NoInput && f.IOStreams.Terminal != nil {
-		ok, err := f.Prompter().Confirm(fmt.Sprintf("Revoke the signature of %s? [y/N] ", opts.req.Tag), "yes")
+	if !opts.yes && !opts.NoInput() && opts.IO.Terminal != nil {
+		ok, err := opts.Prompter().Confirm(fmt.Sprintf("Revoke the signature of %s? [y/N] ", opts.req.Tag), "yes")
 		if err != nil {
 			return err
 		}
@@ -51,7 +55,7 @@ func runRevoke(ctx context.Context, opts *revokeOptions) error {
 			return errkind.Mark(errkind.Input, fmt.Errorf("revoke cancelled: nothing was changed"))
 		}
 	}
-	d, err := f.appDeps()
+	d, err := opts.Deps()
 	if err != nil {
 		return err
 	}
@@ -59,9 +63,9 @@ func runRevoke(ctx context.Context, opts *revokeOptions) error {
 	if err != nil {
 		return err
 	}
-	if f.Global.JSON() {
-		return writeJSON(f.IOStreams.Out, res)
+	if opts.JSON() {
+		return writeJSON(opts.IO.Out, res)
 	}
-	fprintf(f.IOStreams.Out, "Revoked %s %s (role %s)\n", res.Tag, res.Digest, res.Role)
+	fprintf(opts.IO.Out, "Revoked %s %s (role %s)\n", res.Tag, res.Digest, res.Role)
 	return nil
 }

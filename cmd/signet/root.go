@@ -64,7 +64,8 @@ answer arrives slower than 4 KiB/s on average after 30s.
 
 Exit codes: 0 success, 1 verification failed or a check found a problem,
 2 bad usage or input, 3 key, PIN or hardware problem, 4 registry or network
-problem or --timeout reached, 130 interrupted.`,
+problem or --timeout reached, 5 internal or system error (a bug, a full
+disk), 130 interrupted.`,
 		Example: `  # Try it out on a registry served by signet itself
   signet registry serve --addr 127.0.0.1:5000 &
   signet key generate alice

@@ -9,15 +9,18 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-dev/signet/internal/app"
+	"github.com/signet-dev/signet/internal/keyid"
 )
 
 type rotateOptions struct {
-	f   *factory
-	req app.RotateRequest
+	IO   *iostreams
+	JSON func() bool
+	Deps func() (*app.Deps, error)
+	req  app.RotateRequest
 }
 
 func newRotateCmd(f *factory, runF func(*rotateOptions) error) *cobra.Command {
-	opts := &rotateOptions{f: f}
+	opts := &rotateOptions{IO: f.IOStreams, JSON: f.Global.JSON, Deps: f.appDeps}
 	cmd := &cobra.Command{
 		Use:   "rotate R ROLE [--add-key REF]... [--remove-key KEYID|NAME]... [--threshold N] [--stage FILE]",
 		Short: "Change the keys or threshold of a role",
@@ -72,8 +75,7 @@ recovery from leaked and lost keys.`,
 }
 
 func runRotate(ctx context.Context, opts *rotateOptions) error {
-	f := opts.f
-	d, err := f.appDeps()
+	d, err := opts.Deps()
 	if err != nil {
 		return err
 	}
@@ -81,13 +83,13 @@ func runRotate(ctx context.Context, opts *rotateOptions) error {
 	if err != nil {
 		return err
 	}
-	if f.Global.JSON() {
-		return writeJSON(f.IOStreams.Out, res)
+	if opts.JSON() {
+		return writeJSON(opts.IO.Out, res)
 	}
-	out := f.IOStreams.Out
+	out := opts.IO.Out
 	keys := make([]string, 0, len(res.Keys))
 	for _, k := range res.Keys {
-		s := shortKeyID(k.KeyID)
+		s := keyid.Short(k.KeyID)
 		if k.Name != "" {
 			s += " (" + k.Name + ")"
 		}
@@ -102,9 +104,9 @@ func runRotate(ctx context.Context, opts *rotateOptions) error {
 		return err
 	}
 	if res.Ceremony.Complete {
-		notice(f.IOStreams, "every signature is here: publish with signet ceremony publish %s", res.Staged)
+		notice(opts.IO, "every signature is here: publish with signet ceremony publish %s", res.Staged)
 	} else {
-		notice(f.IOStreams, "collect the missing signatures with signet ceremony sign %s --key REF, then signet ceremony publish %s", res.Staged, res.Staged)
+		notice(opts.IO, "collect the missing signatures with signet ceremony sign %s --key REF, then signet ceremony publish %s", res.Staged, res.Staged)
 	}
 	return nil
 }

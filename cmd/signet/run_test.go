@@ -26,7 +26,8 @@ func TestExitCodeFollowsErrorKindAndPrintsOneLine(t *testing.T) {
 		line string
 	}{
 		{nil, 0, ""},
-		{errors.New("unclassified"), 2, "signet: unclassified"},
+		{errors.New("unclassified"), 5, "signet: unclassified"},
+		{errkind.Mark(errkind.Input, errors.New("bad file")), 2, "signet: bad file"},
 		{errkind.Mark(errkind.Verification, errors.New("digest mismatch")), 1, "signet: digest mismatch"},
 		{fmt.Errorf("opening: %w", errkind.Mark(errkind.Key, errors.New("wrong PIN"))), 3, "signet: opening: wrong PIN"},
 		{errkind.Mark(errkind.Registry, errors.New("connection refused\nretry later")), 4, "signet: connection refused retry later"},

@@ -32,7 +32,7 @@ func TestKeyFilesWrittenUnderTheTestSeamOpenInASignetWithoutIt(t *testing.T) {
 	vars := map[string]string{"SIGNET_HOME": home, "SIGNET_PASSPHRASE": testPassphrase}
 	env := mapEnv(vars)
 	ios, _, errOut := testIO(nil)
-	if code := runAs(context.Background(), []string{"key", "generate", "k"}, nil, env, ios, scriptSeams()); code != 0 {
+	if code := runAs(context.Background(), []string{"key", "generate", "k"}, nil, env, ios, withTestSeams(scriptSeams())); code != 0 {
 		t.Fatalf("key generate under the seams: exit %d: %s", code, errOut)
 	}
 	if n := kdfN(t, home); n != `"N":32768` {

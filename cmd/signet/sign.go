@@ -14,13 +14,15 @@ import (
 const maxTagsFile = 64 << 20
 
 type signOptions struct {
-	f    *factory
+	IO   *iostreams
+	JSON func() bool
+	Deps func() (*app.Deps, error)
 	req  app.SignRequest
 	from string
 }
 
 func newSignCmd(f *factory, runF func(*signOptions) error) *cobra.Command {
-	opts := &signOptions{f: f}
+	opts := &signOptions{IO: f.IOStreams, JSON: f.Global.JSON, Deps: f.appDeps}
 	cmd := &cobra.Command{
 		Use:   "sign R:T... [--key REF] [--from FILE]",
 		Short: "Sign what tags point to now",
@@ -62,7 +64,7 @@ every tag lists; signet says which.`,
 }
 
 func runSign(ctx context.Context, opts *signOptions) error {
-	d, err := opts.f.appDeps()
+	d, err := opts.Deps()
 	if err != nil {
 		return err
 	}
@@ -70,7 +72,7 @@ func runSign(ctx context.Context, opts *signOptions) error {
 	if err != nil {
 		return err
 	}
-	return renderSigned(opts.f, "Signed", res)
+	return renderSigned(opts.IO, opts.JSON(), "Signed", res)
 }
 
 // readTags reads one tag reference a line, skipping blanks and # comments.

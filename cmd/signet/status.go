@@ -12,12 +12,15 @@ import (
 )
 
 type statusOptions struct {
-	f    *factory
+	IO   *iostreams
+	JSON func() bool
+	Deps func() (*app.Deps, error)
+	Env  func(string) string // for NO_COLOR
 	repo string
 }
 
 func newStatusCmd(f *factory, runF func(*statusOptions) error) *cobra.Command {
-	opts := &statusOptions{f: f}
+	opts := &statusOptions{IO: f.IOStreams, JSON: f.Global.JSON, Deps: f.appDeps, Env: f.Env}
 	cmd := &cobra.Command{
 		Use:   "status R",
 		Short: "Show expiries and warn before they arrive",
@@ -40,7 +43,7 @@ expired. The columns are named as the fields of -o json (docs/usage.md).`,
 }
 
 func runStatus(ctx context.Context, opts *statusOptions) error {
-	d, err := opts.f.appDeps()
+	d, err := opts.Deps()
 	if err != nil {
 		return err
 	}
@@ -48,16 +51,16 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	if err != nil {
 		return err
 	}
-	return renderStatus(opts.f, res)
+	return renderStatus(opts.IO, opts.JSON(), opts.Env, res)
 }
 
-func renderStatus(f *factory, res *app.StatusResult) error {
-	if f.Global.JSON() {
-		if err := writeJSON(f.IOStreams.Out, res); err != nil {
+func renderStatus(ios *iostreams, asJSON bool, env func(string) string, res *app.StatusResult) error {
+	if asJSON {
+		if err := writeJSON(ios.Out, res); err != nil {
 			return err
 		}
 	} else {
-		c := newColors(f.IOStreams, f.Env)
+		c := newColors(ios, env)
 		advice := res.FastForwarded > 0
 		for _, r := range res.Roles {
 			advice = advice || r.Advice != ""
@@ -82,7 +85,7 @@ func renderStatus(f *factory, res *app.StatusResult) error {
 			t.Row(row...)
 			t.Paint(3, paint)
 		}
-		if err := t.Write(f.IOStreams.Out); err != nil {
+		if err := t.Write(ios.Out); err != nil {
 			return err
 		}
 	}

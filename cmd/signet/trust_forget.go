@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/keystore"
 )
 
@@ -37,15 +38,8 @@ error.`,
 }
 
 func runTrustForget(_ context.Context, opts *trustForgetOptions) error {
-	repo, err := trustRepository(opts.Repository)
+	repo, err := app.ForgetRoot(opts.Keystore, opts.Repository)
 	if err != nil {
-		return err
-	}
-	store, err := opts.Keystore()
-	if err != nil {
-		return err
-	}
-	if err := store.ForgetRoot(repo.RegistryStr(), repo.RepositoryStr()); err != nil {
 		return err
 	}
 	notice(opts.IO, "forgot the trusted root of %s", repo.Name())

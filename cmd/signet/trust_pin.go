@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/keystore"
 )
 
@@ -50,32 +51,20 @@ writes it ('-o json' prints a summary, not the root).`,
 }
 
 func runTrustPin(ctx context.Context, opts *trustPinOptions) error {
-	repo, err := trustRepository(opts.Repository)
+	read := func() ([]byte, error) { return readInput(ctx, opts.IO, opts.Root, maxRootInput) }
+	sum, err := app.PinRoot(opts.Keystore, opts.Repository, read, opts.Now())
 	if err != nil {
 		return err
 	}
-	data, err := readInput(ctx, opts.IO, opts.Root, 10<<20)
-	if err != nil {
-		return err
-	}
-	root, err := parseRoot(data)
-	if err != nil {
-		return err
-	}
-	store, err := opts.Keystore()
-	if err != nil {
-		return err
-	}
-	if err := store.PinRoot(repo.RegistryStr(), repo.RepositoryStr(), data); err != nil {
-		return err
-	}
-	sum := summarizeRoot(repo.Name(), root, opts.Now())
 	if sum.Expired {
 		notice(opts.IO, "warning: this root expired on %s; verification fails until a newer root is published", sum.Expires.Format(time.RFC3339))
 	}
 	if opts.JSON() {
 		return writeJSON(opts.IO.Out, sum)
 	}
-	notice(opts.IO, "pinned root version %d of %s (expires %s, fingerprint %s)", sum.Version, repo.Name(), sum.Expires.Format(time.RFC3339), sum.Fingerprint)
+	notice(opts.IO, "pinned root version %d of %s (expires %s, fingerprint %s)", sum.Version, sum.Repository, sum.Expires.Format(time.RFC3339), sum.Fingerprint)
 	return nil
 }
+
+// maxRootInput bounds the root.json `trust pin` reads.
+const maxRootInput = 10 << 20

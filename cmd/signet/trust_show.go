@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-dev/signet/internal/app"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/keystore"
 )
 
@@ -48,27 +50,14 @@ columns are named as the fields of -o json (docs/usage.md).`,
 }
 
 func runTrustShow(_ context.Context, opts *trustShowOptions) error {
-	repo, err := trustRepository(opts.Repository)
-	if err != nil {
-		return err
-	}
-	store, err := opts.Keystore()
-	if err != nil {
-		return err
-	}
-	root, err := pinnedRoot(store, repo)
+	data, sum, err := app.TrustedRoot(opts.Keystore, opts.Repository, opts.Now())
 	if err != nil {
 		return err
 	}
 	if opts.Raw {
-		data, err := store.PinnedRoot(repo.RegistryStr(), repo.RepositoryStr())
-		if err != nil {
-			return err
-		}
 		_, err = opts.IO.Out.Write(data)
 		return err
 	}
-	sum := summarizeRoot(repo.Name(), root, opts.Now())
 	if opts.JSON() {
 		return writeJSON(opts.IO.Out, sum)
 	}
@@ -79,14 +68,14 @@ func runTrustShow(_ context.Context, opts *trustShowOptions) error {
 	w := opts.IO.Out
 	fprintf(w, "repository:  %s\nroot:        version %d, expires %s\nfingerprint: %s\n\n", sum.Repository, sum.Version, expires, sum.Fingerprint)
 	t := newTable("ROLE", "THRESHOLD", "KEYS")
-	for _, role := range topRoles() {
+	for _, role := range app.TopRoles() {
 		rs, ok := sum.Roles[role]
 		if !ok {
 			continue
 		}
 		ids := make([]string, len(rs.Keys))
 		for i, k := range rs.Keys {
-			ids[i] = shortID(k.KeyID) + " (" + k.Type + ")"
+			ids[i] = keyid.Short(k.KeyID) + " (" + k.Type + ")"
 		}
 		t.Row(role, strconv.Itoa(rs.Threshold)+" of "+strconv.Itoa(len(rs.Keys)), strings.Join(ids, ", "))
 	}

@@ -10,12 +10,14 @@ import (
 )
 
 type verifyOptions struct {
-	f   *factory
-	req app.VerifyRequest
+	IO   *iostreams
+	JSON func() bool
+	Deps func() (*app.Deps, error)
+	req  app.VerifyRequest
 }
 
 func newVerifyCmd(f *factory, runF func(*verifyOptions) error) *cobra.Command {
-	opts := &verifyOptions{f: f}
+	opts := &verifyOptions{IO: f.IOStreams, JSON: f.Global.JSON, Deps: f.appDeps}
 	cmd := &cobra.Command{
 		Use:   "verify R:T [--root FILE]",
 		Short: "Verify that a tag points at what was signed for it",
@@ -49,8 +51,7 @@ two requests, the manifest (304 Not Modified) and the tag.`,
 }
 
 func runVerify(ctx context.Context, opts *verifyOptions) error {
-	f := opts.f
-	d, err := f.appDeps()
+	d, err := opts.Deps()
 	if err != nil {
 		return err
 	}
@@ -58,10 +59,10 @@ func runVerify(ctx context.Context, opts *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	if f.Global.JSON() {
-		return writeJSON(f.IOStreams.Out, res)
+	if opts.JSON() {
+		return writeJSON(opts.IO.Out, res)
 	}
-	fmt.Fprintln(f.IOStreams.Out, res.Digest)
-	notice(f.IOStreams, "verified %s (signed by %s, root version %d)", res.Tag, res.Role, res.RootVersion)
+	fmt.Fprintln(opts.IO.Out, res.Digest)
+	notice(opts.IO, "verified %s (signed by %s, root version %d)", res.Tag, res.Role, res.RootVersion)
 	return nil
 }

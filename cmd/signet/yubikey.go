@@ -17,13 +17,16 @@ import (
 )
 
 // Environment variables of the yubikey commands besides SIGNET_PIN and
-// SIGNET_PUK: new secrets for set-pin, set-puk and unblock, and extra
-// attestation roots for tests with the virtual YubiKey.
+// SIGNET_PUK: new secrets for set-pin, set-puk and unblock.
 const (
-	envNewPIN        = "SIGNET_NEW_PIN"
-	envNewPUK        = "SIGNET_NEW_PUK"
-	envAttestationCA = "SIGNET_TEST_ATTESTATION_CA"
+	envNewPIN = "SIGNET_NEW_PIN"
+	envNewPUK = "SIGNET_NEW_PUK"
 )
+
+// envTestAttestationCA is the test seam of docs/security.md: the test
+// binary, run as signet by the scripts, reads it and passes the file with
+// withTestAttestationCA. The release binary never reads it.
+const envTestAttestationCA = "SIGNET_TEST_ATTESTATION_CA"
 
 func newYubikeyCmd(f *factory) *cobra.Command {
 	cmd := newGroupCmd("yubikey <command>", "Set up and manage YubiKeys that hold signing keys",
@@ -43,10 +46,7 @@ try is left.
 
 YubiKeys need a build with YubiKey support ('signet version' says whether
 this one has it); a static build (CGO_ENABLED=0) exits 3 on every yubikey
-command (docs/install.md).
-
-SIGNET_TEST_ATTESTATION_CA names a PEM file of extra attestation roots, for
-tests with the virtual YubiKey only; signet says so whenever it is set.`)
+command (docs/install.md).`)
 	cmd.Example = `  signet yubikey list
   signet yubikey setup                       # root key in slot 9c
   signet yubikey setup --name alice-targets  # next key: first free slot 82-95
@@ -112,26 +112,26 @@ func (f *factory) pivOptions() []piv.Option {
 	}
 }
 
-// attestationRoots returns Yubico's roots, plus those of the PEM file
-// SIGNET_TEST_ATTESTATION_CA names, announced on stderr.
+// attestationRoots returns Yubico's roots, plus, in tests only, those of
+// the PEM file withTestAttestationCA named, announced on stderr.
 func (f *factory) attestationRoots() (*piv.Roots, error) {
 	roots, err := piv.YubicoRoots()
 	if err != nil {
 		return nil, errkind.Mark(errkind.Key, err)
 	}
-	file := f.Env(envAttestationCA)
+	file := f.testAttestationCA
 	if file == "" {
 		return roots, nil
 	}
 	data, err := localfile.Read(file, 1<<20)
 	if err != nil {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s: %w", envAttestationCA, err))
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s: %w", envTestAttestationCA, err))
 	}
 	if err := roots.AddPEM(data); err != nil {
-		return nil, fmt.Errorf("%s: %w", envAttestationCA, err)
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s: %w", envTestAttestationCA, err))
 	}
 	f.attestationNotice.Do(func() {
-		f.Prompter().Notice("%s is set: also trusting the attestation roots in %s (for tests only)", envAttestationCA, file)
+		f.Prompter().Notice("%s is set: also trusting the attestation roots in %s (for tests only)", envTestAttestationCA, file)
 	})
 	return roots, nil
 }
@@ -149,7 +149,7 @@ func (s *serialFlag) String() string {
 func (s *serialFlag) Set(v string) error {
 	n, err := strconv.ParseUint(v, 10, 32)
 	if err != nil || n == 0 {
-		return fmt.Errorf("invalid serial %q: want the YubiKey's decimal serial number", v)
+		return errkind.Mark(errkind.Input, fmt.Errorf("invalid serial %q: want the YubiKey's decimal serial number", v))
 	}
 	*s = serialFlag(n)
 	return nil
@@ -161,7 +161,8 @@ func addSerialFlag(cmd *cobra.Command, s *serialFlag) {
 	cmd.Flags().Var(s, "serial", "the YubiKey with serial number `N` (needed when several are attached)")
 }
 
-// yubikeyDeps are what every yubikey command works with.
+// yubikeyDeps are the funcs the yubikey commands choose from; each
+// command's options take only those it uses.
 type yubikeyDeps struct {
 	IO       *iostreams
 	JSON     func() bool

@@ -7,13 +7,20 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/piv"
 )
 
 type yubikeySetupOptions struct {
-	yubikeyDeps
+	IO       *iostreams
+	JSON     func() bool
+	Keystore func() (*keystore.Store, error)
+	Open     func(ctx context.Context, serial uint32) (*piv.YubiKey, error)
+	Prompter func() Prompter
+	Roots    func() (*piv.Roots, error)
+
 	Serial             serialFlag
 	Slot               string // --slot; "" = 9c when free, else the first free of 82-95
 	Touch              string
@@ -24,20 +31,9 @@ type yubikeySetupOptions struct {
 	RequireAttestation bool
 }
 
-type yubikeySetupResult struct {
-	Name        string `json:"name"`
-	KeyID       string `json:"keyid"`
-	Serial      uint32 `json:"serial"`
-	Slot        string `json:"slot"`
-	PINPolicy   string `json:"pinPolicy"`
-	TouchPolicy string `json:"touchPolicy"`
-	Firmware    string `json:"firmware"`
-	Attested    bool   `json:"attested"`
-	Initialized bool   `json:"initialized"`
-}
-
 func newYubikeySetupCmd(f *factory, runF func(*yubikeySetupOptions) error) *cobra.Command {
-	opts := &yubikeySetupOptions{yubikeyDeps: newYubikeyDeps(f)}
+	d := newYubikeyDeps(f)
+	opts := &yubikeySetupOptions{IO: d.IO, JSON: d.JSON, Keystore: d.Keystore, Open: d.Open, Prompter: d.Prompter, Roots: d.Roots}
 	cmd := &cobra.Command{
 		Use:   "setup",
 		Short: "Generate a signing key on a YubiKey and record it in the keystore",
@@ -90,7 +86,7 @@ func runYubikeySetup(ctx context.Context, opts *yubikeySetupOptions) error {
 		return err
 	}
 	if opts.Name != "" {
-		if err := checkNameFree(store, opts.Name); err != nil {
+		if err := app.CheckKeyNameFree(store, opts.Name); err != nil {
 			return err
 		}
 	}
@@ -168,56 +164,25 @@ func (opts *yubikeySetupOptions) confirmForce(ctx context.Context, yk *piv.YubiK
 	return nil
 }
 
-func checkNameFree(store *keystore.Store, name string) error {
-	_, err := store.Get(name)
-	switch {
-	case err == nil:
-		return errkind.Mark(errkind.Input, fmt.Errorf("the keystore already has a key named %s: choose another --name", name))
-	case errors.Is(err, keystore.ErrNotFound):
-		return nil
-	}
-	return err
-}
-
-// record puts the new key in the keystore, replacing the records of a key
-// that --force overwrote, and prints the result.
+// record puts the new key in the keystore (app.RecordYubikeyKey) and
+// prints the result.
 func (opts *yubikeySetupOptions) record(store *keystore.Store, res *piv.SetupResult) error {
-	name := opts.Name
-	if name == "" {
-		name = fmt.Sprintf("yubikey-%d-%s", res.Serial, res.Slot)
-	}
-	if old, ok := recordNames(opts.Keystore, res.Serial)[res.Slot.String()]; ok {
-		if err := store.Delete(old.Name); err != nil {
-			return fmt.Errorf("YubiKey %d slot %s has a new key, but the record of the old one (%s) could not be removed: %w", res.Serial, res.Slot, old.Name, err)
-		}
-		notice(opts.IO, "removed keystore record %s of the key that was replaced", old.Name)
-	}
-	info, err := store.PutHardware(keystore.HardwareKey{
-		Name: name, Public: res.Public, Serial: res.Serial, Slot: res.Slot.String(),
-		PINPolicy: string(res.PINPolicy), TouchPolicy: string(res.TouchPolicy), Attestation: res.Attestation,
-	})
+	out, err := app.RecordYubikeyKey(store, opts.Name, res, func(msg string) { notice(opts.IO, "%s", msg) })
 	if err != nil {
-		return fmt.Errorf("YubiKey %d slot %s has a new key, but recording it as %s failed: %w", res.Serial, res.Slot, name, err)
-	}
-	attested := len(res.Attestation) > 0
-	if !attested && res.AttestationErr != nil {
-		notice(opts.IO, "warning: attestation not verified: %v", res.AttestationErr)
+		return err
 	}
 	if opts.JSON() {
-		return writeJSON(opts.IO.Out, yubikeySetupResult{
-			Name: name, KeyID: info.KeyID, Serial: res.Serial, Slot: res.Slot.String(), PINPolicy: string(res.PINPolicy),
-			TouchPolicy: string(res.TouchPolicy), Firmware: res.Firmware.String(), Attested: attested, Initialized: res.Initialized,
-		})
+		return writeJSON(opts.IO.Out, out)
 	}
-	if res.Initialized {
-		notice(opts.IO, "YubiKey %d: new PIN and PUK set, management key replaced by a random one kept in PIN-protected data", res.Serial)
+	if out.Initialized {
+		notice(opts.IO, "YubiKey %d: new PIN and PUK set, management key replaced by a random one kept in PIN-protected data", out.Serial)
 	}
 	what := "attestation verified"
-	if !attested {
+	if !out.Attested {
 		what = "attestation NOT verified"
 	}
 	notice(opts.IO, "YubiKey %d slot %s: ECDSA P-256 key generated (PIN %s, touch %s), %s; recorded as %s (use %s or yubikey:%d/%s)",
-		res.Serial, res.Slot, res.PINPolicy, res.TouchPolicy, what, name, name, res.Serial, res.Slot)
-	_, err = fmt.Fprintln(opts.IO.Out, info.KeyID)
+		out.Serial, out.Slot, out.PINPolicy, out.TouchPolicy, what, out.Name, out.Name, out.Serial, out.Slot)
+	_, err = fmt.Fprintln(opts.IO.Out, out.KeyID)
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/piv/pivsim/pivsimtest"
 )
@@ -76,7 +77,7 @@ func TestYubikeyAttestNeedsSlot(t *testing.T) {
 func runYubikey(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
 	ios, out, errOut := testIO(nil)
-	f := newFactory(ios, mapEnv(env))
+	f := newFactory(ios, mapEnv(env), withTestAttestationCA(env[envTestAttestationCA]))
 	hw, closeHW := newHardware(f)
 	f.Hardware = hw
 	root := newRootCmd(f)
@@ -120,7 +121,7 @@ func TestYubikeySetupRecordsAnAttestedKeyThatSignsWithOneTouch(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("setup: %d %s", r.code, r.errOut)
 	}
-	var res yubikeySetupResult
+	var res app.YubikeySetupResult
 	if err := json.Unmarshal([]byte(r.out), &res); err != nil {
 		t.Fatal(err)
 	}
@@ -254,5 +255,23 @@ func TestYubikeyCommandsNeedASerialWithTwoCardsAndResetNeedsYes(t *testing.T) {
 	}
 	if r := runYubikey(t, env, "yubikey", "info", "--serial", s2); !strings.Contains(r.out, "none in use") {
 		t.Fatalf("info after reset: %s", r.out)
+	}
+}
+
+func TestReleaseBinaryIgnoresTheTestAttestationCA(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing-ca.pem")
+	env := map[string]string{envTestAttestationCA: missing}
+
+	// What main builds: the variable is set but never read.
+	f, _, errOut := newTestFactory(env)
+	if _, err := f.attestationRoots(); err != nil || errOut.Len() != 0 {
+		t.Fatalf("release factory read %s: %v, stderr %q", envTestAttestationCA, err, errOut.String())
+	}
+
+	// What the test binary builds: the file is read (and here missing).
+	ios, _, _ := testIO(nil)
+	f = newFactory(ios, mapEnv(env), withTestAttestationCA(missing))
+	if _, err := f.attestationRoots(); errkind.Of(err) != errkind.Input || !strings.Contains(fmt.Sprint(err), envTestAttestationCA) {
+		t.Fatalf("test factory: %v, want an input error naming %s", err, envTestAttestationCA)
 	}
 }

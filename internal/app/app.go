@@ -1,7 +1,11 @@
-// Package app carries out signet's repository commands (init, push, sign,
-// verify, pull, inspect, revoke, refresh, status) by composing the tuf,
-// registry, signer and keystore packages. cmd/signet parses flags, calls
-// one function here and renders its result; nothing here prints or prompts.
+// Package app carries out signet's commands by composing the tuf,
+// registry, signer, keystore and piv packages: the repository commands
+// (init, push, sign, verify, pull, inspect, revoke, refresh, status,
+// delegate, rotate, ceremony, import), and the work behind the key, trust
+// and yubikey commands (key names, trusted roots, the keystore records of
+// YubiKey keys). It is the only orchestrator: cmd/signet parses flags,
+// calls one function here and renders its result, whose type (with its
+// `-o json` names) is defined here; nothing here prints or prompts.
 package app
 
 import (

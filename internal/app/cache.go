@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/signet-dev/signet/internal/atomicfile"
+	"github.com/signet-dev/signet/internal/localfile"
 	"github.com/signet-dev/signet/internal/signethome"
 	"github.com/signet-dev/signet/tuf/tufmeta"
 )
@@ -70,7 +71,7 @@ func (v cachedView) ReadFile(ctx context.Context, name string, maxSize int64) ([
 		return v.registryView.ReadFile(ctx, name, maxSize)
 	}
 	path := filepath.Join(v.dir, d.Digest.Hex)
-	if data, err := os.ReadFile(path); err == nil && int64(len(data)) == d.Size {
+	if data, err := localfile.Read(path, d.Size); err == nil && int64(len(data)) == d.Size {
 		sum := sha256.Sum256(data)
 		if hex.EncodeToString(sum[:]) == d.Digest.Hex {
 			return data, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/internal/localfile"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
@@ -187,7 +188,7 @@ func CeremonyPublish(ctx context.Context, d *Deps, file string) (*CeremonyPublis
 func readCeremony(file string) (*tuf.Ceremony, error) {
 	data, err := localfile.Read(file, tuf.MaxCeremonySize)
 	if err != nil {
-		return nil, fmt.Errorf("reading the ceremony: %w", err)
+		return nil, errkind.Mark(errkind.Input, fmt.Errorf("reading the ceremony: %w", err))
 	}
 	c, err := tuf.ParseCeremony(data)
 	if err != nil {
@@ -256,7 +257,7 @@ func ceremonyChanges(c *tuf.Ceremony, known map[string]keystore.KeyInfo) []strin
 		return out
 	}
 	name := func(id string) string {
-		s := id[:min(12, len(id))]
+		s := keyid.Short(id)
 		if ki, ok := known[id]; ok {
 			s += " (" + ki.Name + ")"
 		}

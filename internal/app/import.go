@@ -12,6 +12,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/internal/localfile"
 	"github.com/signet-dev/signet/internal/pemcert"
 	"github.com/signet-dev/signet/notary"
@@ -97,7 +98,7 @@ func Import(ctx context.Context, d *Deps, req ImportRequest) (*ImportResult, err
 		return nil, err
 	}
 	if !nrepo.Pinned {
-		d.notice("trusting the Notary root of %s on first use (root key %s); pin it with --root-cert", req.GUN, strings.Join(shortKeyIDs(nrepo.RootKeyIDs), ", "))
+		d.notice("trusting the Notary root of %s on first use (root key %s); pin it with --root-cert", req.GUN, strings.Join(keyid.Shorts(nrepo.RootKeyIDs), ", "))
 	}
 	store, err := d.store(repo)
 	if err != nil {
@@ -270,7 +271,7 @@ func publishImport(ctx context.Context, d *Deps, repo name.Repository, store tuf
 func readCerts(path string) ([]*x509.Certificate, error) {
 	b, err := localfile.Read(path, maxPEMFile)
 	if err != nil {
-		return nil, err
+		return nil, errkind.Mark(errkind.Input, err)
 	}
 	certs, err := pemcert.Parse(b)
 	if err != nil {
@@ -280,15 +281,4 @@ func readCerts(path string) ([]*x509.Certificate, error) {
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%s: no PEM certificate", path))
 	}
 	return certs, nil
-}
-
-func shortKeyIDs(ids []string) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = id
-		if len(id) > 12 {
-			out[i] = id[:12]
-		}
-	}
-	return out
 }

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/piv"
 	"github.com/signet-dev/signet/registry"
@@ -101,7 +101,7 @@ func Init(ctx context.Context, d *Deps, req InitRequest) (*InitResult, error) {
 		if k.Signer != nil {
 			signers = append(signers, k)
 		}
-		if !strings.HasPrefix(k.Description, "YubiKey") {
+		if !k.Hardware {
 			d.notice("warning: root key %s is a software key; keep it offline, or put root on a YubiKey (signet yubikey setup)", nameOr(k))
 		}
 		cfg.RootKeys = append(cfg.RootKeys, k.Public)
@@ -164,7 +164,7 @@ func roleKey(ctx context.Context, ks *keystore.Store, res *signer.Resolver, repo
 		}
 		return k, false, nil
 	}
-	keyName := repo + "/" + role
+	keyName := RoleKeyName(repo, role)
 	generated := false
 	if _, err := ks.Get(keyName); err != nil {
 		if _, err := ks.Generate(ctx, keyName, keystore.ECDSAP256); err != nil {
@@ -183,7 +183,7 @@ func nameOr(k *signer.Key) string {
 	if k.Name != "" {
 		return k.Name
 	}
-	return k.ID[:12]
+	return keyid.Short(k.ID)
 }
 
 // targetsSlot keeps root and targets apart when --targets-key names a

@@ -9,6 +9,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/signer"
 	"github.com/signet-dev/signet/tuf"
 )
@@ -71,7 +72,7 @@ func chooseKey(ctx context.Context, res *signer.Resolver, r *tuf.Repo, names []s
 func describeRoles(roles []tuf.RoleKeys) string {
 	parts := make([]string, len(roles))
 	for i, rk := range roles {
-		ids := shortKeyIDs(rk.KeyIDs)
+		ids := keyid.Shorts(rk.KeyIDs)
 		noun := "key"
 		if len(ids) != 1 {
 			noun = "keys"

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -10,8 +11,16 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/keystore"
+	"github.com/signet-dev/signet/registry"
 )
+
+// RoleKeyName is the keystore name init gives the key it makes for a role
+// of repository: "R/snapshot", "R/timestamp", "R/targets".
+func RoleKeyName(repository, role string) string {
+	return repository + "/" + role
+}
 
 // OnlineKeyNames returns the keystore names of the snapshot and timestamp
 // keys that R's current root lists, found by key ID: after `rotate R
@@ -45,7 +54,7 @@ func OnlineKeyNames(ctx context.Context, d *Deps, repository string) ([]string, 
 		}
 		if !found {
 			return nil, errkind.Mark(errkind.Key, fmt.Errorf("no software key of %s's %s role (key IDs %s) is in this keystore: export it on the machine that holds it",
-				repo.Name(), role, strings.Join(shortKeyIDs(ids), ", ")))
+				repo.Name(), role, strings.Join(keyid.Shorts(ids), ", ")))
 		}
 	}
 	return names, nil
@@ -103,9 +112,55 @@ func (u *KeyUses) RotatedOutOf(keyName, keyID string) string {
 		return ""
 	}
 	for _, repo := range u.Repositories {
-		if strings.HasPrefix(keyName, repo+"/") {
+		if strings.HasPrefix(keyName, RoleKeyName(repo, "")) {
 			return repo
 		}
 	}
 	return ""
+}
+
+// TrustedRootsToExport returns the trusted root of repository r, for a
+// key bundle to carry: a CI job with an empty home then starts from the
+// root the owners trust, never from the registry's. nil when r is "".
+func TrustedRootsToExport(ks *keystore.Store, r string) (map[string][]byte, error) {
+	if r == "" {
+		return nil, nil
+	}
+	repo, err := registry.ParseRepository(r)
+	if err != nil {
+		return nil, err
+	}
+	root, err := ks.PinnedRoot(repo.RegistryStr(), repo.RepositoryStr())
+	if errors.Is(err, keystore.ErrNoPinnedRoot) {
+		return nil, errkind.Mark(errkind.Verification, fmt.Errorf("no root of %s is trusted in this signet home: export the bundle from the home that ran signet init, or pin the root first (signet trust pin)", repo.Name()))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{repo.Name(): root}, nil
+}
+
+// DeleteKey is `key delete`: it removes the keystore key name, refusing
+// (errkind.Input) one that a root this machine trusts still lists unless
+// force is set, and returns what was deleted.
+func DeleteKey(ks *keystore.Store, name string, force bool) (keystore.KeyInfo, error) {
+	info, err := ks.Get(name)
+	if err != nil {
+		return keystore.KeyInfo{}, err
+	}
+	if !force {
+		uses, err := TrustedKeyUses(ks)
+		if err != nil {
+			return keystore.KeyInfo{}, err
+		}
+		if in := uses.ByKeyID[info.KeyID]; len(in) > 0 {
+			where := make([]string, len(in))
+			for i, u := range in {
+				where[i] = fmt.Sprintf("%s of %s (root version %d)", u.Role, u.Repository, u.RootVersion)
+			}
+			return keystore.KeyInfo{}, errkind.Mark(errkind.Input, fmt.Errorf("key %s is still trusted as %s: rotate it out first (signet rotate R ROLE --remove-key %s), or pass --force",
+				name, strings.Join(where, ", "), name))
+		}
+	}
+	return info, ks.Delete(name)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/internal/keyid"
 	"github.com/signet-dev/signet/keystore"
 	"github.com/signet-dev/signet/registry"
 	"github.com/signet-dev/signet/signer"
@@ -320,10 +321,7 @@ func rotateError(d *Deps, repo name.Repository, role string, err error) error {
 func describeKeys(ids []string, names map[string]string) string {
 	out := make([]string, 0, len(ids))
 	for _, id := range ids {
-		s := id
-		if len(s) > 12 {
-			s = s[:12]
-		}
+		s := keyid.Short(id)
 		if n := names[id]; n != "" {
 			s += " (" + n + ")"
 		}

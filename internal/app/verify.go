@@ -152,7 +152,7 @@ func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (
 func readRootFile(path string) ([]byte, error) {
 	data, err := localfile.Read(path, maxRootFile)
 	if err != nil {
-		return nil, err
+		return nil, errkind.Mark(errkind.Input, err)
 	}
 	if _, err := metadata.Root().FromBytes(data); err != nil {
 		return nil, errkind.Mark(errkind.Input, fmt.Errorf("--root %s is not a TUF root.json (signet trust show R --raw prints one; -o json is a summary)", path))

@@ -13,6 +13,10 @@ const (
 	Input        Kind = 2 // bad usage or bad input
 	Key          Kind = 3 // a key, PIN or hardware problem
 	Registry     Kind = 4 // a registry or network problem
+	// Internal is an error nobody classified: a bug, or a system failure
+	// (a full disk, a file signet itself keeps that cannot be written). It
+	// is never the user's input: code that rejects input marks it Input.
+	Internal Kind = 5
 )
 
 type kindError struct {
@@ -33,13 +37,14 @@ func Mark(kind Kind, err error) error {
 	return &kindError{kind: kind, err: err}
 }
 
-// Of returns the kind of err: the innermost mark, or Input for an unmarked
-// error (an error nobody classified is treated as bad input) and OK for nil.
+// Of returns the kind of err: the innermost mark, or Internal for an
+// unmarked error (nobody said it was the user's input, a key, the
+// registry or a failed check) and OK for nil.
 func Of(err error) Kind {
 	if err == nil {
 		return OK
 	}
-	kind := Input
+	kind := Internal
 	for e := err; e != nil; {
 		if ke, ok := e.(*kindError); ok {
 			kind = ke.kind
@@ -49,7 +54,7 @@ func Of(err error) Kind {
 			e = u.Unwrap()
 		case interface{ Unwrap() []error }:
 			for _, inner := range u.Unwrap() {
-				if k := Of(inner); k != Input {
+				if k := Of(inner); k != Internal {
 					return k
 				}
 			}

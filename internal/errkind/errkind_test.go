@@ -15,9 +15,9 @@ func TestInnermostMarkWinsThroughWrapping(t *testing.T) {
 	}
 }
 
-func TestUnmarkedIsInputAndNilIsOK(t *testing.T) {
+func TestUnmarkedIsInternalAndNilIsOK(t *testing.T) {
 	t.Parallel()
-	if got := Of(errors.New("x")); got != Input {
+	if got := Of(errors.New("x")); got != Internal {
 		t.Fatalf("unmarked: %d", got)
 	}
 	if got := Of(nil); got != OK {
@@ -33,5 +33,14 @@ func TestJoinedErrorsKeepTheirKind(t *testing.T) {
 	err := errors.Join(errors.New("plain"), Mark(Key, errors.New("pin")))
 	if got := Of(err); got != Key {
 		t.Fatalf("joined: %d", got)
+	}
+}
+
+func TestJoinedUnmarkedErrorsAreInternalAndAMarkedOneWins(t *testing.T) {
+	if got := Of(errors.Join(errors.New("a"), errors.New("b"))); got != Internal {
+		t.Fatalf("joined unmarked: %d, want %d", got, Internal)
+	}
+	if got := Of(errors.Join(errors.New("a"), Mark(Input, errors.New("bad flag")))); got != Input {
+		t.Fatalf("joined with an input error: %d, want %d", got, Input)
 	}
 }

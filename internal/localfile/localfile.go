@@ -5,8 +5,9 @@
 // cannot reach it, and every whole-file read is bounded before it starts.
 //
 // Errors are not marked with an errkind but for CheckPrivate's (a key
-// problem): unmarked they count as bad input, and a caller such as the
-// keystore marks them as its own.
+// problem): the caller marks them, errkind.Input for a file the user named
+// and its own kind for a file it keeps (the keystore's are errkind.Key).
+// Unmarked they would be an internal error (exit 5).
 package localfile
 
 import (

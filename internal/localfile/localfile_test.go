@@ -20,8 +20,9 @@ func TestReadIsBoundedAndCheckPrivateWantsMode600(t *testing.T) {
 	if b, err := Read(p, 10); err != nil || string(b) != "0123456789" {
 		t.Fatalf("Read at the limit = %q, %v", b, err)
 	}
-	if _, err := Read(p, 9); !errors.Is(err, ErrTooLarge) || errkind.Of(err) != errkind.Input {
-		t.Fatalf("Read over the limit = %v, want ErrTooLarge", err)
+	// Unmarked: the caller says whose file it is (input, or the keystore's).
+	if _, err := Read(p, 9); !errors.Is(err, ErrTooLarge) || errkind.Of(err) != errkind.Internal {
+		t.Fatalf("Read over the limit = %v, want ErrTooLarge, unmarked", err)
 	}
 	err := CheckPrivate(p)
 	if !errors.Is(err, ErrNotPrivate) || errkind.Of(err) != errkind.Key || !strings.Contains(err.Error(), "chmod 600") {

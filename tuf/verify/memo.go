@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata/trustedmetadata"
 
 	"github.com/signet-dev/signet/internal/atomicfile"
+	"github.com/signet-dev/signet/internal/localfile"
 	"github.com/signet-dev/signet/tuf/tufmeta"
 )
 
@@ -103,13 +103,8 @@ func memoTrusted(dir string, versions map[string]int64) (sums map[string]string,
 // readMemo returns the memo of dir, or nil when there is none or it cannot
 // be read (a memo is only ever a shortcut).
 func readMemo(dir string) *memo {
-	f, err := os.Open(filepath.Join(dir, memoFile))
+	data, err := localfile.Read(filepath.Join(dir, memoFile), memoMaxBytes)
 	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, memoMaxBytes+1))
-	if err != nil || len(data) > memoMaxBytes {
 		return nil
 	}
 	var m memo
