@@ -91,7 +91,8 @@ func scriptParams(dir string) testscript.Params {
 //	UNIQUE              random hex for repository names on REALREGISTRY
 //
 //	CARD1, CARD2        serials of the virtual YubiKeys (condition [pcsc]),
-//	                    driven with the card command (script_card_test.go)
+//	                    driven with the card command (script_card_test.go),
+//	                    and PCSCLITE_CSOCK_NAME, the socket of the test pcscd
 //	DOCKER_HOST, DOCKER_CONFIG  the dockerd of scripts/test.sh and a docker
 //	                    config of the script's own (condition [dockerd];
 //	                    script_docker_test.go)
@@ -120,6 +121,12 @@ func scriptSetup(env *testscript.Env) error {
 		env.Setenv("CARD1", os.Getenv("SIGNET_TEST_PIVSIM_SERIAL"))
 		env.Setenv("CARD2", os.Getenv("SIGNET_TEST_PIVSIM_SERIAL2"))
 		env.Setenv("SIGNET_TEST_ATTESTATION_CA", os.Getenv("SIGNET_TEST_ATTESTATION_CA"))
+		// The test pcscd runs beside the system's (scripts/lib/pcsc.sh):
+		// libpcsclite finds its socket through this variable, which
+		// testscript does not pass on by itself.
+		if sock := os.Getenv("PCSCLITE_CSOCK_NAME"); sock != "" {
+			env.Setenv("PCSCLITE_CSOCK_NAME", sock)
+		}
 	}
 	dockerSetup(env)
 	return nil
