@@ -82,20 +82,8 @@ wait_for go vet ./...
 # cgo outside Windows: its users carry the piv build tags).
 CGO_ENABLED=0 wait_for go vet ./...
 # Most tests wait on loopback servers, subprocesses or the cards rather
-# than on the CPU: four at a time per package. The publisher races of
-# internal/app (8 signers on one repository, a faulty network) wait on
-# settles and backoffs most of their time and must run alone in their
-# package: they run beside the other tests, in a go test of their own,
-# instead of after them.
-races='^(TestEightConcurrentSignersLoseNoTag|TestEightConcurrentSignersLoseNoTagWhenEveryRequestIsDelayed|TestPushesThroughAFaultyNetworkSucceedOrFailCleanlyAndLoseNothing)$'
-go test -count=1 -timeout 30m -run "$races" ./internal/app &
-races_job=$!
-status=0
-wait_for go test -count=1 -timeout 30m -parallel 4 -skip "$races" ./... || status=$?
-races_status=0
-wait "$races_job" || races_status=$?
-[ "$status" -eq 0 ] || exit "$status"
-[ "$races_status" -eq 0 ] || exit "$races_status"
+# than on the CPU: four at a time per package.
+wait_for go test -count=1 -timeout 30m -parallel 4 ./...
 
 # The admission webhook against the real kube-apiserver: a module of its
 # own (tests/kube), so that signet's go.mod does not carry Kubernetes.
