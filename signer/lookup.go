@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/signet-dev/signet/internal/keyid"
@@ -143,30 +144,41 @@ func (r *Resolver) ByKeyID(ctx context.Context, keyID string) (*Key, error) {
 	return nil, keyErr(fmt.Errorf("key %s is not in the keystore or %s: %w", keyid.Short(keyID), EnvKey, ErrKeyNotFound))
 }
 
-// Unlock opens the software key with keyID when one is at hand (in the
-// SIGNET_KEY bundle, a bundle this Resolver opened, or a software record
-// of the keystore), asking for its passphrase now; a key on a YubiKey, or
-// no key, is left alone. Commands call it for every key that may sign
-// before the first signature, so that every passphrase is asked before
-// any PIN or touch (tuf.Unlocker). Opening the SIGNET_KEY bundle asks for
-// its passphrase whatever keyID is.
-func (r *Resolver) Unlock(ctx context.Context, keyID string) error {
-	b, err := r.envBundle(ctx)
-	if err != nil || (b != nil && hasKey(b, keyID)) {
-		return err
+// Unlock opens what the software keys among keyIDs need before they sign,
+// asking for their passphrases now: the SIGNET_KEY bundle (whatever the
+// key IDs), and the keystore's master key once when any of them is a
+// software record of the keystore (one passphrase opens them all). Keys
+// on a YubiKey, and keys not at hand, are left alone. Commands call it
+// with every key that may sign before the first signature, so that every
+// passphrase is asked before any PIN or touch (tuf.Unlocker). Only a
+// wrong passphrase stops it: a passphrase that cannot be had here (no
+// terminal, no variable) is left for the signature that needs the key,
+// since the role's threshold may be met without it.
+func (r *Resolver) Unlock(ctx context.Context, keyIDs ...string) error {
+	if _, err := r.envBundle(ctx); err != nil {
+		return unlockError(err)
 	}
-	if r.ks == nil {
+	if r.ks == nil || len(keyIDs) == 0 {
 		return nil
 	}
 	all, err := r.ks.List()
 	if err != nil {
-		return err
+		return unlockError(err)
 	}
 	for _, info := range all {
-		if info.KeyID == keyID && info.Kind == keystore.Software {
+		if info.Kind == keystore.Software && slices.Contains(keyIDs, info.KeyID) {
 			_, err := r.ks.PrivateKey(ctx, info.Name)
-			return err
+			return unlockError(err)
 		}
+	}
+	return nil
+}
+
+// unlockError keeps the errors of Unlock that must stop a command before
+// anything is signed: a wrong passphrase.
+func unlockError(err error) error {
+	if errors.Is(err, keystore.ErrWrongPassphrase) {
+		return err
 	}
 	return nil
 }

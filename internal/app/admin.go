@@ -134,7 +134,7 @@ func Revoke(ctx context.Context, d *Deps, req RevokeRequest) (*Signed, error) {
 		if err != nil {
 			return nil, err
 		}
-		kr = d.keyring(repo, res, k)
+		kr = d.namedKeyring(repo, res, k)
 	}
 	var removed tuf.Target
 	_, err = d.update(ctx, repo, store, kr, func(r *tuf.Repo) error {

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -237,29 +238,39 @@ func (d *Deps) keyring(repo name.Repository, r *signer.Resolver, explicit ...*si
 	return k
 }
 
+// namedKeyring is keyring for a command that signs a targets role with
+// the one key the user named (--key), when key is not nil: that key alone
+// signs the targets roles (onlyExplicit); snapshot and timestamp come
+// from the keys at hand.
+func (d *Deps) namedKeyring(repo name.Repository, r *signer.Resolver, key *signer.Key) *keyring {
+	k := d.keyring(repo, r, key)
+	k.onlyExplicit = key != nil
+	return k
+}
+
 var _ tuf.Unlocker = (*keyring)(nil)
 
-// Unlock implements tuf.Unlocker: before the first signature, every
-// software key that may sign is opened, so its passphrase is asked before
-// any YubiKey's PIN and touch. Keys named explicitly were opened already.
+// Unlock implements tuf.Unlocker: before the first signature, the
+// software keys that may sign are opened, so that their passphrase is
+// asked before any YubiKey's PIN and touch. Keys named explicitly were
+// opened already; each other key ID is handed to the resolver once.
 func (k *keyring) Unlock(ctx context.Context, need []tuf.RoleKeys) error {
 	if k.resolver == nil {
 		return nil
 	}
+	var ids []string
 	for _, rk := range need {
 		if !k.mayUse(rk.Role) {
 			continue
 		}
 		for _, id := range rk.KeyIDs {
-			if _, ok := k.explicit[id]; ok {
-				continue
-			}
-			if err := k.resolver.Unlock(ctx, id); err != nil {
-				return err
+			if _, ok := k.explicit[id]; !ok {
+				ids = append(ids, id)
 			}
 		}
 	}
-	return nil
+	slices.Sort(ids)
+	return k.resolver.Unlock(ctx, slices.Compact(ids)...)
 }
 
 // mayUse tells whether keys other than the explicit ones may sign role.

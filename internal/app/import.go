@@ -258,7 +258,7 @@ func publishImport(ctx context.Context, d *Deps, repo name.Repository, store tuf
 			return err
 		}
 	}
-	_, err = d.update(ctx, repo, store, d.keyring(repo, res, key), func(r *tuf.Repo) error {
+	_, err = d.update(ctx, repo, store, d.namedKeyring(repo, res, key), func(r *tuf.Repo) error {
 		if err := checkImportRole(r, role, names); err != nil {
 			return err
 		}

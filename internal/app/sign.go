@@ -103,8 +103,7 @@ func sign(ctx context.Context, d *Deps, req SignRequest, beforePublish func(cont
 			return nil, err
 		}
 	}
-	kr := d.keyring(repo, res, key)
-	kr.onlyExplicit = key != nil
+	kr := d.namedKeyring(repo, res, key)
 
 	var role string
 	var prepare sync.Once
