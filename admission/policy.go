@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 	"sigs.k8s.io/yaml"
@@ -91,10 +92,11 @@ func ParsePolicy(data []byte, dir string) (*Policy, error) {
 		if len(r.Repositories) == 0 {
 			return nil, fmt.Errorf("rule %d: no repositories", i+1)
 		}
-		for _, g := range r.Repositories {
+		for j, g := range r.Repositories {
 			if _, err := path.Match(g, ""); err != nil || g == "" {
 				return nil, fmt.Errorf("rule %d: repository glob %q: bad pattern", i+1, g)
 			}
+			r.Repositories[j] = canonicalRepository(g)
 		}
 		if r.Root == "" {
 			return nil, fmt.Errorf("rule %d: no root", i+1)
@@ -122,8 +124,11 @@ func readRoot(file string) ([]byte, error) {
 }
 
 // Match returns the first rule covering repository (REGISTRY/PATH), or
-// nil when none does.
+// nil when none does. Globs and repository are compared in one spelling
+// (canonicalRepository), so that an image cannot leave its rule by naming
+// the same registry otherwise.
 func (p *Policy) Match(repository string) *Rule {
+	repository = canonicalRepository(repository)
 	for i := range p.Rules {
 		for _, g := range p.Rules[i].Repositories {
 			if ok, _ := path.Match(g, repository); ok {
@@ -132,4 +137,20 @@ func (p *Policy) Match(repository string) *Rule {
 		}
 	}
 	return nil
+}
+
+// canonicalRepository spells REGISTRY/PATH the way a node reaches it: the
+// registry host in lower case (host names are case-insensitive), without
+// the HTTPS default port :443, and Docker Hub as index.docker.io, the name
+// go-containerregistry gives docker.io.
+func canonicalRepository(s string) string {
+	host, rest, ok := strings.Cut(s, "/")
+	if !ok {
+		return s
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ":443")
+	if host == "docker.io" || host == "registry-1.docker.io" {
+		host = "index.docker.io"
+	}
+	return host + "/" + rest
 }

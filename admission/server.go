@@ -178,8 +178,13 @@ func changed(req *admissionv1.AdmissionRequest, list []container) ([]container, 
 }
 
 // checkAll checks each distinct image once, at most the Checker's
-// parallel bound at a time, and returns one verdict per container.
+// parallel bound at a time, and returns one verdict per container. All
+// the checks of one review share one deadline, the check timeout: checks
+// waiting for a turn do not push the answer past the apiserver's timeout,
+// whose message would replace signet's reasons.
 func (h *Handler) checkAll(ctx context.Context, list []container) []Verdict {
+	ctx, cancel := context.WithTimeout(ctx, h.c.o.timeout)
+	defer cancel()
 	index := map[string]int{}
 	var images []string
 	for _, c := range list {

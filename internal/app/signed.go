@@ -50,6 +50,12 @@ func SignedTags(ctx context.Context, d *Deps, repository, digest, rootFile strin
 			continue
 		}
 		res, err := VerifySigned(ctx, d, VerifyRequest{Tag: repo.Tag(t.Name).String(), RootFile: rootFile})
+		if errkind.Of(err) == errkind.Verification {
+			// A listing that does not verify (a delegation naming a tag
+			// outside its paths) does not count, and does not hide
+			// another tag that signs the digest.
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
