@@ -170,3 +170,25 @@ func TestPluginDirFollowsDockerConfig(t *testing.T) {
 		t.Fatalf("PluginDir = %s", d)
 	}
 }
+
+// signet run from its installed copy (docker-signet itself) and asked to
+// install a link leaves the copy alone instead of linking it to itself.
+func TestInstallFromThePluginItselfKeepsIt(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "signet")
+	if err := os.WriteFile(exe, []byte("signet binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	plugins := filepath.Join(dir, "cli-plugins")
+	if _, err := Install(InstallRequest{Dir: plugins, Executable: exe, Copy: true}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(plugins, PluginFile())
+	res, err := Install(InstallRequest{Dir: plugins, Executable: path})
+	if err != nil || res.Changed {
+		t.Fatalf("install from the plugin: %+v, %v; want nothing changed", res, err)
+	}
+	if data, err := os.ReadFile(path); err != nil || string(data) != "signet binary" {
+		t.Fatalf("plugin after it: %q, %v; want the copy intact", data, err)
+	}
+}

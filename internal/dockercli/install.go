@@ -65,6 +65,15 @@ func Install(req InstallRequest) (*InstallResult, error) {
 	}
 	path := filepath.Join(req.Dir, PluginFile())
 	res := &InstallResult{Path: path, Target: req.Executable, Copy: req.Copy, Changed: true}
+	if self, err := os.Stat(req.Executable); err == nil {
+		if there, err := os.Lstat(path); err == nil && os.SameFile(self, there) {
+			// signet runs from the plugin file itself (a copy, or
+			// through a linked directory): replacing it with a link to
+			// itself, or copying it onto itself, would destroy it.
+			res.Changed = false
+			return res, nil
+		}
+	}
 	link, copied, err := current(path, req.Executable)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
