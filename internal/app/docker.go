@@ -13,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/signer"
 )
 
 // Docker runs the user's docker command line for DockerPull and DockerPush.
@@ -91,7 +92,8 @@ func DockerPush(ctx context.Context, d *Deps, docker Docker, req DockerPushReque
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCanSign(ctx, d, tag, req.Key); err != nil {
+	key, err := checkCanSign(ctx, d, tag, req.Key)
+	if err != nil {
 		return nil, err
 	}
 	image := dockerRepository(tag) + ":" + tag.TagStr()
@@ -123,39 +125,42 @@ func DockerPush(ctx context.Context, d *Deps, docker Docker, req DockerPushReque
 		_, err := stillPushed(ctx)
 		return err
 	}
-	return sign(ctx, d, SignRequest{Tags: []string{s}, Key: req.Key, Descriptors: map[string]v1.Descriptor{s: desc}}, recheck)
+	return sign(ctx, d, SignRequest{Tags: []string{s}, Key: req.Key, Descriptors: map[string]v1.Descriptor{s: desc}, key: key}, recheck)
 }
 
 // checkCanSign fails for what would make signing tag fail after docker
 // pushed: no trust data, trust data that does not verify from the root
 // this machine trusts, a key that is not there (keyRef, or none at hand
 // without it) or that may not sign the tag. It signs nothing: keys that
-// need a PIN or a touch are asked for them when signing.
-func checkCanSign(ctx context.Context, d *Deps, tag name.Tag, keyRef string) error {
+// need a PIN or a touch are asked for them when signing. It returns the
+// key keyRef names, resolved (nil without keyRef), for the signing.
+func checkCanSign(ctx context.Context, d *Deps, tag name.Tag, keyRef string) (*signer.Key, error) {
 	repo := tag.Context()
 	store, err := d.store(repo)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r, _, err := d.open(ctx, repo, store, mustTrust)
 	if err != nil {
-		return withRepo(err, repo)
+		return nil, withRepo(err, repo)
 	}
 	res, err := d.Resolver()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	names := []string{tag.TagStr()}
 	if keyRef == "" {
 		_, err = chooseKey(ctx, res, r, names)
-		return err
+		return nil, err
 	}
 	key, err := res.Resolve(ctx, keyRef)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = r.RoleFor(ctx, key.ID, names)
-	return err
+	if _, err := r.RoleFor(ctx, key.ID, names); err != nil {
+		return nil, err
+	}
+	return key, nil
 }
 
 // runDocker runs docker and turns its failure into one line with exit code

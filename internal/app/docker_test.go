@@ -15,6 +15,7 @@ import (
 	"github.com/signet-dev/signet/internal/app"
 	"github.com/signet-dev/signet/internal/errkind"
 	"github.com/signet-dev/signet/registry/registrytest"
+	"github.com/signet-dev/signet/tuf"
 )
 
 // registryDocker stands in for the docker CLI where the real one (in
@@ -204,8 +205,8 @@ func TestDockerPushRunsNoDockerWhenSigningWouldFail(t *testing.T) {
 	pub := initRepo(t, repo)
 	pub.generate("stranger")
 	_, err = app.DockerPush(context.Background(), pub.deps, docker, app.DockerPushRequest{Image: repo + ":v1", Key: "stranger"})
-	if err == nil {
-		t.Fatal("a key that no role lists signed")
+	if !errors.Is(err, tuf.ErrNotAllowed) {
+		t.Fatalf("a key that no role lists: %v, want %v", err, tuf.ErrNotAllowed)
 	}
 	if len(docker.calls) != 0 {
 		t.Fatalf("docker ran %q although signing could not succeed", docker.calls)

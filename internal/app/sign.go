@@ -25,6 +25,10 @@ type SignRequest struct {
 	// Descriptors, when set, are what the tags were just pushed as, so the
 	// registry is not asked again; keyed by the tag as given.
 	Descriptors map[string]v1.Descriptor
+
+	// key is Key already resolved (DockerPush checked it before docker
+	// ran), so that an encrypted key file does not ask twice.
+	key *signer.Key
 }
 
 // Signed is one signed tag.
@@ -97,8 +101,8 @@ func sign(ctx context.Context, d *Deps, req SignRequest, beforePublish func(cont
 	if err != nil {
 		return nil, err
 	}
-	var key *signer.Key
-	if req.Key != "" {
+	key := req.key
+	if key == nil && req.Key != "" {
 		if key, err = res.Resolve(ctx, req.Key); err != nil {
 			return nil, err
 		}
