@@ -48,8 +48,8 @@ var kinds = []admissionKind{
 
 var podKind = kinds[0]
 
-// podSpec has one init container, the given containers and one ephemeral
-// container with the last image.
+// podSpec has one init container and the given containers (a test adds
+// ephemeral containers where it needs them).
 func podSpec(init string, images ...string) corev1.PodSpec {
 	s := corev1.PodSpec{InitContainers: []corev1.Container{{Name: "init", Image: init}}}
 	for i, im := range images {
