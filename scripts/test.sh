@@ -3,7 +3,8 @@
 # distribution registries on loopback, a pcscd of its own beside the
 # system's with the vpcd driver and two virtual YubiKeys, a notary-server,
 # tuf-js, a dockerd on a unix socket of its own, etcd and kube-apiserver),
-# runs go vet and go test (signet's module, then tests/kube), and stops
+# runs go vet (while the services start) and go test (signet's module and
+# tests/kube side by side), and stops
 # what it started, whatever happens: on success, failure, Ctrl-C or
 # SIGTERM. The fuzz targets run with their seed
 # corpora as ordinary tests; `make fuzz` fuzzes them.
@@ -24,11 +25,19 @@ _fg=
 cleanup() {
   set +e
   trap - INT TERM
-  [ -n "$_fg" ] && kill -TERM -- "-$_fg" 2>/dev/null
+  local p stops=()
+  for p in $_fg; do
+    kill -TERM -- "-$p" 2>/dev/null
+  done
+  # The services stop side by side: each stop_NAME waits for its own.
   for f in "$root"/scripts/lib/*.sh; do
     svc=$(basename "$f" .sh)
-    declare -F "stop_$svc" >/dev/null && "stop_$svc"
+    if declare -F "stop_$svc" >/dev/null; then
+      "stop_$svc" &
+      stops+=("$!")
+    fi
   done
+  [ "${#stops[@]}" -eq 0 ] || wait "${stops[@]}"
   # Whatever a service script started and did not stop.
   local j
   for j in $(jobs -p); do
@@ -56,12 +65,33 @@ wait_for() {
   return "$status"
 }
 
+# wait_all PID...: waits for every one of the background jobs PID (each in
+# its own process group), returns the first failure's status.
+wait_all() {
+  _fg="$*"
+  local status=0 p s
+  for p in "$@"; do
+    s=0
+    wait "$p" || s=$?
+    [ "$status" -ne 0 ] || status=$s
+  done
+  _fg=
+  return "$status"
+}
+
 # Each scripts/lib/NAME.sh defines start_NAME and stop_NAME; start_NAME
 # exports the environment its tests read (SIGNET_TEST_*).
 for f in "$root"/scripts/lib/*.sh; do
   # shellcheck source=/dev/null
   . "$f"
 done
+# go vet needs no service: it runs while they start. The static build's
+# packages, tests included, must compile too (piv-go is cgo outside
+# Windows: its users carry the piv build tags).
+if [ "${1:-}" != "--serve" ]; then
+  { go vet ./... && CGO_ENABLED=0 go vet ./...; } &
+  vet=$!
+fi
 for f in "$root"/scripts/lib/*.sh; do
   svc=$(basename "$f" .sh)
   echo "test: starting $svc" >&2
@@ -72,19 +102,21 @@ done
 export SIGNET_TEST_REQUIRE_SERVICES=1
 
 if [ "${1:-}" = "--serve" ]; then
-  env | grep -E '^(SIGNET_TEST_|PCSCLITE_CSOCK_NAME=)' | sed 's/^/export /'
+  # Quoted for the shell: some values (reader names) hold spaces.
+  while IFS= read -r var; do
+    printf 'export %s=%q\n' "$var" "${!var}"
+  done < <(compgen -e | grep -E '^(SIGNET_TEST_|PCSCLITE_CSOCK_NAME$)')
   echo "test: services ready; Ctrl-C or SIGTERM stops them" >&2
   while :; do wait_for sleep 3600; done
 fi
 
-wait_for go vet ./...
-# The static build's packages, tests included, must compile too (piv-go is
-# cgo outside Windows: its users carry the piv build tags).
-CGO_ENABLED=0 wait_for go vet ./...
+wait_all "$vet"
 # Most tests wait on loopback servers, subprocesses or the cards rather
-# than on the CPU: four at a time per package.
-wait_for go test -count=1 -timeout 30m -parallel 4 ./...
-
-# The admission webhook against the real kube-apiserver: a module of its
-# own (tests/kube), so that signet's go.mod does not carry Kubernetes.
-wait_for bash -c 'cd tests/kube && go vet ./... && go test -count=1 -timeout 15m ./...'
+# than on the CPU: four at a time per package. Beside them, the admission
+# webhook against the real kube-apiserver: a module of its own
+# (tests/kube), so that signet's go.mod does not carry Kubernetes.
+go test -count=1 -timeout 30m -parallel 4 ./... &
+unit=$!
+(cd tests/kube && go vet ./... && go test -count=1 -timeout 15m ./...) &
+kube=$!
+wait_all "$unit" "$kube"
