@@ -6,9 +6,8 @@ import (
 )
 
 // The backoff after a conflict grows from the time the failed attempt took
-// to 16 times that, capped at retryMaxDelay: publishers whose attempts take
-// seconds still spread out over a few attempts' length.
-func TestUpdateBackoffSpreadsOverAFewAttemptsLengthUpToItsCap(t *testing.T) {
+// to 16 times that, capped at retryMaxDelay.
+func TestUpdateBackoffDoublesFromTheAttemptsLengthUpToItsCaps(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		n       int
@@ -18,9 +17,9 @@ func TestUpdateBackoffSpreadsOverAFewAttemptsLengthUpToItsCap(t *testing.T) {
 		{1, 0, retryMinDelay},
 		{1, 100 * time.Millisecond, 100 * time.Millisecond},
 		{3, 100 * time.Millisecond, 400 * time.Millisecond},
-		{9, 100 * time.Millisecond, 1600 * time.Millisecond},
-		{2, 2 * time.Second, 4 * time.Second},
-		{9, 2 * time.Second, retryMaxDelay},
+		{9, 50 * time.Millisecond, 800 * time.Millisecond},
+		{9, 100 * time.Millisecond, retryMaxDelay},
+		{2, 2 * time.Second, retryMaxDelay},
 	} {
 		var most time.Duration
 		for range 2000 {

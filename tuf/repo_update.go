@@ -25,13 +25,10 @@ const maxPublishAttempts = 20
 // starts at the time the failed attempt took and doubles with every
 // attempt, up to 16 times that time and at most retryMaxDelay, so that
 // publishers that collided spread out over a few times the length of a
-// publish, whatever the registry's speed. The cap is the settle's (10 s,
-// registry.MaxSettleDelay): a lower one made publishers whose attempts
-// took a second or more (a loaded machine, a slow registry) collide again
-// and again until one gave up.
+// publish, whatever the registry's speed.
 const (
 	retryMinDelay = 5 * time.Millisecond
-	retryMaxDelay = 10 * time.Second
+	retryMaxDelay = time.Second
 )
 
 // Retrier may be implemented by a Keyring that wants to know why it is
