@@ -147,7 +147,8 @@ func (r *Resolver) ByKeyID(ctx context.Context, keyID string) (*Key, error) {
 // Unlock opens what the software keys among keyIDs need before they sign,
 // asking for their passphrases now: the SIGNET_KEY bundle (whatever the
 // key IDs), and the keystore's master key once when any of them is a
-// software record of the keystore (one passphrase opens them all). Keys
+// software record of the keystore that no open bundle holds (one
+// passphrase opens them all). Keys
 // on a YubiKey, and keys not at hand, are left alone. Commands call it
 // with every key that may sign before the first signature, so that every
 // passphrase is asked before any PIN or touch (tuf.Unlocker). Only a
@@ -155,9 +156,23 @@ func (r *Resolver) ByKeyID(ctx context.Context, keyID string) (*Key, error) {
 // terminal, no variable) is left for the signature that needs the key,
 // since the role's threshold may be met without it.
 func (r *Resolver) Unlock(ctx context.Context, keyIDs ...string) error {
-	if _, err := r.envBundle(ctx); err != nil {
+	env, err := r.envBundle(ctx)
+	if err != nil {
 		return unlockError(err)
 	}
+	// A key a bundle holds signs from the bundle (ByKeyID looks there
+	// first): it needs nothing of the keystore.
+	r.mu.Lock()
+	bundles := []*keystore.Bundle{env}
+	for _, src := range r.order {
+		if src != EnvKey {
+			bundles = append(bundles, r.bundles[src])
+		}
+	}
+	r.mu.Unlock()
+	keyIDs = slices.DeleteFunc(slices.Clone(keyIDs), func(id string) bool {
+		return slices.ContainsFunc(bundles, func(b *keystore.Bundle) bool { return b != nil && hasKey(b, id) })
+	})
 	if r.ks == nil || len(keyIDs) == 0 {
 		return nil
 	}

@@ -395,3 +395,47 @@ func TestUnlockAsksThePassphraseOfSoftwareKeysOnly(t *testing.T) {
 		ks.Close()
 	}
 }
+
+// A key that SIGNET_KEY holds signs from the bundle, so Unlock does not
+// open the keystore for it: no keystore passphrase is asked, and a wrong
+// one cannot stop the command.
+func TestUnlockLeavesTheKeystoreAloneForKeysTheBundleHolds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	home := filepath.Join(t.TempDir(), "home")
+	ks, err := keystore.Open(home, keystore.WithKDFStrength(encrypted.Legacy), keystore.WithPassphrase((&counts{}).pass("pw")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inBundle, _ := ks.Generate(ctx, "snapshot", "")
+	onlyHere, _ := ks.Generate(ctx, "timestamp", "")
+	bundle, err := ks.ExportBundle(ctx, []string{"snapshot"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks.Close()
+
+	keystoreAsks := 0
+	pass := func(_ context.Context, req keystore.PassphraseRequest) ([]byte, error) {
+		if req.Purpose == keystore.PurposeUnlockKeystore {
+			keystoreAsks++
+			return []byte("wrong"), nil
+		}
+		return []byte("pw"), nil
+	}
+	ks, err = keystore.Open(home, keystore.WithKDFStrength(encrypted.Legacy), keystore.WithPassphrase(pass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	r, _ := NewResolver(ks, WithEnv(env(map[string]string{EnvKey: string(bundle)})), WithPassphrase(pass))
+	if err := r.Unlock(ctx, inBundle.KeyID); err != nil || keystoreAsks != 0 {
+		t.Fatalf("Unlock of a key SIGNET_KEY holds: %v, keystore passphrase asked %d times", err, keystoreAsks)
+	}
+	if _, err := r.ByKeyID(ctx, inBundle.KeyID); err != nil {
+		t.Fatalf("the bundle's key does not sign: %v", err)
+	}
+	if err := r.Unlock(ctx, inBundle.KeyID, onlyHere.KeyID); !errors.Is(err, keystore.ErrWrongPassphrase) || keystoreAsks != 1 {
+		t.Fatalf("Unlock with a keystore-only key: %v, keystore passphrase asked %d times", err, keystoreAsks)
+	}
+}

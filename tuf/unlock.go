@@ -65,11 +65,13 @@ func (r *Repo) onlineKeys() []RoleKeys {
 	return need
 }
 
-// ceremonyKeys lists the keys a ceremony's thresholds name, by file.
+// ceremonyKeys lists the keys a ceremony's thresholds name that have not
+// signed yet, by file: a key that signed in an earlier home signs nothing
+// here, so its passphrase is not asked for.
 func (c *Ceremony) ceremonyKeys() []RoleKeys {
 	var need []RoleKeys
 	for _, t := range c.Thresholds() {
-		need = append(need, RoleKeys{Role: t.Metadata, KeyIDs: t.KeyIDs})
+		need = append(need, RoleKeys{Role: t.Metadata, KeyIDs: t.Missing()})
 	}
 	return need
 }
