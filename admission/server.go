@@ -117,6 +117,13 @@ func (h *Handler) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 	if !ok {
 		return allow, "allowed (a kind signet does not check)", nil
 	}
+	if mutate && req.Kind.Kind != "Pod" && madeByAController(req.Object.Raw) {
+		// A ReplicaSet a Deployment made must keep its owner's template:
+		// pinned, it differs, and the Deployment makes another, without
+		// end. Its owner was checked when it was written; the copy is
+		// checked and left as it is.
+		mutate = false
+	}
 	list := containers(spec, at)
 	if req.Operation == admissionv1.Update {
 		if list, err = changed(req, list); err != nil {
@@ -150,6 +157,16 @@ func (h *Handler) decide(ctx context.Context, req *admissionv1.AdmissionRequest,
 		allow.Patch, allow.PatchType = data, &pt
 	}
 	return allow, summary, nil
+}
+
+// madeByAController reports whether raw is an object whose owner
+// references name a controller (a ReplicaSet of a Deployment, a Job of a
+// CronJob), made from the owner's template.
+func madeByAController(raw []byte) bool {
+	var obj struct {
+		Metadata metav1.ObjectMeta `json:"metadata"`
+	}
+	return json.Unmarshal(raw, &obj) == nil && metav1.GetControllerOfNoCopy(&obj.Metadata) != nil
 }
 
 // changed drops from list the images an update leaves as they were (same

@@ -215,3 +215,35 @@ func TestAnUpdateChecksOnlyTheImagesItChanges(t *testing.T) {
 	resp := w.update(t, "/validate", kinds[1], old, swapped)
 	wantDenied(t, resp.Allowed, resp.Result.Message, "image "+p.repo+":unsigned", "not signed")
 }
+
+// A ReplicaSet that a Deployment made is checked but never patched: pinned,
+// its template would no longer be its Deployment's, which would make
+// another ReplicaSet, without end. One nobody owns is pinned as usual.
+func TestMutateChecksButDoesNotPinAReplicaSetItsDeploymentMade(t *testing.T) {
+	p := newPublisher(t)
+	d1 := p.push("v1")
+	unsigned := p.pushUnsigned("u1")
+	w := newWebhook(t, p, "deny")
+	var rs admissionKind
+	for _, k := range kinds {
+		if k.gvk.Kind == "ReplicaSet" {
+			rs = k
+		}
+	}
+	owned := func(image string) appsv1.ReplicaSet {
+		obj := rs.make(podSpec(image)).(appsv1.ReplicaSet)
+		yes := true
+		obj.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: "app", UID: "u-1", Controller: &yes}}
+		return obj
+	}
+	resp := w.review(t, "/mutate", rs, owned(p.repo+":v1"))
+	if !resp.Allowed || resp.Patch != nil {
+		t.Fatalf("owned ReplicaSet: allowed %v, patch %s; want allowed, unpatched", resp.Allowed, resp.Patch)
+	}
+	resp = w.review(t, "/mutate", rs, owned(p.repo+"@"+unsigned))
+	wantDenied(t, resp.Allowed, resp.Result.Message, "not signed for any tag")
+	resp = w.review(t, "/mutate", rs, rs.make(podSpec(p.repo+":v1")))
+	if got := decodePatch(t, resp.Patch); got[rs.spec+"/initContainers/0/image"] != p.repo+":v1@"+d1 {
+		t.Fatalf("a ReplicaSet nobody owns is not pinned: %v", got)
+	}
+}
