@@ -175,11 +175,11 @@ func (c *Checker) verify(ctx context.Context, ref imageRef, root string) (string
 		}
 		return "", nil
 	default:
-		tags, err := app.SignedTags(ctx, c.deps, ref.repo.Name(), ref.digest, root)
+		tag, err := app.SignedTag(ctx, c.deps, ref.repo.Name(), ref.digest, root)
 		if err != nil {
 			return "", err
 		}
-		if len(tags) == 0 {
+		if tag == "" {
 			return "", fmt.Errorf("%s is not signed for any tag of %s", ref.digest, ref.repo.Name())
 		}
 		return "", nil

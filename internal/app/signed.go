@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/signet-dev/signet/internal/errkind"
+	"github.com/signet-dev/signet/registry"
 )
 
 // VerifySigned is Verify without asking the registry what the tag points
@@ -26,30 +27,36 @@ func VerifySigned(ctx context.Context, d *Deps, req VerifyRequest) (*VerifyResul
 		Role: vt.Role, RootVersion: vt.RootVersion, TOFU: vt.TOFU}, nil
 }
 
-// SignedTags returns the tags of repository whose signed digest is digest
-// (sha256:HEX), each confirmed by VerifySigned from rootFile: a target a
-// delegation lists outside its paths does not count. None is not an error.
-func SignedTags(ctx context.Context, d *Deps, repository, digest, rootFile string) ([]string, error) {
+// SignedTag returns a tag of repository whose signed digest is digest
+// (sha256:HEX), confirmed by VerifySigned from rootFile, or "" when no tag
+// signs it: a target a delegation lists outside its paths does not count,
+// and neither does a listed name that is no tag. It stops at the first.
+func SignedTag(ctx context.Context, d *Deps, repository, digest, rootFile string) (string, error) {
 	hex, ok := strings.CutPrefix(digest, "sha256:")
 	if !ok {
-		return nil, errkind.Mark(errkind.Input, fmt.Errorf("%q is not a sha256 digest", digest))
+		return "", errkind.Mark(errkind.Input, fmt.Errorf("%q is not a sha256 digest", digest))
 	}
 	od := *d
 	od.RootFile = rootFile
 	repo, r, _, err := openRepo(ctx, &od, repository, mustTrust)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	targets, err := r.ListTargets(ctx)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	var tags []string
+	tried := map[string]bool{}
 	for _, t := range targets {
-		if t.SHA256 != hex {
+		if t.SHA256 != hex || tried[t.Name] {
 			continue
 		}
-		res, err := VerifySigned(ctx, d, VerifyRequest{Tag: repo.Tag(t.Name).String(), RootFile: rootFile})
+		tried[t.Name] = true
+		ref := repo.Tag(t.Name).String()
+		if _, err := registry.ParseTag(ref); err != nil {
+			continue // a signed name no image reference can carry
+		}
+		res, err := VerifySigned(ctx, d, VerifyRequest{Tag: ref, RootFile: rootFile})
 		if errkind.Of(err) == errkind.Verification {
 			// A listing that does not verify (a delegation naming a tag
 			// outside its paths) does not count, and does not hide
@@ -57,11 +64,11 @@ func SignedTags(ctx context.Context, d *Deps, repository, digest, rootFile strin
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		if res.Digest == digest {
-			tags = append(tags, t.Name)
+			return t.Name, nil
 		}
 	}
-	return tags, nil
+	return "", nil
 }
