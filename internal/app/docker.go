@@ -125,7 +125,12 @@ func DockerPush(ctx context.Context, d *Deps, docker Docker, req DockerPushReque
 		_, err := stillPushed(ctx)
 		return err
 	}
-	return sign(ctx, d, SignRequest{Tags: []string{s}, Key: req.Key, Descriptors: map[string]v1.Descriptor{s: desc}, key: key}, recheck)
+	res, err := sign(ctx, d, SignRequest{Tags: []string{s}, Key: req.Key, Descriptors: map[string]v1.Descriptor{s: desc}, key: key}, recheck)
+	if err != nil {
+		// The tag has moved already: say so, whatever stopped the signing.
+		return nil, fmt.Errorf("docker pushed %s as %s, unsigned: verify refuses %s until this push is run again: %w", image, pushed.Digest, tag, err)
+	}
+	return res, nil
 }
 
 // checkCanSign fails for what would make signing tag fail after docker

@@ -122,6 +122,42 @@ func TestDockerPushSignsNothingWhenTheTagMovedAfterDockerPushed(t *testing.T) {
 	wantFail(t, err, errkind.Verification)
 }
 
+// A tag moved after the check that follows docker push, while the key is
+// being chosen, is caught by the check before the trust data is published;
+// the error says that docker moved the tag and nothing signs it.
+func TestDockerPushPublishesNothingWhenTheTagMovesWhileSigning(t *testing.T) {
+	repo := uniqueRepo(t, registrytest.InProcess(t))
+	pub := initRepo(t, repo)
+	attacker, err := name.NewTag(repo+":v1", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var moved bool
+	notice := pub.deps.Notice
+	pub.deps.Notice = func(msg string) {
+		notice(msg)
+		if !moved {
+			moved = true
+			img, _ := ggcrrandom.Image(256, 1)
+			if err := remote.Write(attacker, img); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	_, err = app.DockerPush(context.Background(), pub.deps, &registryDocker{}, app.DockerPushRequest{Image: repo + ":v1"})
+	wantFail(t, err, errkind.Verification, "docker pushed "+repo+":v1 as sha256:", "unsigned", "run again", "tag moved")
+	if !moved {
+		t.Fatal("signing said nothing before publishing: the tag was never moved")
+	}
+	ins, err := app.Inspect(context.Background(), newPerson(t).deps, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ins.Targets) != 0 {
+		t.Fatalf("published %+v, want nothing", ins.Targets)
+	}
+}
+
 func TestDockerPushWithoutTheDigestLineSignsNothing(t *testing.T) {
 	for name, report := range map[string]func(tag, digest string, size int64) string{
 		"missing": func(tag, digest string, size int64) string { return "" },
