@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -65,10 +67,9 @@ func runYubikeyReset(ctx context.Context, opts *yubikeyResetOptions) error {
 		return err
 	}
 	notice(opts.IO, "YubiKey %d reset: PIN 123456, PUK 12345678, no PIV keys; set it up again with 'signet yubikey setup'", yk.Serial())
-	if names := app.HardwareRecords(opts.Keystore, yk.Serial()); len(names) > 0 {
-		for _, k := range names {
-			notice(opts.IO, "the keystore still records key %s on this card, which is gone: remove it from the repositories that trust it", k.Name)
-		}
+	records := app.HardwareRecords(opts.Keystore, yk.Serial())
+	for _, slot := range slices.Sorted(maps.Keys(records)) {
+		notice(opts.IO, "the keystore still records key %s on this card, which is gone: remove it from the repositories that trust it", records[slot].Name)
 	}
 	return nil
 }
