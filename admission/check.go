@@ -109,7 +109,7 @@ func NewChecker(p *Policy, reg *registry.Client, ks func() (*keystore.Store, err
 		}
 	}
 	c := &Checker{policy: p, o: o, locks: map[string]*repoLock{}}
-	c.deps = &app.Deps{Registry: reg, Keystore: ks, Now: o.now,
+	c.deps = &app.Deps{Registry: reg, Keystore: ks, Now: o.now, ReadRoot: p.readRule,
 		Notice: func(msg string) { c.logf("notice: %s", line(msg)) }}
 	return c, nil
 }

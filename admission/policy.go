@@ -51,8 +51,10 @@ type Policy struct {
 type Rule struct {
 	Repositories []string `json:"repositories"`
 	// Root is the root.json file; a relative path is relative to the
-	// policy file. LoadPolicy makes it absolute and checks it.
+	// policy file. LoadPolicy makes it absolute, reads and checks it.
 	Root string `json:"root"`
+
+	root []byte // Root's content, as LoadPolicy read it
 }
 
 // LoadPolicy reads and checks the policy file: strict YAML, at least one
@@ -74,7 +76,8 @@ func LoadPolicy(file string) (*Policy, error) {
 // dir, and checks it as LoadPolicy does.
 func ParsePolicy(data []byte, dir string) (*Policy, error) {
 	var p Policy
-	if err := yaml.UnmarshalStrict(data, &p); err != nil {
+	err := yaml.UnmarshalStrict(data, &p)
+	if err != nil {
 		return nil, err
 	}
 	switch p.Unmatched {
@@ -104,7 +107,7 @@ func ParsePolicy(data []byte, dir string) (*Policy, error) {
 		if !filepath.IsAbs(r.Root) {
 			r.Root = filepath.Join(dir, r.Root)
 		}
-		if _, err := readRoot(r.Root); err != nil {
+		if r.root, err = readRoot(r.Root); err != nil {
 			return nil, fmt.Errorf("rule %d: %w", i+1, err)
 		}
 	}
@@ -121,6 +124,17 @@ func readRoot(file string) ([]byte, error) {
 		return nil, fmt.Errorf("root %s is not a TUF root.json", file)
 	}
 	return data, nil
+}
+
+// readRule returns the root.json of the rule whose Root is path, as the
+// policy was read: roots change with a restart, as the rules do.
+func (p *Policy) readRule(path string) ([]byte, error) {
+	for _, r := range p.Rules {
+		if r.Root == path && r.root != nil {
+			return bytes.Clone(r.root), nil
+		}
+	}
+	return nil, errkind.Mark(errkind.Input, fmt.Errorf("root %s was not read with the policy", path))
 }
 
 // Match returns the first rule covering repository (REGISTRY/PATH), or

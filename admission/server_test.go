@@ -3,6 +3,8 @@ package admission_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -245,5 +247,25 @@ func TestMutateChecksButDoesNotPinAReplicaSetItsDeploymentMade(t *testing.T) {
 	resp = w.review(t, "/mutate", rs, rs.make(podSpec(p.repo+":v1")))
 	if got := decodePatch(t, resp.Patch); got[rs.spec+"/initContainers/0/image"] != p.repo+":v1@"+d1 {
 		t.Fatalf("a ReplicaSet nobody owns is not pinned: %v", got)
+	}
+}
+
+// The roots are read with the policy, at start: a root file changed on
+// disk afterwards (a ConfigMap updated in place) changes nothing until a
+// restart, as the rules do not change either.
+func TestRootsAreReadOnceWithThePolicy(t *testing.T) {
+	p := newPublisher(t)
+	d1 := p.push("v1")
+	dir := t.TempDir()
+	root := filepath.Join(dir, "roots", "app.json")
+	p.writeRoot(root)
+	w := startWebhook(t, dir, p.repo, "deny")
+	if err := os.WriteFile(root, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, image := range []string{p.repo + ":v1", p.repo + "@" + d1} {
+		if resp := w.review(t, "/mutate", podKind, podKind.make(podSpec(image))); !resp.Allowed {
+			t.Fatalf("%s denied after its root file changed on disk: %v", image, resp.Result)
+		}
 	}
 }

@@ -50,6 +50,18 @@ type Deps struct {
 	// RootFile is --root: the root.json a command starts from, ahead of
 	// the one kept in the signet home.
 	RootFile string
+	// ReadRoot, when set, gives the bytes of a root file named by RootFile
+	// or a request, instead of reading the file: the admission server
+	// reads its policy's roots once, at start.
+	ReadRoot func(path string) ([]byte, error)
+}
+
+// readRoot returns the root.json that path names (ReadRoot, else the file).
+func (d *Deps) readRoot(path string) ([]byte, error) {
+	if d.ReadRoot != nil {
+		return d.ReadRoot(path)
+	}
+	return readRootFile(path)
 }
 
 func (d *Deps) notice(format string, args ...any) {

@@ -58,7 +58,7 @@ func (d *Deps) trustFor(ctx context.Context, repo name.Repository, mode trustMod
 	var err error
 	switch {
 	case d.RootFile != "":
-		if t.root, err = readRootFile(d.RootFile); err != nil { // checked to be root metadata
+		if t.root, err = d.readRoot(d.RootFile); err != nil { // checked to be root metadata
 			return nil, err
 		}
 		t.fromFile = true

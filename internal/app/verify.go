@@ -103,7 +103,7 @@ func verifyTarget(ctx context.Context, d *Deps, tag name.Tag, rootFile string) (
 	})}
 	var root []byte
 	if rootFile != "" {
-		if root, err = readRootFile(rootFile); err != nil {
+		if root, err = d.readRoot(rootFile); err != nil {
 			return nil, err
 		}
 	} else if root, err = ks.PinnedRoot(repo.RegistryStr(), repo.RepositoryStr()); err != nil && !errors.Is(err, keystore.ErrNoPinnedRoot) {
